@@ -1,0 +1,63 @@
+//! # rfm_perf_core
+//!
+//! The tracker of [rfm_perf](https://docs.rs/rfm_perf): timers, scopes, metrics with units,
+//! bounded history with decimation, per-frame call trees, baselines and regression detection.
+//! std + serde only — no Bevy, egui, wgpu or HTTP — so it builds in seconds and works from
+//! any Rust code.
+//!
+//! ```
+//! use rfm_perf_core::{get_performance_tracker, track_performance};
+//!
+//! #[track_performance("mandelbrot.generation")]
+//! fn generate(w: u32, h: u32) -> u64 {
+//!     u64::from(w) * u64::from(h)
+//! }
+//!
+//! assert_eq!(generate(4, 4), 16);
+//! let tracker = get_performance_tracker();
+//! assert!(tracker.get_metric("mandelbrot.generation").is_some());
+//! let stats = tracker.scope_stats();
+//! assert!(stats.iter().any(|s| s.name.as_ref() == "mandelbrot.generation"));
+//! ```
+//!
+//! Recording goes to a per-thread buffer (no global lock, no allocation per call once a call
+//! path is known); once per frame [`PerformanceTracker::collect_frame`] moves it into history.
+//! Outside a frame loop every read collects first.
+
+// Lets `#[track_performance]` expand to `::rfm_perf_core::…` inside this crate too.
+#[expect(unused_extern_crates, reason = "lets #[track_performance] expand to ::rfm_perf_core paths inside this crate")]
+extern crate self as rfm_perf_core;
+
+mod baseline;
+pub mod clock;
+mod error;
+mod frame;
+mod histogram;
+mod history;
+mod local;
+mod metric;
+pub mod names;
+mod scope;
+mod scope_stats;
+mod snapshot;
+mod tracker;
+
+pub use baseline::{BASELINE_FORMAT_VERSION, BaselineSet, BaselineStat, RegressionReport, Severity};
+pub use error::{BaselineError, TrackError};
+pub use frame::{CallNode, DetachedScope, FrameProfile, ThreadLane};
+pub use metric::{Direction, MetricId, MetricInfo, MetricKind, Unit};
+pub use scope::{AsyncScopeGuard, ScopeGuard, ScopeSite, Timer, scopes_enabled, set_scopes_enabled};
+pub use scope_stats::ScopeStats;
+pub use snapshot::{Snapshot, SnapshotValue};
+pub use tracker::{
+    LongTermBucket, MinMaxBucket, PerformanceTracker, TimeRange, TrackerConfig, TrackerStats, get_performance_tracker,
+};
+
+#[doc(inline)]
+pub use rfm_perf_macros::track_performance;
+
+/// What `#[track_performance]` expands to. Not a public API.
+#[doc(hidden)]
+pub mod __macro_support {
+    pub use crate::scope::{AsyncScopeGuard, ScopeGuard, ScopeSite};
+}

@@ -1,0 +1,137 @@
+//! Names of the built-in metrics (stable, dotted, lowercase) and the seed's short aliases.
+//!
+//! Any non-empty UTF-8 string is a valid metric name; these constants are the ones the plugin,
+//! dashboard, API and analysis agree on, like Bevy's `DiagnosticPath` constants.
+//!
+//! ```
+//! use rfm_perf_core::names;
+//! assert_eq!(names::resolve_alias("render_time"), names::FRAME_TIME_MS);
+//! assert_eq!(names::resolve_alias("my.own"), "my.own");
+//! ```
+
+use crate::metric::{Direction, Unit};
+
+/// Frame time of the app (ms), from Bevy's frame time or measured between collected frames.
+pub const FRAME_TIME_MS: &str = "frame.time_ms";
+/// Frames per second.
+pub const FRAME_FPS: &str = "frame.fps";
+/// 1 % low FPS: the FPS of the slowest 1 % of frames in the recent window.
+pub const FRAME_FPS_1PCT_LOW: &str = "frame.fps_1pct_low";
+/// Frames collected so far.
+pub const FRAME_COUNT: &str = "frame.count";
+/// Number of ECS entities.
+pub const ECS_ENTITY_COUNT: &str = "ecs.entity_count";
+/// GPU time of the fractal compute pass (ms).
+pub const RENDER_FRACTAL_GPU_MS: &str = "render.fractal_gpu_ms";
+/// CPU time spent encoding the fractal pass (ms).
+pub const RENDER_FRACTAL_CPU_MS: &str = "render.fractal_cpu_ms";
+/// Estimated GPU utilisation (% of frame time the GPU was busy with measured passes).
+pub const GPU_UTILIZATION_PCT: &str = "gpu.utilization_pct";
+/// GPU memory in use where the backend reports it (MB).
+pub const GPU_MEMORY_MB: &str = "gpu.memory_mb";
+/// Total iterations computed for the fractal this frame.
+pub const FRACTAL_ITERATIONS: &str = "fractal.iterations";
+/// Mean iterations per pixel this frame: the computation complexity.
+pub const FRACTAL_ITERATIONS_PER_PIXEL: &str = "fractal.iterations_per_pixel";
+/// Process-wide CPU usage averaged over all cores (%).
+pub const SYSTEM_CPU_PCT: &str = "system.cpu_pct";
+/// Prefix of per-core CPU usage metrics: `system.cpu.core{N}_pct`.
+pub const SYSTEM_CPU_CORE_PREFIX: &str = "system.cpu.core";
+/// System memory in use (MB).
+pub const SYSTEM_MEMORY_USED_MB: &str = "system.memory_used_mb";
+/// Resident memory of this process (MB).
+pub const PROCESS_MEMORY_MB: &str = "process.memory_mb";
+/// CPU usage of this process (%, may exceed 100 on several cores).
+pub const PROCESS_CPU_PCT: &str = "process.cpu_pct";
+/// Heap allocations per frame (needs the counting allocator).
+pub const PROCESS_ALLOCS_PER_FRAME: &str = "process.allocs_per_frame";
+/// Bytes allocated per frame (needs the counting allocator).
+pub const PROCESS_ALLOC_BYTES_PER_FRAME: &str = "process.alloc_bytes_per_frame";
+/// Live heap bytes (needs the counting allocator), in MB.
+pub const PROCESS_HEAP_LIVE_MB: &str = "process.heap_live_mb";
+/// Bytes per second this process read from storage.
+pub const IO_READ_BYTES_PER_S: &str = "io.read_bytes_per_s";
+/// Bytes per second this process wrote to storage.
+pub const IO_WRITE_BYTES_PER_S: &str = "io.write_bytes_per_s";
+/// Share of the last 10 s in which some task waited on I/O (`/proc/pressure/io`, "some avg10").
+pub const IO_PRESSURE_PCT: &str = "io.pressure_pct";
+/// Latency of requests served by the API (ms).
+pub const API_REQUEST_MS: &str = "api.request_ms";
+/// Time the dashboard took to build its UI this frame (ms).
+pub const UI_DASHBOARD_MS: &str = "ui.dashboard_ms";
+
+/// The metric name for CPU core `n`.
+///
+/// ```
+/// assert_eq!(rfm_perf_core::names::cpu_core(3), "system.cpu.core3_pct");
+/// ```
+pub fn cpu_core(n: usize) -> String {
+    format!("{SYSTEM_CPU_CORE_PREFIX}{n}_pct")
+}
+
+/// The seed's short names and the built-ins they stand for.
+pub const ALIASES: &[(&str, &str)] = &[
+    ("render_time", FRAME_TIME_MS),
+    ("fps", FRAME_FPS),
+    ("memory_usage", PROCESS_MEMORY_MB),
+    ("gpu_utilization", GPU_UTILIZATION_PCT),
+    ("complexity", FRACTAL_ITERATIONS_PER_PIXEL),
+];
+
+/// Resolves a seed short name to its built-in; any other name is returned unchanged.
+///
+/// ```
+/// assert_eq!(rfm_perf_core::names::resolve_alias("fps"), "frame.fps");
+/// ```
+pub fn resolve_alias(name: &str) -> &str {
+    ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == name)
+        .map_or(name, |(_, canonical)| canonical)
+}
+
+/// A built-in metric's metadata.
+#[derive(Debug)]
+pub struct Builtin {
+    /// Canonical name.
+    pub name: &'static str,
+    /// Unit.
+    pub unit: Unit,
+    /// What it measures.
+    pub description: &'static str,
+    /// Which way is better.
+    pub direction: Direction,
+}
+
+const fn b(name: &'static str, unit: Unit, description: &'static str, direction: Direction) -> Builtin {
+    Builtin { name, unit, description, direction }
+}
+
+use Direction::{HigherIsBetter as Higher, LowerIsBetter as Lower, Neutral};
+
+/// Every built-in metric with its unit, description and direction; registered in each new tracker.
+pub const BUILTINS: &[Builtin] = &[
+    b(FRAME_TIME_MS, Unit::Milliseconds, "Frame time", Lower),
+    b(FRAME_FPS, Unit::FramesPerSecond, "Frames per second", Higher),
+    b(FRAME_FPS_1PCT_LOW, Unit::FramesPerSecond, "FPS of the slowest 1 % of recent frames", Higher),
+    b(FRAME_COUNT, Unit::Count, "Frames collected", Neutral),
+    b(ECS_ENTITY_COUNT, Unit::Count, "ECS entities", Neutral),
+    b(RENDER_FRACTAL_GPU_MS, Unit::Milliseconds, "GPU time of the fractal compute pass", Lower),
+    b(RENDER_FRACTAL_CPU_MS, Unit::Milliseconds, "CPU time encoding the fractal pass", Lower),
+    b(GPU_UTILIZATION_PCT, Unit::Percent, "GPU busy time / frame time (estimate)", Neutral),
+    b(GPU_MEMORY_MB, Unit::Megabytes, "GPU memory in use", Lower),
+    b(FRACTAL_ITERATIONS, Unit::Count, "Fractal iterations computed this frame", Neutral),
+    b(FRACTAL_ITERATIONS_PER_PIXEL, Unit::Count, "Mean fractal iterations per pixel (complexity)", Neutral),
+    b(SYSTEM_CPU_PCT, Unit::Percent, "CPU usage over all cores", Lower),
+    b(SYSTEM_MEMORY_USED_MB, Unit::Megabytes, "System memory in use", Lower),
+    b(PROCESS_MEMORY_MB, Unit::Megabytes, "Resident memory of this process", Lower),
+    b(PROCESS_CPU_PCT, Unit::Percent, "CPU usage of this process", Lower),
+    b(PROCESS_ALLOCS_PER_FRAME, Unit::Count, "Heap allocations per frame", Lower),
+    b(PROCESS_ALLOC_BYTES_PER_FRAME, Unit::Bytes, "Bytes allocated per frame", Lower),
+    b(PROCESS_HEAP_LIVE_MB, Unit::Megabytes, "Live heap", Lower),
+    b(IO_READ_BYTES_PER_S, Unit::BytesPerSecond, "Storage reads of this process", Neutral),
+    b(IO_WRITE_BYTES_PER_S, Unit::BytesPerSecond, "Storage writes of this process", Neutral),
+    b(IO_PRESSURE_PCT, Unit::Percent, "Time some task waited on I/O (avg10)", Lower),
+    b(API_REQUEST_MS, Unit::Milliseconds, "Latency of API requests", Lower),
+    b(UI_DASHBOARD_MS, Unit::Milliseconds, "Dashboard UI build time", Lower),
+];
