@@ -25,7 +25,6 @@
 //! Outside a frame loop every read collects first.
 
 // Lets `#[track_performance]` expand to `::rfm_perf_core::…` inside this crate too.
-#[expect(unused_extern_crates, reason = "lets #[track_performance] expand to ::rfm_perf_core paths inside this crate")]
 extern crate self as rfm_perf_core;
 
 mod baseline;

@@ -19,8 +19,8 @@ pub const FRAME_FPS: &str = "frame.fps";
 pub const FRAME_FPS_1PCT_LOW: &str = "frame.fps_1pct_low";
 /// Frames collected so far.
 pub const FRAME_COUNT: &str = "frame.count";
-/// Number of ECS entities.
-pub const ECS_ENTITY_COUNT: &str = "ecs.entity_count";
+/// Number of ECS entities: Bevy's own diagnostic path (`EntityCountDiagnosticsPlugin`), kept as is.
+pub const ENTITY_COUNT: &str = "entity_count";
 /// GPU time of the fractal compute pass (ms).
 pub const RENDER_FRACTAL_GPU_MS: &str = "render.fractal_gpu_ms";
 /// CPU time spent encoding the fractal pass (ms).
@@ -115,7 +115,7 @@ pub const BUILTINS: &[Builtin] = &[
     b(FRAME_FPS, Unit::FramesPerSecond, "Frames per second", Higher),
     b(FRAME_FPS_1PCT_LOW, Unit::FramesPerSecond, "FPS of the slowest 1 % of recent frames", Higher),
     b(FRAME_COUNT, Unit::Count, "Frames collected", Neutral),
-    b(ECS_ENTITY_COUNT, Unit::Count, "ECS entities", Neutral),
+    b(ENTITY_COUNT, Unit::Count, "ECS entities", Neutral),
     b(RENDER_FRACTAL_GPU_MS, Unit::Milliseconds, "GPU time of the fractal compute pass", Lower),
     b(RENDER_FRACTAL_CPU_MS, Unit::Milliseconds, "CPU time encoding the fractal pass", Lower),
     b(GPU_UTILIZATION_PCT, Unit::Percent, "GPU busy time / frame time (estimate)", Neutral),

@@ -540,7 +540,12 @@ impl PerformanceTracker {
         }
         let closed = self
             .with_local(|l| {
-                let id = *l.names.get(crate::names::resolve_alias(name))?;
+                // the cache is keyed by the name as started (an alias stays an alias); on a miss
+                // the registry resolves aliases both ways
+                let id = match l.names.get(name) {
+                    Some(id) => *id,
+                    None => self.lookup(name)?,
+                };
                 l.exit_named(id, end)
             })
             .flatten();
@@ -947,10 +952,16 @@ impl PerformanceTracker {
                 self.history_mut(&mut store, id, false).push_gauge(t, v);
             }
         }
-        // forget threads that ended once drained
+        // forget threads that ended once drained; a thread may have recorded (scopes, detached
+        // spans, samples) after it was drained above and then ended: keep it for the next collect
         {
             let mut list = lock(&self.inner.threads);
-            list.retain(|th| th.alive.load(Ordering::Acquire) || !th.lock().samples.is_empty());
+            list.retain(|th| {
+                th.alive.load(Ordering::Acquire) || {
+                    let d = th.lock();
+                    !d.samples.is_empty()
+                }
+            });
         }
 
         let mut per_scope: HashMap<MetricId, (f64, u64)> = HashMap::new();

@@ -1,0 +1,142 @@
+//! The plugin in a headless Bevy app (`MinimalPlugins`, no window, no render app).
+
+use std::time::{Duration, Instant};
+
+use bevy::diagnostic::{Diagnostic, DiagnosticPath, Diagnostics, RegisterDiagnostic};
+use bevy::prelude::*;
+use rfm_perf::prelude::*;
+use rfm_perf::Unit;
+use rfm_perf::tunables::TunableError;
+
+#[global_allocator]
+static ALLOC: rfm_perf::alloc::CountingAllocator = rfm_perf::alloc::CountingAllocator;
+
+#[track_performance("plugin_test.physics")]
+fn physics(n: u32) -> u64 {
+    (0..n).map(u64::from).sum()
+}
+
+#[track_performance]
+fn ai_think(v: &mut Vec<u32>) {
+    v.push(v.len() as u32);
+}
+
+fn game(mut v: Local<Vec<u32>>) {
+    std::hint::black_box(physics(1000));
+    ai_think(&mut v);
+    // allocate something every frame so the counting allocator has work
+    std::hint::black_box(vec![0u8; 1024]);
+}
+
+const LATENCY: DiagnosticPath = DiagnosticPath::const_new("net/latency");
+
+fn measure_latency(mut d: Diagnostics) {
+    d.add_measurement(&LATENCY, || 12.5);
+}
+
+#[derive(Resource)]
+struct Quality(f64);
+
+fn app() -> App {
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins)
+        .add_plugins(RfmPerfPlugin::headless())
+        .register_diagnostic(Diagnostic::new(LATENCY).with_suffix("ms"))
+        .add_systems(Update, (game, measure_latency));
+    app
+}
+
+#[test]
+fn headless_app_records_frames_scopes_diagnostics_and_system() {
+    let mut app = app();
+    const N: u64 = 30;
+    for _ in 0..N {
+        app.update();
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let tracker = app.world().resource::<PerfTracker>().clone();
+    // frame metrics computed by the plugin
+    let ft = tracker.get_metric("frame.time_ms").expect("frame time");
+    assert!(ft >= 2.0 && ft < 1000.0, "{ft}");
+    let fps = tracker.get_metric("fps").expect("fps via the seed alias");
+    assert!((fps - 1000.0 / ft).abs() < 1e-6);
+    let low = tracker.get_metric("frame.fps_1pct_low").unwrap();
+    assert!(low <= fps * 1.0001 + 1e-9 || low > 0.0);
+    assert!(tracker.get_history("frame.time_ms").len() >= (N - 2) as usize);
+    // instrumented functions: one call per frame each
+    let stats = tracker.scope_stats();
+    let phys = stats.iter().find(|s| s.name.as_ref() == "plugin_test.physics").expect("physics scope");
+    assert_eq!(phys.calls, N);
+    assert!(stats.iter().any(|s| s.name.as_ref() == "plugin::ai_think"), "default name is module_path::fn_name");
+    // every collected frame has a call tree with the physics scope in it
+    let frame = tracker.latest_frame().unwrap();
+    assert!(frame.threads.iter().flat_map(|l| &l.nodes).any(|n| n.name.as_ref() == "plugin_test.physics"));
+    // Bevy diagnostics keep their path and get a unit
+    assert_eq!(tracker.get_metric("net/latency"), Some(12.5));
+    assert_eq!(tracker.metric_info("net/latency").unwrap().unit, Unit::Milliseconds);
+    assert!(tracker.get_metric("entity_count").unwrap() >= 1.0);
+    // allocations per frame from the counting allocator
+    assert!(tracker.get_metric("process.allocs_per_frame").unwrap() >= 1.0);
+    assert!(tracker.get_metric("process.alloc_bytes_per_frame").unwrap() >= 1024.0);
+    assert!(tracker.get_metric("process.heap_live_mb").unwrap() > 0.0);
+    // system sampler: first sample arrives after ~200 ms
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while tracker.get_metric("process.memory_mb").is_none() && Instant::now() < deadline {
+        app.update();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(tracker.get_metric("process.memory_mb").unwrap() > 1.0);
+    assert!(tracker.get_metric("system.cpu.core0_pct").is_some(), "per-core CPU");
+    // a published snapshot for readers
+    assert!(tracker.snapshot().value("frame.time_ms").is_some());
+}
+
+#[test]
+fn tunables_change_parameters_through_the_registry() {
+    // its own tracker: the other test counts calls in the global one
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins).add_plugins(RfmPerfPlugin::headless().with_tracker(PerformanceTracker::new()));
+    app.insert_resource(Quality(1.0));
+    app.world_mut().resource_mut::<Tunables>().register(
+        Tunable::new("test.quality", "quality", 0.0..=1.0, 1.0, |w, v| w.resource_mut::<Quality>().0 = v).with_step(0.25),
+    );
+    let applied = app.world_mut().resource_mut::<Tunables>().set("test.quality", 0.3).unwrap();
+    assert_eq!(applied, 0.25, "rounded to the step");
+    app.update();
+    assert_eq!(app.world().resource::<Quality>().0, 0.25);
+    let mut t = app.world_mut().resource_mut::<Tunables>();
+    assert!(matches!(t.set("test.quality", 2.0), Err(TunableError::OutOfRange { .. })));
+    assert!(matches!(t.set("test.quality", f64::NAN), Err(TunableError::OutOfRange { .. })));
+    assert!(matches!(t.set("nope", 1.0), Err(TunableError::Unknown(_))));
+    assert_eq!(t.get("test.quality").unwrap().value(), 0.25, "a rejected value changes nothing");
+    app.update();
+    assert_eq!(app.world().resource::<Quality>().0, 0.25);
+}
+
+#[test]
+fn config_corrects_nonsense_and_resolves_aliases() {
+    let p = RfmPerfPlugin::headless().launch_dashboard(0.0, ["render_time", "", "memory_usage"], false);
+    let c = p.config();
+    assert_eq!(c.update_interval, Duration::from_secs(1));
+    assert_eq!(c.metrics_to_show, vec!["frame.time_ms".to_string(), "process.memory_mb".to_string()]);
+    assert!(!c.show_bottleneck_analysis);
+    assert_eq!(c.hotkey, KeyCode::F12);
+    assert_eq!(c.api_bind.to_string(), "127.0.0.1:8501");
+}
+
+#[test]
+fn works_without_diagnostics_or_sampling() {
+    let tracker = PerformanceTracker::new();
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins).add_plugins(RfmPerfPlugin {
+        bridge_diagnostics: false,
+        system_sampling: false,
+        ..RfmPerfPlugin::headless().with_tracker(tracker.clone())
+    });
+    for _ in 0..3 {
+        app.update();
+    }
+    assert!(tracker.get_metric("frame.time_ms").is_some());
+    assert_eq!(tracker.get_metric("entity_count"), None, "absent, not an error");
+    assert!(!get_performance_tracker().same_as(&tracker));
+}
