@@ -91,7 +91,7 @@ fn main() -> ExitCode {
 
     let tracker = get_performance_tracker();
     println!("rfm_perf minimal example: {frames} frames");
-    println!("\n{:<28} {:>12} {}", "metric", "value", "unit");
+    println!("\n{:<28} {:>12} unit", "metric", "value");
     for name in [names::FRAME_TIME_MS, names::FRAME_FPS, names::FRAME_FPS_1PCT_LOW, names::ENTITY_COUNT, names::PROCESS_MEMORY_MB, names::SYSTEM_CPU_PCT] {
         let unit = tracker.metric_info(name).map(|i| i.unit.to_string()).unwrap_or_default();
         match tracker.get_metric(name) {

@@ -83,7 +83,8 @@ pub struct FrameWindow {
 }
 
 impl FrameWindow {
-    /// 1 % low FPS of frame times (ms): `1000 / p99 frame time`. `None` when empty.
+    /// 1 % low FPS of frame times (ms): `1000 / mean of the slowest 1 % of frames` (at least
+    /// one frame). `None` when empty. Reorders `frame_ms`.
     ///
     /// ```
     /// let mut times = vec![10.0; 99];
@@ -94,9 +95,10 @@ impl FrameWindow {
         if frame_ms.is_empty() {
             return None;
         }
-        let rank = ((frame_ms.len() as f64 * 0.99).ceil() as usize).clamp(1, frame_ms.len()) - 1;
-        let (_, p99, _) = frame_ms.select_nth_unstable_by(rank, f64::total_cmp);
-        (*p99 > 0.0).then(|| 1000.0 / *p99)
+        let k = frame_ms.len().div_ceil(100);
+        frame_ms.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
+        let mean = frame_ms[..k].iter().sum::<f64>() / k as f64;
+        (mean > 0.0).then(|| 1000.0 / mean)
     }
 }
 

@@ -44,3 +44,8 @@ pub mod prelude {
     pub use crate::tunables::{Tunable, Tunables};
     pub use rfm_perf_core::{PerformanceTracker, get_performance_tracker, names, perf_scope, track_performance};
 }
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -57,11 +57,12 @@ fn headless_app_records_frames_scopes_diagnostics_and_system() {
     let tracker = app.world().resource::<PerfTracker>().clone();
     // frame metrics computed by the plugin
     let ft = tracker.get_metric("frame.time_ms").expect("frame time");
-    assert!(ft >= 2.0 && ft < 1000.0, "{ft}");
+    assert!((2.0..1000.0).contains(&ft), "{ft}");
     let fps = tracker.get_metric("fps").expect("fps via the seed alias");
     assert!((fps - 1000.0 / ft).abs() < 1e-6);
     let low = tracker.get_metric("frame.fps_1pct_low").unwrap();
-    assert!(low <= fps * 1.0001 + 1e-9 || low > 0.0);
+    let best_fps = tracker.get_history("frame.fps").iter().map(|p| p.1).fold(0.0, f64::max);
+    assert!(low > 0.0 && low <= best_fps + 1e-9, "1% low {low} vs best {best_fps}");
     assert!(tracker.get_history("frame.time_ms").len() >= (N - 2) as usize);
     // instrumented functions: one call per frame each
     let stats = tracker.scope_stats();
@@ -139,4 +140,20 @@ fn works_without_diagnostics_or_sampling() {
     assert!(tracker.get_metric("frame.time_ms").is_some());
     assert_eq!(tracker.get_metric("entity_count"), None, "absent, not an error");
     assert!(!get_performance_tracker().same_as(&tracker));
+}
+
+#[test]
+fn readme_versions_match_cargo_toml() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let cargo = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
+    let bevy = cargo
+        .lines()
+        .find(|l| l.starts_with("bevy = "))
+        .and_then(|l| l.split('"').nth(1))
+        .map(|v| v.trim_start_matches('='))
+        .expect("bevy version in Cargo.toml");
+    assert!(readme.contains(&format!("bevy = \"{bevy}\"")), "README shows bevy {bevy}");
+    assert!(readme.contains(&format!("bevy {bevy}")), "README names bevy {bevy}");
+    let rust = cargo.lines().find(|l| l.starts_with("rust-version")).and_then(|l| l.split('"').nth(1)).unwrap();
+    assert!(readme.contains(&format!("Rust {rust}")), "README names Rust {rust}");
 }

@@ -49,7 +49,7 @@ pub(crate) fn quantile_sorted(v: &[f64], q: f64) -> f64 {
     if v.is_empty() {
         return f64::NAN;
     }
-    if (q - 0.5).abs() < f64::EPSILON && v.len() % 2 == 0 {
+    if (q - 0.5).abs() < f64::EPSILON && v.len().is_multiple_of(2) {
         let m = v.len() / 2;
         return (v[m - 1] + v[m]) / 2.0;
     }

@@ -1,0 +1,39 @@
+# Shared helpers of scripts/run and scripts/test (sourced, not run).
+
+# ensure_packages PKG...: installs the Debian packages that are missing, when it can
+# (root, or password-less sudo); otherwise prints the apt line and carries on.
+ensure_packages() {
+  command -v dpkg-query >/dev/null 2>&1 || { echo "note: not a Debian-like system; make sure these are installed: $*" >&2; return 0; }
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo"; else
+      echo "note: missing system packages: ${missing[*]}" >&2
+      echo "      install them with: sudo apt-get install -y ${missing[*]}" >&2
+      return 0
+    fi
+  fi
+  echo "installing system packages: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq >/dev/null || echo "warning: apt-get update failed" >&2
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+    echo "warning: could not install ${missing[*]}; continuing" >&2
+}
+
+ensure_cargo() {
+  if ! command -v cargo >/dev/null 2>&1; then
+    [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+  command -v cargo >/dev/null 2>&1 || {
+    echo "error: cargo not found. Install Rust 1.95 or newer (https://rustup.rs) and try again." >&2
+    exit 1
+  }
+}
+
+# System packages the plugin needs at run time: Vulkan (lavapipe where there is no GPU) and
+# the X11 keyboard library winit loads.
+RUNTIME_PACKAGES=(mesa-vulkan-drivers libvulkan1 libxkbcommon-x11-0)
