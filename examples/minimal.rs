@@ -26,7 +26,10 @@ fn generate_mandelbrot(width: u32, height: u32, max_iterations: u32) -> u64 {
     for py in 0..height {
         perf_scope!("mandelbrot.row");
         for px in 0..width {
-            let c = (f64::from(px) / f64::from(width) * 3.0 - 2.0, f64::from(py) / f64::from(height) * 2.0 - 1.0);
+            let c = (
+                f64::from(px) / f64::from(width) * 3.0 - 2.0,
+                f64::from(py) / f64::from(height) * 2.0 - 1.0,
+            );
             let (mut x, mut y, mut i) = (0.0f64, 0.0f64, 0);
             while i < max_iterations && x * x + y * y <= 4.0 {
                 let xt = x * x - y * y + c.0;
@@ -59,7 +62,9 @@ fn parse_frames() -> Result<u64, String> {
         match a.as_str() {
             "--frames" => {
                 let v = args.next().ok_or("--frames needs a number")?;
-                frames = v.parse().map_err(|_| format!("--frames: {v:?} is not a positive whole number"))?;
+                frames = v
+                    .parse()
+                    .map_err(|_| format!("--frames: {v:?} is not a positive whole number"))?;
                 if frames == 0 {
                     return Err("--frames must be at least 1".into());
                 }
@@ -83,7 +88,9 @@ fn main() -> ExitCode {
         }
     };
     App::new()
-        .add_plugins(MinimalPlugins.set(ScheduleRunnerPlugin::run_loop(std::time::Duration::from_secs_f64(1.0 / 120.0))))
+        .add_plugins(MinimalPlugins.set(ScheduleRunnerPlugin::run_loop(
+            std::time::Duration::from_secs_f64(1.0 / 120.0),
+        )))
         .add_plugins(RfmPerfPlugin::headless())
         .insert_resource(FramesLeft(frames))
         .add_systems(Update, game)
@@ -92,14 +99,27 @@ fn main() -> ExitCode {
     let tracker = get_performance_tracker();
     println!("rfm_perf minimal example: {frames} frames");
     println!("\n{:<28} {:>12} unit", "metric", "value");
-    for name in [names::FRAME_TIME_MS, names::FRAME_FPS, names::FRAME_FPS_1PCT_LOW, names::ENTITY_COUNT, names::PROCESS_MEMORY_MB, names::SYSTEM_CPU_PCT] {
-        let unit = tracker.metric_info(name).map(|i| i.unit.to_string()).unwrap_or_default();
+    for name in [
+        names::FRAME_TIME_MS,
+        names::FRAME_FPS,
+        names::FRAME_FPS_1PCT_LOW,
+        names::ENTITY_COUNT,
+        names::PROCESS_MEMORY_MB,
+        names::SYSTEM_CPU_PCT,
+    ] {
+        let unit = tracker
+            .metric_info(name)
+            .map(|i| i.unit.to_string())
+            .unwrap_or_default();
         match tracker.get_metric(name) {
             Some(v) => println!("{name:<28} {v:>12.2} {unit}"),
             None => println!("{name:<28} {:>12} (not sampled yet)", "-"),
         }
     }
-    println!("\n{:<32} {:>8} {:>10} {:>10} {:>10} {:>10}", "scope", "calls", "calls/frm", "mean ms", "p95 ms", "self ms");
+    println!(
+        "\n{:<32} {:>8} {:>10} {:>10} {:>10} {:>10}",
+        "scope", "calls", "calls/frm", "mean ms", "p95 ms", "self ms"
+    );
     for s in tracker.scope_stats() {
         println!(
             "{:<32} {:>8} {:>10.1} {:>10.4} {:>10.4} {:>10.3}",

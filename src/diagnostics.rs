@@ -13,8 +13,11 @@ use crate::plugin::{PerfConfig, PerfTracker};
 
 /// Bevy diagnostics the bridge leaves out because the plugin records them itself, exactly,
 /// as `frame.time_ms`, `frame.fps` and `frame.count`.
-pub const SKIPPED_DIAGNOSTICS: [DiagnosticPath; 3] =
-    [FrameTimeDiagnosticsPlugin::FRAME_TIME, FrameTimeDiagnosticsPlugin::FPS, FrameTimeDiagnosticsPlugin::FRAME_COUNT];
+pub const SKIPPED_DIAGNOSTICS: [DiagnosticPath; 3] = [
+    FrameTimeDiagnosticsPlugin::FRAME_TIME,
+    FrameTimeDiagnosticsPlugin::FPS,
+    FrameTimeDiagnosticsPlugin::FRAME_COUNT,
+];
 
 /// The unit a Bevy diagnostic's suffix stands for.
 ///
@@ -56,15 +59,34 @@ pub(crate) fn bridge_diagnostics(
         let Some(m) = d.measurement() else { continue };
         let entry = state.seen.entry(d.path().clone()).or_insert_with(|| {
             let unit = unit_from_suffix(&d.suffix);
-            let direction = if unit == Unit::Milliseconds { Direction::LowerIsBetter } else { Direction::Neutral };
+            let direction = if unit == Unit::Milliseconds {
+                Direction::LowerIsBetter
+            } else {
+                Direction::Neutral
+            };
             let path = d.path().as_str();
             let known = tracker.metric_info(path);
             let id = match known {
                 // a built-in of the same name (e.g. `entity_count`) keeps its metadata
                 Some(info) if info.unit != Unit::None => tracker.metric_id(path),
-                _ => Some(tracker.register_metric(MetricInfo::new(path, unit, format!("Bevy diagnostic {path}"), direction))),
+                _ => Some(tracker.register_metric(MetricInfo::new(
+                    path,
+                    unit,
+                    format!("Bevy diagnostic {path}"),
+                    direction,
+                ))),
             };
-            (id.unwrap_or_else(|| tracker.register_metric(MetricInfo::new("<empty>", Unit::None, "", Direction::Neutral))), None)
+            (
+                id.unwrap_or_else(|| {
+                    tracker.register_metric(MetricInfo::new(
+                        "<empty>",
+                        Unit::None,
+                        "",
+                        Direction::Neutral,
+                    ))
+                }),
+                None,
+            )
         });
         if entry.1 == Some(m.time) {
             continue;
@@ -144,10 +166,16 @@ pub(crate) fn collect_frame(
         tracker.track_id(ids.fps, 1000.0 / ms);
         window.frames.push_back((now, ms));
         let keep = config.fps_low_window;
-        while window.frames.front().is_some_and(|(t, _)| now.saturating_sub(*t) > keep) {
+        while window
+            .frames
+            .front()
+            .is_some_and(|(t, _)| now.saturating_sub(*t) > keep)
+        {
             window.frames.pop_front();
         }
-        let FrameWindow { frames, scratch, .. } = &mut *window;
+        let FrameWindow {
+            frames, scratch, ..
+        } = &mut *window;
         scratch.clear();
         scratch.extend(frames.iter().map(|(_, ms)| *ms));
         if let Some(low) = FrameWindow::one_percent_low(scratch) {
@@ -157,7 +185,10 @@ pub(crate) fn collect_frame(
     if let Some(c) = crate::system::alloc::counters() {
         if let Some(prev) = window.last_alloc {
             tracker.track_id(ids.allocs, c.allocs.saturating_sub(prev.allocs) as f64);
-            tracker.track_id(ids.alloc_bytes, c.allocated_bytes.saturating_sub(prev.allocated_bytes) as f64);
+            tracker.track_id(
+                ids.alloc_bytes,
+                c.allocated_bytes.saturating_sub(prev.allocated_bytes) as f64,
+            );
         }
         tracker.track_id(ids.heap, c.live_bytes as f64 / 1_048_576.0);
         window.last_alloc = Some(c);
@@ -167,7 +198,12 @@ pub(crate) fn collect_frame(
 }
 
 /// Publishes a snapshot every update interval.
-pub(crate) fn publish_snapshot(time: Res<Time<Real>>, tracker: Res<PerfTracker>, config: Res<PerfConfig>, mut last: Local<Option<Duration>>) {
+pub(crate) fn publish_snapshot(
+    time: Res<Time<Real>>,
+    tracker: Res<PerfTracker>,
+    config: Res<PerfConfig>,
+    mut last: Local<Option<Duration>>,
+) {
     let now = time.elapsed();
     // the first frame has no frame time yet: publish from the second one on
     if time.delta().is_zero() {

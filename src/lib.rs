@@ -42,7 +42,9 @@ pub use rfm_perf_core::track_performance;
 pub mod prelude {
     pub use crate::plugin::{PerfConfig, PerfTracker, RfmPerfPlugin, RfmPerfSystems};
     pub use crate::tunables::{Tunable, Tunables};
-    pub use rfm_perf_core::{PerformanceTracker, get_performance_tracker, names, perf_scope, track_performance};
+    pub use rfm_perf_core::{
+        PerformanceTracker, get_performance_tracker, names, perf_scope, track_performance,
+    };
 }
 
 /// The README's Rust examples, compiled and run as doctests.

@@ -14,7 +14,13 @@ use crate::system::SystemSampler;
 use crate::tunables::{self, Tunables};
 
 /// The seed's default `metrics_to_show`.
-pub const DEFAULT_METRICS_TO_SHOW: [&str; 5] = ["render_time", "fps", "memory_usage", "gpu_utilization", "complexity"];
+pub const DEFAULT_METRICS_TO_SHOW: [&str; 5] = [
+    "render_time",
+    "fps",
+    "memory_usage",
+    "gpu_utilization",
+    "complexity",
+];
 
 /// Adds performance tracking to a Bevy app.
 ///
@@ -78,7 +84,10 @@ impl RfmPerfPlugin {
     pub fn new() -> Self {
         Self {
             update_interval: Duration::from_secs(1),
-            metrics_to_show: DEFAULT_METRICS_TO_SHOW.iter().map(|s| s.to_string()).collect(),
+            metrics_to_show: DEFAULT_METRICS_TO_SHOW
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             show_bottleneck_analysis: true,
             hotkey: KeyCode::F12,
             dashboard: true,
@@ -99,7 +108,12 @@ impl RfmPerfPlugin {
     /// assert!(!p.dashboard && !p.api && !p.fractal);
     /// ```
     pub fn headless() -> Self {
-        Self { dashboard: false, api: false, fractal: false, ..Self::new() }
+        Self {
+            dashboard: false,
+            api: false,
+            fractal: false,
+            ..Self::new()
+        }
     }
 
     /// The seed's `launch_dashboard(update_interval, metrics_to_show, show_bottleneck_analysis)`.
@@ -109,7 +123,8 @@ impl RfmPerfPlugin {
         metrics_to_show: impl IntoIterator<Item = S>,
         show_bottleneck_analysis: bool,
     ) -> Self {
-        self.update_interval = Duration::try_from_secs_f64(update_interval).unwrap_or(Duration::ZERO);
+        self.update_interval =
+            Duration::try_from_secs_f64(update_interval).unwrap_or(Duration::ZERO);
         self.metrics_to_show = metrics_to_show.into_iter().map(Into::into).collect();
         self.show_bottleneck_analysis = show_bottleneck_analysis;
         self.dashboard = true;
@@ -212,22 +227,45 @@ pub enum RfmPerfSystems {
 
 impl Plugin for RfmPerfPlugin {
     fn build(&self, app: &mut App) {
-        let tracker = self.tracker.clone().unwrap_or_else(|| get_performance_tracker().clone());
+        let tracker = self
+            .tracker
+            .clone()
+            .unwrap_or_else(|| get_performance_tracker().clone());
         tracker.set_frame_driver(true);
         let config = self.config();
         app.insert_resource(PerfTracker(tracker.clone()))
             .insert_resource(config.clone())
             .init_resource::<Tunables>()
             .init_resource::<FrameWindow>()
-            .configure_sets(Last, (RfmPerfSystems::Bridge, RfmPerfSystems::Collect, RfmPerfSystems::Publish).chain())
-            .add_systems(PreUpdate, tunables::apply_tunables.in_set(RfmPerfSystems::ApplyTunables))
-            .add_systems(Last, diagnostics::collect_frame.in_set(RfmPerfSystems::Collect))
-            .add_systems(Last, diagnostics::publish_snapshot.in_set(RfmPerfSystems::Publish));
+            .configure_sets(
+                Last,
+                (
+                    RfmPerfSystems::Bridge,
+                    RfmPerfSystems::Collect,
+                    RfmPerfSystems::Publish,
+                )
+                    .chain(),
+            )
+            .add_systems(
+                PreUpdate,
+                tunables::apply_tunables.in_set(RfmPerfSystems::ApplyTunables),
+            )
+            .add_systems(
+                Last,
+                diagnostics::collect_frame.in_set(RfmPerfSystems::Collect),
+            )
+            .add_systems(
+                Last,
+                diagnostics::publish_snapshot.in_set(RfmPerfSystems::Publish),
+            );
         if self.bridge_diagnostics {
             if !app.is_plugin_added::<EntityCountDiagnosticsPlugin>() {
                 app.add_plugins(EntityCountDiagnosticsPlugin::default());
             }
-            app.add_systems(Last, diagnostics::bridge_diagnostics.in_set(RfmPerfSystems::Bridge));
+            app.add_systems(
+                Last,
+                diagnostics::bridge_diagnostics.in_set(RfmPerfSystems::Bridge),
+            );
         }
         if self.system_sampling {
             match SystemSampler::start(tracker, config.update_interval) {

@@ -50,7 +50,14 @@ impl Tunable {
         value: f64,
         setter: impl Fn(&mut World, f64) + Send + Sync + 'static,
     ) -> Self {
-        Self { name: name.into(), description: description.into(), range, step: None, value, setter: Arc::new(setter) }
+        Self {
+            name: name.into(),
+            description: description.into(),
+            range,
+            step: None,
+            value,
+            setter: Arc::new(setter),
+        }
     }
 
     /// Sets the granularity (builder style). Default: continuous.
@@ -145,7 +152,11 @@ impl Tunables {
     /// Requests `value` for `name` (rounded to its step). Checked now, applied next frame.
     /// Returns the value that will be applied.
     pub fn set(&mut self, name: &str, value: f64) -> Result<f64, TunableError> {
-        let i = self.params.iter().position(|p| p.name == name).ok_or_else(|| TunableError::Unknown(name.into()))?;
+        let i = self
+            .params
+            .iter()
+            .position(|p| p.name == name)
+            .ok_or_else(|| TunableError::Unknown(name.into()))?;
         let p = &mut self.params[i];
         let v = p.normalize(value);
         if !v.is_finite() || !p.range.contains(&v) {
@@ -177,14 +188,21 @@ impl Tunables {
 
 /// Applies pending tunable changes (exclusive system: setters get `&mut World`).
 pub(crate) fn apply_tunables(world: &mut World) {
-    let Some(mut tunables) = world.get_resource_mut::<Tunables>() else { return };
+    let Some(mut tunables) = world.get_resource_mut::<Tunables>() else {
+        return;
+    };
     if tunables.pending.is_empty() {
         return;
     }
     let pending = std::mem::take(&mut tunables.pending);
     let jobs: Vec<(String, Setter, f64)> = pending
         .into_iter()
-        .filter_map(|(i, v)| tunables.params.get(i).map(|p| (p.name.clone(), p.setter.clone(), v)))
+        .filter_map(|(i, v)| {
+            tunables
+                .params
+                .get(i)
+                .map(|p| (p.name.clone(), p.setter.clone(), v))
+        })
         .collect();
     for (name, setter, v) in jobs {
         info!("rfm_perf: tunable {name} = {v}");

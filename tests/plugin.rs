@@ -4,8 +4,8 @@ use std::time::{Duration, Instant};
 
 use bevy::diagnostic::{Diagnostic, DiagnosticPath, Diagnostics, RegisterDiagnostic};
 use bevy::prelude::*;
-use rfm_perf::prelude::*;
 use rfm_perf::Unit;
+use rfm_perf::prelude::*;
 use rfm_perf::tunables::TunableError;
 
 #[global_allocator]
@@ -61,20 +61,42 @@ fn headless_app_records_frames_scopes_diagnostics_and_system() {
     let fps = tracker.get_metric("fps").expect("fps via the seed alias");
     assert!((fps - 1000.0 / ft).abs() < 1e-6);
     let low = tracker.get_metric("frame.fps_1pct_low").unwrap();
-    let best_fps = tracker.get_history("frame.fps").iter().map(|p| p.1).fold(0.0, f64::max);
-    assert!(low > 0.0 && low <= best_fps + 1e-9, "1% low {low} vs best {best_fps}");
+    let best_fps = tracker
+        .get_history("frame.fps")
+        .iter()
+        .map(|p| p.1)
+        .fold(0.0, f64::max);
+    assert!(
+        low > 0.0 && low <= best_fps + 1e-9,
+        "1% low {low} vs best {best_fps}"
+    );
     assert!(tracker.get_history("frame.time_ms").len() >= (N - 2) as usize);
     // instrumented functions: one call per frame each
     let stats = tracker.scope_stats();
-    let phys = stats.iter().find(|s| s.name.as_ref() == "plugin_test.physics").expect("physics scope");
+    let phys = stats
+        .iter()
+        .find(|s| s.name.as_ref() == "plugin_test.physics")
+        .expect("physics scope");
     assert_eq!(phys.calls, N);
-    assert!(stats.iter().any(|s| s.name.as_ref() == "plugin::ai_think"), "default name is module_path::fn_name");
+    assert!(
+        stats.iter().any(|s| s.name.as_ref() == "plugin::ai_think"),
+        "default name is module_path::fn_name"
+    );
     // every collected frame has a call tree with the physics scope in it
     let frame = tracker.latest_frame().unwrap();
-    assert!(frame.threads.iter().flat_map(|l| &l.nodes).any(|n| n.name.as_ref() == "plugin_test.physics"));
+    assert!(
+        frame
+            .threads
+            .iter()
+            .flat_map(|l| &l.nodes)
+            .any(|n| n.name.as_ref() == "plugin_test.physics")
+    );
     // Bevy diagnostics keep their path and get a unit
     assert_eq!(tracker.get_metric("net/latency"), Some(12.5));
-    assert_eq!(tracker.metric_info("net/latency").unwrap().unit, Unit::Milliseconds);
+    assert_eq!(
+        tracker.metric_info("net/latency").unwrap().unit,
+        Unit::Milliseconds
+    );
     assert!(tracker.get_metric("entity_count").unwrap() >= 1.0);
     // allocations per frame from the counting allocator
     assert!(tracker.get_metric("process.allocs_per_frame").unwrap() >= 1.0);
@@ -87,7 +109,10 @@ fn headless_app_records_frames_scopes_diagnostics_and_system() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(tracker.get_metric("process.memory_mb").unwrap() > 1.0);
-    assert!(tracker.get_metric("system.cpu.core0_pct").is_some(), "per-core CPU");
+    assert!(
+        tracker.get_metric("system.cpu.core0_pct").is_some(),
+        "per-core CPU"
+    );
     // a published snapshot for readers
     assert!(tracker.snapshot().value("frame.time_ms").is_some());
 }
@@ -96,30 +121,52 @@ fn headless_app_records_frames_scopes_diagnostics_and_system() {
 fn tunables_change_parameters_through_the_registry() {
     // its own tracker: the other test counts calls in the global one
     let mut app = App::new();
-    app.add_plugins(MinimalPlugins).add_plugins(RfmPerfPlugin::headless().with_tracker(PerformanceTracker::new()));
+    app.add_plugins(MinimalPlugins)
+        .add_plugins(RfmPerfPlugin::headless().with_tracker(PerformanceTracker::new()));
     app.insert_resource(Quality(1.0));
     app.world_mut().resource_mut::<Tunables>().register(
-        Tunable::new("test.quality", "quality", 0.0..=1.0, 1.0, |w, v| w.resource_mut::<Quality>().0 = v).with_step(0.25),
+        Tunable::new("test.quality", "quality", 0.0..=1.0, 1.0, |w, v| {
+            w.resource_mut::<Quality>().0 = v
+        })
+        .with_step(0.25),
     );
-    let applied = app.world_mut().resource_mut::<Tunables>().set("test.quality", 0.3).unwrap();
+    let applied = app
+        .world_mut()
+        .resource_mut::<Tunables>()
+        .set("test.quality", 0.3)
+        .unwrap();
     assert_eq!(applied, 0.25, "rounded to the step");
     app.update();
     assert_eq!(app.world().resource::<Quality>().0, 0.25);
     let mut t = app.world_mut().resource_mut::<Tunables>();
-    assert!(matches!(t.set("test.quality", 2.0), Err(TunableError::OutOfRange { .. })));
-    assert!(matches!(t.set("test.quality", f64::NAN), Err(TunableError::OutOfRange { .. })));
+    assert!(matches!(
+        t.set("test.quality", 2.0),
+        Err(TunableError::OutOfRange { .. })
+    ));
+    assert!(matches!(
+        t.set("test.quality", f64::NAN),
+        Err(TunableError::OutOfRange { .. })
+    ));
     assert!(matches!(t.set("nope", 1.0), Err(TunableError::Unknown(_))));
-    assert_eq!(t.get("test.quality").unwrap().value(), 0.25, "a rejected value changes nothing");
+    assert_eq!(
+        t.get("test.quality").unwrap().value(),
+        0.25,
+        "a rejected value changes nothing"
+    );
     app.update();
     assert_eq!(app.world().resource::<Quality>().0, 0.25);
 }
 
 #[test]
 fn config_corrects_nonsense_and_resolves_aliases() {
-    let p = RfmPerfPlugin::headless().launch_dashboard(0.0, ["render_time", "", "memory_usage"], false);
+    let p =
+        RfmPerfPlugin::headless().launch_dashboard(0.0, ["render_time", "", "memory_usage"], false);
     let c = p.config();
     assert_eq!(c.update_interval, Duration::from_secs(1));
-    assert_eq!(c.metrics_to_show, vec!["frame.time_ms".to_string(), "process.memory_mb".to_string()]);
+    assert_eq!(
+        c.metrics_to_show,
+        vec!["frame.time_ms".to_string(), "process.memory_mb".to_string()]
+    );
     assert!(!c.show_bottleneck_analysis);
     assert_eq!(c.hotkey, KeyCode::F12);
     assert_eq!(c.api_bind.to_string(), "127.0.0.1:8501");
@@ -138,22 +185,41 @@ fn works_without_diagnostics_or_sampling() {
         app.update();
     }
     assert!(tracker.get_metric("frame.time_ms").is_some());
-    assert_eq!(tracker.get_metric("entity_count"), None, "absent, not an error");
+    assert_eq!(
+        tracker.get_metric("entity_count"),
+        None,
+        "absent, not an error"
+    );
     assert!(!get_performance_tracker().same_as(&tracker));
 }
 
 #[test]
 fn readme_versions_match_cargo_toml() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let cargo = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let cargo =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
     let bevy = cargo
         .lines()
         .find(|l| l.starts_with("bevy = "))
         .and_then(|l| l.split('"').nth(1))
         .map(|v| v.trim_start_matches('='))
         .expect("bevy version in Cargo.toml");
-    assert!(readme.contains(&format!("bevy = \"{bevy}\"")), "README shows bevy {bevy}");
-    assert!(readme.contains(&format!("bevy {bevy}")), "README names bevy {bevy}");
-    let rust = cargo.lines().find(|l| l.starts_with("rust-version")).and_then(|l| l.split('"').nth(1)).unwrap();
-    assert!(readme.contains(&format!("Rust {rust}")), "README names Rust {rust}");
+    assert!(
+        readme.contains(&format!("bevy = \"{bevy}\"")),
+        "README shows bevy {bevy}"
+    );
+    assert!(
+        readme.contains(&format!("bevy {bevy}")),
+        "README names bevy {bevy}"
+    );
+    let rust = cargo
+        .lines()
+        .find(|l| l.starts_with("rust-version"))
+        .and_then(|l| l.split('"').nth(1))
+        .unwrap();
+    assert!(
+        readme.contains(&format!("Rust {rust}")),
+        "README names Rust {rust}"
+    );
 }

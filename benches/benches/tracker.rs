@@ -1,1 +1,100 @@
-fn main(){}
+//! Tracker operations: recording metrics, collecting a frame of many scopes, and the history
+//! reads the dashboard and API make (decimation, full history).
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use rfm_perf_core::{PerformanceTracker, ScopeSite, TimeRange, get_performance_tracker};
+
+/// Distinct scopes recorded per frame in the collect benchmark.
+const SCOPES: usize = 200;
+/// Calls of each scope per frame.
+const CALLS: usize = 10;
+/// Samples in the history benchmarks (the default raw capacity: 10 min at 60 Hz).
+const HISTORY: usize = 36_000;
+
+fn metrics(c: &mut Criterion) {
+    let mut g = c.benchmark_group("metrics");
+    let t = PerformanceTracker::new();
+    g.bench_function("track_metric", |b| {
+        b.iter(|| t.track_metric("bench.metric", black_box(1.5)))
+    });
+    let id = t.metric_id("bench.by_id").expect("non-empty name");
+    g.bench_function("track_id", |b| b.iter(|| t.track_id(id, black_box(1.5))));
+    g.finish();
+}
+
+fn collect(c: &mut Criterion) {
+    // 200 call sites, as 200 `#[track_performance]` functions would create (one static each)
+    let sites: Vec<&'static ScopeSite> = (0..SCOPES)
+        .map(|i| {
+            let name: &'static str = Box::leak(format!("bench.scope{i:03}").into_boxed_str());
+            &*Box::leak(Box::new(ScopeSite::new(name)))
+        })
+        .collect();
+    let tracker = get_performance_tracker();
+    let record = || {
+        for site in &sites {
+            for _ in 0..CALLS {
+                let _g = site.enter();
+                black_box(());
+            }
+        }
+    };
+    // warm: every call path exists, history rings and scope windows are allocated
+    for _ in 0..200 {
+        record();
+        tracker.collect_frame();
+    }
+    let mut g = c.benchmark_group("collect");
+    g.bench_function("collect_frame_200_scopes_x10", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                record();
+                let start = Instant::now();
+                black_box(tracker.collect_frame());
+                total += start.elapsed();
+            }
+            total
+        })
+    });
+    g.bench_function("record_200_scopes_x10", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                record();
+                total += start.elapsed();
+                tracker.collect_frame();
+            }
+            total
+        })
+    });
+    g.bench_function("collect_frame_empty", |b| {
+        b.iter(|| black_box(tracker.collect_frame()))
+    });
+    g.finish();
+}
+
+fn history(c: &mut Criterion) {
+    let t = PerformanceTracker::new();
+    // reads drain pending samples only, as with the Bevy plugin attached (no collect per read)
+    t.set_frame_driver(true);
+    for i in 0..HISTORY {
+        t.track_metric("bench.history", (i % 977) as f64);
+    }
+    assert_eq!(t.get_history("bench.history").len(), HISTORY);
+    let mut g = c.benchmark_group("history");
+    g.bench_function("decimate_36000_into_1000", |b| {
+        b.iter(|| black_box(t.decimate("bench.history", TimeRange::ALL, 1000)))
+    });
+    g.bench_function("get_history_36000", |b| {
+        b.iter(|| black_box(t.get_history("bench.history")))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, metrics, collect, history);
+criterion_main!(benches);

@@ -40,7 +40,11 @@ impl BaselineStat {
         }
         let mut v: Vec<f64> = values.to_vec();
         v.sort_by(f64::total_cmp);
-        Some(Self { median: quantile_sorted(&v, 0.5), p95: quantile_sorted(&v, 0.95), samples: v.len() })
+        Some(Self {
+            median: quantile_sorted(&v, 0.5),
+            p95: quantile_sorted(&v, 0.95),
+            samples: v.len(),
+        })
     }
 }
 
@@ -78,7 +82,12 @@ pub struct BaselineSet {
 
 impl Default for BaselineSet {
     fn default() -> Self {
-        Self { version: BASELINE_FORMAT_VERSION, captured_unix_s: 0.0, window_s: 0.0, metrics: BTreeMap::new() }
+        Self {
+            version: BASELINE_FORMAT_VERSION,
+            captured_unix_s: 0.0,
+            window_s: 0.0,
+            metrics: BTreeMap::new(),
+        }
     }
 }
 
@@ -94,10 +103,19 @@ impl BaselineSet {
     /// ```
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), BaselineError> {
         let path = path.as_ref();
-        let io = |source| BaselineError::Io { path: path.to_path_buf(), source };
+        let io = |source| BaselineError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
         let json = serde_json::to_vec_pretty(self).map_err(|e| io(std::io::Error::other(e)))?;
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
         let result = (|| {
             let mut f = std::fs::File::create(&tmp)?;
@@ -123,12 +141,22 @@ impl BaselineSet {
             if source.kind() == std::io::ErrorKind::NotFound {
                 BaselineError::Missing(path.to_path_buf())
             } else {
-                BaselineError::Io { path: path.to_path_buf(), source }
+                BaselineError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                }
             }
         })?;
-        let corrupt = |reason: String| BaselineError::Corrupt { path: path.to_path_buf(), reason };
-        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
-        let found = value.get("version").and_then(|v| v.as_u64()).ok_or_else(|| corrupt("no \"version\" field".into()))?;
+        let corrupt = |reason: String| BaselineError::Corrupt {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let value: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+        let found = value
+            .get("version")
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| corrupt("no \"version\" field".into()))?;
         if found != u64::from(BASELINE_FORMAT_VERSION) {
             return Err(BaselineError::Version {
                 path: path.to_path_buf(),
@@ -137,8 +165,14 @@ impl BaselineSet {
             });
         }
         let set: BaselineSet = serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))?;
-        if let Some((name, _)) = set.metrics.iter().find(|(_, s)| !s.median.is_finite() || !s.p95.is_finite()) {
-            return Err(corrupt(format!("metric {name:?} has a non-finite statistic")));
+        if let Some((name, _)) = set
+            .metrics
+            .iter()
+            .find(|(_, s)| !s.median.is_finite() || !s.p95.is_finite())
+        {
+            return Err(corrupt(format!(
+                "metric {name:?} has a non-finite statistic"
+            )));
         }
         Ok(set)
     }

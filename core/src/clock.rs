@@ -81,8 +81,10 @@ pub fn ticks_to_instant(ticks: u64) -> Instant {
     if ticks >= base_raw {
         base + std::time::Duration::from_nanos(ticks_to_nanos(base_raw, ticks))
     } else {
-        base.checked_sub(std::time::Duration::from_nanos(ticks_to_nanos(ticks, base_raw)))
-            .unwrap_or(base)
+        base.checked_sub(std::time::Duration::from_nanos(ticks_to_nanos(
+            ticks, base_raw,
+        )))
+        .unwrap_or(base)
     }
 }
 

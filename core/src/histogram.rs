@@ -35,8 +35,16 @@ pub(crate) fn bucket_low(i: usize) -> u64 {
 /// Representative value of bucket `i` (its midpoint).
 pub(crate) fn bucket_mid(i: usize) -> f64 {
     let lo = bucket_low(i) as f64;
-    let hi = if i + 1 < BUCKETS { bucket_low(i + 1) as f64 } else { lo * 1.0625 };
-    if (i as u64) < LINEAR { lo } else { (lo + hi) / 2.0 }
+    let hi = if i + 1 < BUCKETS {
+        bucket_low(i + 1) as f64
+    } else {
+        lo * 1.0625
+    };
+    if (i as u64) < LINEAR {
+        lo
+    } else {
+        (lo + hi) / 2.0
+    }
 }
 
 /// A histogram of nanosecond durations with a touched-range so merges skip empty buckets.
@@ -97,7 +105,10 @@ impl Histogram {
         if self.is_empty() {
             return 0;
         }
-        self.counts[self.lo..self.hi].iter().map(|&c| u64::from(c)).sum()
+        self.counts[self.lo..self.hi]
+            .iter()
+            .map(|&c| u64::from(c))
+            .sum()
     }
 
     /// The `q`-quantile (0..=1) in nanoseconds, or `None` when empty.

@@ -62,10 +62,19 @@ impl<P: Point> Ring<P> {
     }
 
     pub(crate) fn push(&mut self, p: P) {
-        if self.points.len() == self.capacity {
+        let len = self.points.len();
+        if len == self.capacity {
             self.points.pop_front();
+        } else if len == self.points.capacity() {
+            // grow by doubling, but never past the ring's capacity
+            self.points
+                .reserve_exact(len.max(8).min(self.capacity - len));
         }
         self.points.push_back(p);
+    }
+
+    pub(crate) fn first(&self) -> Option<&P> {
+        self.points.front()
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -213,7 +222,13 @@ impl CoarseTier {
                 if let Some(done) = self.open.take() {
                     self.ring.push(done);
                 }
-                self.open = Some(Coarse { second, min: v, max: v, sum: v, count: 1 });
+                self.open = Some(Coarse {
+                    second,
+                    min: v,
+                    max: v,
+                    sum: v,
+                    count: 1,
+                });
             }
         }
     }
@@ -257,7 +272,11 @@ impl MetricHistory {
             }
             RawTier::Scope(r) => {
                 let t = r.last().map_or(t, |l| t.max(l.t));
-                r.push(ScopeSample { t, total_ms: value as f32, calls: 1 });
+                r.push(ScopeSample {
+                    t,
+                    total_ms: value as f32,
+                    calls: 1,
+                });
             }
         }
         self.coarse.add(t, value);
@@ -267,7 +286,11 @@ impl MetricHistory {
         match &mut self.raw {
             RawTier::Scope(r) => {
                 let t = r.last().map_or(t, |l| t.max(l.t));
-                r.push(ScopeSample { t, total_ms: total_ms as f32, calls });
+                r.push(ScopeSample {
+                    t,
+                    total_ms: total_ms as f32,
+                    calls,
+                });
             }
             RawTier::Gauge(r) => {
                 let t = r.last().map_or(t, |l| t.max(l.t));
@@ -281,6 +304,14 @@ impl MetricHistory {
         match &self.raw {
             RawTier::Gauge(r) => r.last().map(|p| (p.t, p.value)),
             RawTier::Scope(r) => r.last().map(|p| (p.t, p.value())),
+        }
+    }
+
+    /// Times of the oldest and newest raw sample.
+    pub(crate) fn first_last_t(&self) -> Option<(u64, u64)> {
+        match &self.raw {
+            RawTier::Gauge(r) => Some((r.first()?.t, r.last()?.t)),
+            RawTier::Scope(r) => Some((r.first()?.t, r.last()?.t)),
         }
     }
 
@@ -304,7 +335,10 @@ impl MetricHistory {
         fn take<P: Point>(r: &Ring<P>, from: u64, to: u64, limit: usize) -> Vec<(u64, f64)> {
             let range = r.range(from, to);
             let skip = range.len().saturating_sub(limit);
-            r.slice(range).skip(skip).map(|p| (p.t(), p.value())).collect()
+            r.slice(range)
+                .skip(skip)
+                .map(|p| (p.t(), p.value()))
+                .collect()
         }
         match &self.raw {
             RawTier::Gauge(r) => take(r, from, to, limit),
@@ -314,7 +348,10 @@ impl MetricHistory {
 
     /// Values in `[from, to)` (for statistics).
     pub(crate) fn values(&self, from: u64, to: u64) -> Vec<f64> {
-        self.points(from, to, usize::MAX).into_iter().map(|(_, v)| v).collect()
+        self.points(from, to, usize::MAX)
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect()
     }
 
     pub(crate) fn decimate(&self, from: u64, to: u64, buckets: usize) -> Vec<RawBucket> {
@@ -347,7 +384,10 @@ mod tests {
     fn ring_keeps_newest_in_order() {
         let mut r = Ring::new(3);
         for i in 0..5u64 {
-            r.push(Sample { t: i, value: i as f64 });
+            r.push(Sample {
+                t: i,
+                value: i as f64,
+            });
         }
         let v: Vec<u64> = r.iter().map(|p| p.t).collect();
         assert_eq!(v, vec![2, 3, 4]);
@@ -358,7 +398,13 @@ mod tests {
     fn decimation_keeps_min_and_max_of_each_bucket() {
         let mut r = Ring::new(1000);
         for i in 0..1000u64 {
-            let v = if i % 97 == 0 { 1000.0 } else if i % 89 == 0 { -1000.0 } else { (i % 10) as f64 };
+            let v = if i % 97 == 0 {
+                1000.0
+            } else if i % 89 == 0 {
+                -1000.0
+            } else {
+                (i % 10) as f64
+            };
             r.push(Sample { t: i, value: v });
         }
         let b = r.decimate(0, 1000, 10);

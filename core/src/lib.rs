@@ -41,15 +41,20 @@ mod scope_stats;
 mod snapshot;
 mod tracker;
 
-pub use baseline::{BASELINE_FORMAT_VERSION, BaselineSet, BaselineStat, RegressionReport, Severity};
+pub use baseline::{
+    BASELINE_FORMAT_VERSION, BaselineSet, BaselineStat, RegressionReport, Severity,
+};
 pub use error::{BaselineError, TrackError};
 pub use frame::{CallNode, DetachedScope, FrameProfile, ThreadLane};
 pub use metric::{Direction, MetricId, MetricInfo, MetricKind, Unit};
-pub use scope::{AsyncScopeGuard, ScopeGuard, ScopeSite, Timer, scopes_enabled, set_scopes_enabled};
+pub use scope::{
+    AsyncScopeGuard, ScopeGuard, ScopeSite, Timer, scopes_enabled, set_scopes_enabled,
+};
 pub use scope_stats::ScopeStats;
 pub use snapshot::{Snapshot, SnapshotValue};
 pub use tracker::{
-    LongTermBucket, MinMaxBucket, PerformanceTracker, TimeRange, TrackerConfig, TrackerStats, get_performance_tracker,
+    LongTermBucket, MinMaxBucket, PerformanceTracker, TimeRange, TrackerConfig, TrackerStats,
+    get_performance_tracker,
 };
 
 #[doc(inline)]

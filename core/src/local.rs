@@ -20,8 +20,9 @@ pub(crate) const NONE: u32 = u32::MAX;
 pub(crate) const ROOT: u32 = 0;
 /// Deepest nesting kept in the tree; deeper scopes are recorded outside it.
 pub(crate) const MAX_DEPTH: usize = 256;
-/// Most call paths one thread keeps; further new paths are recorded outside the tree.
-pub(crate) const MAX_NODES: usize = 1 << 16;
+/// Most call paths one thread keeps (each holds a 1.5 KB histogram); further new paths are
+/// recorded outside the tree, still counted in the scope statistics.
+pub(crate) const MAX_NODES: usize = 4096;
 /// Pending metric samples a thread buffers before it flushes them itself.
 pub(crate) const SAMPLE_FLUSH: usize = 1 << 14;
 /// Pending out-of-tree records a thread buffers before it flushes them itself.
@@ -116,12 +117,21 @@ impl Hasher for FxHasher {
         for chunk in bytes.chunks(8) {
             let mut b = [0u8; 8];
             b[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
         }
     }
     #[inline]
     fn write_u8(&mut self, i: u8) {
         self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(u64::from(i));
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
     #[inline]
     fn finish(&self) -> u64 {
@@ -137,6 +147,8 @@ pub(crate) struct LocalTracker {
     stack: Vec<Open>,
     current: u32,
     next_token: u32,
+    /// Direct-mapped cache `(parent, scope) -> node` in front of the sibling-list walk.
+    child_cache: Box<[(u32, u32, u32); CHILD_CACHE]>,
     pub(crate) names: HashMap<Box<str>, MetricId, BuildHasherDefault<FxHasher>>,
 }
 
@@ -144,6 +156,13 @@ impl Drop for LocalTracker {
     fn drop(&mut self) {
         self.shared.alive.store(false, Ordering::Release);
     }
+}
+
+const CHILD_CACHE: usize = 1024;
+
+#[inline(always)]
+fn child_slot(parent: u32, scope: MetricId) -> usize {
+    (((parent as u64) << 32 | scope.0 as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54) as usize
 }
 
 /// Result of closing scopes: how long the requested one took.
@@ -162,10 +181,16 @@ impl LocalTracker {
         Self {
             tracker_id,
             shared,
-            links: vec![Link { scope: MetricId(u32::MAX), parent: NONE, first_child: NONE, next_sibling: NONE }],
+            links: vec![Link {
+                scope: MetricId(u32::MAX),
+                parent: NONE,
+                first_child: NONE,
+                next_sibling: NONE,
+            }],
             stack: Vec::with_capacity(32),
             current: ROOT,
             next_token: 0,
+            child_cache: Box::new([(NONE, u32::MAX, NONE); CHILD_CACHE]),
             names: HashMap::default(),
         }
     }
@@ -177,10 +202,16 @@ impl LocalTracker {
             return NONE;
         }
         let parent = self.current;
+        let slot = child_slot(parent, scope);
+        let e = self.child_cache[slot];
+        if e.0 == parent && e.1 == scope.0 {
+            return e.2;
+        }
         let mut c = self.links[parent as usize].first_child;
         while c != NONE {
             let l = &self.links[c as usize];
             if l.scope == scope {
+                self.child_cache[slot] = (parent, scope.0, c);
                 return c;
             }
             c = l.next_sibling;
@@ -190,8 +221,14 @@ impl LocalTracker {
         }
         let node = self.links.len() as u32;
         let first = self.links[parent as usize].first_child;
-        self.links.push(Link { scope, parent, first_child: NONE, next_sibling: first });
+        self.links.push(Link {
+            scope,
+            parent,
+            first_child: NONE,
+            next_sibling: first,
+        });
         self.links[parent as usize].first_child = node;
+        self.child_cache[slot] = (parent, scope.0, node);
         let mut d = self.shared.lock();
         d.links.push((scope, parent));
         d.stats.push(NodeStats::default());
@@ -206,7 +243,13 @@ impl LocalTracker {
         let token = self.next_token;
         self.next_token = self.next_token.wrapping_add(1);
         let depth = self.stack.len() as u32;
-        self.stack.push(Open { node, scope, start, token, named });
+        self.stack.push(Open {
+            node,
+            scope,
+            start,
+            token,
+            named,
+        });
         if node != NONE {
             self.current = node;
         }
@@ -222,7 +265,13 @@ impl LocalTracker {
             Some(o) if o.token == token => {}
             _ => return None,
         }
-        let Self { shared, links, stack, current, .. } = self;
+        let Self {
+            shared,
+            links,
+            stack,
+            current,
+            ..
+        } = self;
         let mut d = shared.lock();
         let mut nanos = 0;
         while stack.len() > depth {
@@ -233,7 +282,10 @@ impl LocalTracker {
 
     /// Closes the innermost open named timer for `scope` (and anything still open inside it).
     pub(crate) fn exit_named(&mut self, scope: MetricId, end: u64) -> Option<Closed> {
-        let pos = self.stack.iter().rposition(|o| o.named && o.scope == scope)?;
+        let pos = self
+            .stack
+            .iter()
+            .rposition(|o| o.named && o.scope == scope)?;
         let token = self.stack[pos].token;
         self.exit(token, pos as u32, end)
     }
@@ -255,7 +307,13 @@ impl LocalTracker {
 }
 
 #[inline]
-fn close_top(stack: &mut Vec<Open>, links: &[Link], current: &mut u32, d: &mut SharedData, end: u64) -> u64 {
+fn close_top(
+    stack: &mut Vec<Open>,
+    links: &[Link],
+    current: &mut u32,
+    d: &mut SharedData,
+    end: u64,
+) -> u64 {
     let Some(open) = stack.pop() else { return 0 };
     let nanos = clock::ticks_to_nanos(open.start, end);
     if open.node == NONE {
@@ -283,11 +341,14 @@ fn close_top(stack: &mut Vec<Open>, links: &[Link], current: &mut u32, d: &mut S
         ROOT
     } else {
         // the innermost open scope that has a node; scopes outside the tree keep their parent's
-        stack.iter().rev().find(|o| o.node != NONE).map_or(ROOT, |o| o.node)
+        stack
+            .iter()
+            .rev()
+            .find(|o| o.node != NONE)
+            .map_or(ROOT, |o| o.node)
     };
     nanos
 }
-
 
 thread_local! {
     /// This thread's state for each tracker it recorded into (the global tracker first).
@@ -299,7 +360,11 @@ mod tests {
     use super::*;
 
     fn shared() -> Arc<ThreadShared> {
-        Arc::new(ThreadShared { name: "t".into(), data: Mutex::new(SharedData::default()), alive: AtomicBool::new(true) })
+        Arc::new(ThreadShared {
+            name: "t".into(),
+            data: Mutex::new(SharedData::default()),
+            alive: AtomicBool::new(true),
+        })
     }
 
     #[test]

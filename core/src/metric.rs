@@ -217,7 +217,10 @@ impl Registry {
     pub(crate) fn with_builtins() -> Self {
         let mut r = Registry::default();
         for b in crate::names::BUILTINS {
-            r.upsert(MetricInfo::new(b.name, b.unit.clone(), b.description, b.direction), true);
+            r.upsert(
+                MetricInfo::new(b.name, b.unit.clone(), b.description, b.direction),
+                true,
+            );
         }
         r
     }

@@ -15,7 +15,7 @@ use crate::metric::{Direction, Unit};
 pub const FRAME_TIME_MS: &str = "frame.time_ms";
 /// Frames per second.
 pub const FRAME_FPS: &str = "frame.fps";
-/// 1 % low FPS: the FPS of the slowest 1 % of frames in the recent window.
+/// 1 % low FPS: 1000 / mean frame time of the slowest 1 % of frames in the recent window (10 s).
 pub const FRAME_FPS_1PCT_LOW: &str = "frame.fps_1pct_low";
 /// Frames collected so far.
 pub const FRAME_COUNT: &str = "frame.count";
@@ -103,8 +103,18 @@ pub struct Builtin {
     pub direction: Direction,
 }
 
-const fn b(name: &'static str, unit: Unit, description: &'static str, direction: Direction) -> Builtin {
-    Builtin { name, unit, description, direction }
+const fn b(
+    name: &'static str,
+    unit: Unit,
+    description: &'static str,
+    direction: Direction,
+) -> Builtin {
+    Builtin {
+        name,
+        unit,
+        description,
+        direction,
+    }
 }
 
 use Direction::{HigherIsBetter as Higher, LowerIsBetter as Lower, Neutral};
@@ -112,26 +122,116 @@ use Direction::{HigherIsBetter as Higher, LowerIsBetter as Lower, Neutral};
 /// Every built-in metric with its unit, description and direction; registered in each new tracker.
 pub const BUILTINS: &[Builtin] = &[
     b(FRAME_TIME_MS, Unit::Milliseconds, "Frame time", Lower),
-    b(FRAME_FPS, Unit::FramesPerSecond, "Frames per second", Higher),
-    b(FRAME_FPS_1PCT_LOW, Unit::FramesPerSecond, "FPS of the slowest 1 % of recent frames", Higher),
+    b(
+        FRAME_FPS,
+        Unit::FramesPerSecond,
+        "Frames per second",
+        Higher,
+    ),
+    b(
+        FRAME_FPS_1PCT_LOW,
+        Unit::FramesPerSecond,
+        "FPS of the slowest 1 % of recent frames",
+        Higher,
+    ),
     b(FRAME_COUNT, Unit::Count, "Frames collected", Neutral),
     b(ENTITY_COUNT, Unit::Count, "ECS entities", Neutral),
-    b(RENDER_FRACTAL_GPU_MS, Unit::Milliseconds, "GPU time of the fractal compute pass", Lower),
-    b(RENDER_FRACTAL_CPU_MS, Unit::Milliseconds, "CPU time encoding the fractal pass", Lower),
-    b(GPU_UTILIZATION_PCT, Unit::Percent, "GPU busy time / frame time (estimate)", Neutral),
+    b(
+        RENDER_FRACTAL_GPU_MS,
+        Unit::Milliseconds,
+        "GPU time of the fractal compute pass",
+        Lower,
+    ),
+    b(
+        RENDER_FRACTAL_CPU_MS,
+        Unit::Milliseconds,
+        "CPU time encoding the fractal pass",
+        Lower,
+    ),
+    b(
+        GPU_UTILIZATION_PCT,
+        Unit::Percent,
+        "GPU busy time / frame time (estimate)",
+        Neutral,
+    ),
     b(GPU_MEMORY_MB, Unit::Megabytes, "GPU memory in use", Lower),
-    b(FRACTAL_ITERATIONS, Unit::Count, "Fractal iterations computed this frame", Neutral),
-    b(FRACTAL_ITERATIONS_PER_PIXEL, Unit::Count, "Mean fractal iterations per pixel (complexity)", Neutral),
-    b(SYSTEM_CPU_PCT, Unit::Percent, "CPU usage over all cores", Lower),
-    b(SYSTEM_MEMORY_USED_MB, Unit::Megabytes, "System memory in use", Lower),
-    b(PROCESS_MEMORY_MB, Unit::Megabytes, "Resident memory of this process", Lower),
-    b(PROCESS_CPU_PCT, Unit::Percent, "CPU usage of this process", Lower),
-    b(PROCESS_ALLOCS_PER_FRAME, Unit::Count, "Heap allocations per frame", Lower),
-    b(PROCESS_ALLOC_BYTES_PER_FRAME, Unit::Bytes, "Bytes allocated per frame", Lower),
+    b(
+        FRACTAL_ITERATIONS,
+        Unit::Count,
+        "Fractal iterations computed this frame",
+        Neutral,
+    ),
+    b(
+        FRACTAL_ITERATIONS_PER_PIXEL,
+        Unit::Count,
+        "Mean fractal iterations per pixel (complexity)",
+        Neutral,
+    ),
+    b(
+        SYSTEM_CPU_PCT,
+        Unit::Percent,
+        "CPU usage over all cores",
+        Lower,
+    ),
+    b(
+        SYSTEM_MEMORY_USED_MB,
+        Unit::Megabytes,
+        "System memory in use",
+        Lower,
+    ),
+    b(
+        PROCESS_MEMORY_MB,
+        Unit::Megabytes,
+        "Resident memory of this process",
+        Lower,
+    ),
+    b(
+        PROCESS_CPU_PCT,
+        Unit::Percent,
+        "CPU usage of this process",
+        Lower,
+    ),
+    b(
+        PROCESS_ALLOCS_PER_FRAME,
+        Unit::Count,
+        "Heap allocations per frame",
+        Lower,
+    ),
+    b(
+        PROCESS_ALLOC_BYTES_PER_FRAME,
+        Unit::Bytes,
+        "Bytes allocated per frame",
+        Lower,
+    ),
     b(PROCESS_HEAP_LIVE_MB, Unit::Megabytes, "Live heap", Lower),
-    b(IO_READ_BYTES_PER_S, Unit::BytesPerSecond, "Storage reads of this process", Neutral),
-    b(IO_WRITE_BYTES_PER_S, Unit::BytesPerSecond, "Storage writes of this process", Neutral),
-    b(IO_PRESSURE_PCT, Unit::Percent, "Time some task waited on I/O (avg10)", Lower),
-    b(API_REQUEST_MS, Unit::Milliseconds, "Latency of API requests", Lower),
-    b(UI_DASHBOARD_MS, Unit::Milliseconds, "Dashboard UI build time", Lower),
+    b(
+        IO_READ_BYTES_PER_S,
+        Unit::BytesPerSecond,
+        "Storage reads of this process",
+        Neutral,
+    ),
+    b(
+        IO_WRITE_BYTES_PER_S,
+        Unit::BytesPerSecond,
+        "Storage writes of this process",
+        Neutral,
+    ),
+    b(
+        IO_PRESSURE_PCT,
+        Unit::Percent,
+        "Time some task waited on I/O (avg10)",
+        Lower,
+    ),
+    b(
+        API_REQUEST_MS,
+        Unit::Milliseconds,
+        "Latency of API requests",
+        Lower,
+    ),
+    b(
+        UI_DASHBOARD_MS,
+        Unit::Milliseconds,
+        "Dashboard UI build time",
+        Lower,
+    ),
 ];

@@ -50,7 +50,10 @@ pub struct ScopeSite {
 impl ScopeSite {
     /// A call site named `name` (any non-empty UTF-8 string).
     pub const fn new(name: &'static str) -> Self {
-        Self { name, id: OnceLock::new() }
+        Self {
+            name,
+            id: OnceLock::new(),
+        }
     }
 
     /// The site's name.
@@ -60,7 +63,13 @@ impl ScopeSite {
 
     #[inline(always)]
     fn id(&self) -> MetricId {
-        *self.id.get_or_init(|| get_performance_tracker().scope_id(if self.name.is_empty() { "<unnamed>" } else { self.name }))
+        *self.id.get_or_init(|| {
+            get_performance_tracker().scope_id(if self.name.is_empty() {
+                "<unnamed>"
+            } else {
+                self.name
+            })
+        })
     }
 
     /// Opens the scope on this thread; it closes when the guard drops (also on early return,
@@ -70,9 +79,18 @@ impl ScopeSite {
         if !ENABLED.load(Ordering::Relaxed) {
             return ScopeGuard::DISABLED;
         }
+        self.enter_enabled()
+    }
+
+    #[inline(never)]
+    fn enter_enabled(&'static self) -> ScopeGuard {
         let id = self.id();
         match get_performance_tracker().enter_scope(id) {
-            Some((token, depth)) => ScopeGuard { token, depth, _not_send: PhantomData },
+            Some((token, depth)) => ScopeGuard {
+                token,
+                depth,
+                _not_send: PhantomData,
+            },
             None => ScopeGuard::DISABLED,
         }
     }
@@ -84,7 +102,10 @@ impl ScopeSite {
         if !ENABLED.load(Ordering::Relaxed) {
             return AsyncScopeGuard { id: None, start: 0 };
         }
-        AsyncScopeGuard { id: Some(self.id()), start: clock::now_ticks() }
+        AsyncScopeGuard {
+            id: Some(self.id()),
+            start: clock::now_ticks(),
+        }
     }
 }
 
@@ -98,16 +119,25 @@ pub struct ScopeGuard {
 }
 
 impl ScopeGuard {
-    const DISABLED: ScopeGuard = ScopeGuard { token: u32::MAX, depth: u32::MAX, _not_send: PhantomData };
+    const DISABLED: ScopeGuard = ScopeGuard {
+        token: u32::MAX,
+        depth: u32::MAX,
+        _not_send: PhantomData,
+    };
 }
 
 impl Drop for ScopeGuard {
     #[inline(always)]
     fn drop(&mut self) {
         if self.depth != u32::MAX {
-            get_performance_tracker().exit_scope(self.token, self.depth);
+            exit_enabled(self.token, self.depth);
         }
     }
+}
+
+#[inline(never)]
+fn exit_enabled(token: u32, depth: u32) {
+    get_performance_tracker().exit_scope(token, depth);
 }
 
 /// Times an `async` call from first poll to completion (or drop). `Send`, outside the call tree.
@@ -139,7 +169,11 @@ pub struct Timer {
 
 impl Timer {
     pub(crate) fn new(tracker: PerformanceTracker, id: Option<MetricId>) -> Self {
-        Self { tracker: Some(tracker), id, start: clock::now_ticks() }
+        Self {
+            tracker: Some(tracker),
+            id,
+            start: clock::now_ticks(),
+        }
     }
 
     /// Stops the timer, records the span and returns its duration.

@@ -93,7 +93,9 @@ impl ScopeWindow {
             slot.max_ns = 0;
             self.slots.push_back(slot);
         }
-        let Some(s) = self.slots.back_mut() else { return };
+        let Some(s) = self.slots.back_mut() else {
+            return;
+        };
         s.calls += c.calls;
         s.total_ns += c.total_ns;
         s.self_ns += c.self_ns;
@@ -108,7 +110,13 @@ impl ScopeWindow {
     }
 
     /// Merged stats of slots with `second >= from_second`, or `None` if none.
-    pub(crate) fn summarize(&self, name: Arc<str>, from_second: u64, frames: u64, frame_ns: u64) -> Option<ScopeStats> {
+    pub(crate) fn summarize(
+        &self,
+        name: Arc<str>,
+        from_second: u64,
+        frames: u64,
+        frame_ns: u64,
+    ) -> Option<ScopeStats> {
         let mut calls = 0;
         let mut total = 0u64;
         let mut self_ns = 0u64;
@@ -140,7 +148,11 @@ impl ScopeWindow {
             p50_ms: q(0.5),
             p95_ms: q(0.95),
             p99_ms: q(0.99),
-            frame_pct: if frame_ns > 0 { 100.0 * total as f64 / frame_ns as f64 } else { 0.0 },
+            frame_pct: if frame_ns > 0 {
+                100.0 * total as f64 / frame_ns as f64
+            } else {
+                0.0
+            },
         })
     }
 }

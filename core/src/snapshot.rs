@@ -36,7 +36,11 @@ pub struct Snapshot {
 
 impl Default for Snapshot {
     fn default() -> Self {
-        Self { taken_at: SystemTime::UNIX_EPOCH, frame: 0, values: Vec::new() }
+        Self {
+            taken_at: SystemTime::UNIX_EPOCH,
+            frame: 0,
+            values: Vec::new(),
+        }
     }
 }
 
@@ -44,6 +48,9 @@ impl Snapshot {
     /// The value of `name` (aliases resolved) in this snapshot.
     pub fn value(&self, name: &str) -> Option<f64> {
         let name = crate::names::resolve_alias(name);
-        self.values.iter().find(|v| v.info.name.as_ref() == name).map(|v| v.value)
+        self.values
+            .iter()
+            .find(|v| v.info.name.as_ref() == name)
+            .map(|v| v.value)
     }
 }

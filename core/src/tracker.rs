@@ -13,7 +13,8 @@ use crate::clock;
 use crate::error::{BaselineError, TrackError};
 use crate::frame::{CallNode, DetachedScope, FrameProfile, ThreadLane};
 use crate::history::MetricHistory;
-use crate::local::{LOCAL, LocalTracker, NONE, ROOT, SharedData, ThreadShared};
+use crate::local::{FxHasher, LOCAL, LocalTracker, NONE, ROOT, SharedData, ThreadShared};
+type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
 use crate::metric::{MetricId, MetricInfo, MetricKind, Registry};
 use crate::scope_stats::{Contribution, ScopeStats, ScopeWindow};
 use crate::snapshot::{Snapshot, SnapshotValue};
@@ -91,7 +92,7 @@ struct FrameSlot {
 
 struct Store {
     histories: Vec<Option<MetricHistory>>,
-    scopes: HashMap<MetricId, ScopeWindow>,
+    scopes: FxMap<MetricId, ScopeWindow>,
     frame_slots: VecDeque<FrameSlot>,
     recent: VecDeque<Arc<FrameProfile>>,
     slowest: Vec<Arc<FrameProfile>>,
@@ -144,7 +145,9 @@ pub struct PerformanceTracker {
 
 impl std::fmt::Debug for PerformanceTracker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PerformanceTracker").field("id", &self.inner.id).finish_non_exhaustive()
+        f.debug_struct("PerformanceTracker")
+            .field("id", &self.inner.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -183,11 +186,17 @@ pub struct TimeRange {
 
 impl TimeRange {
     /// Everything.
-    pub const ALL: TimeRange = TimeRange { since: None, until: None };
+    pub const ALL: TimeRange = TimeRange {
+        since: None,
+        until: None,
+    };
 
     /// The last `d` up to now.
     pub fn last(d: Duration) -> Self {
-        Self { since: SystemTime::now().checked_sub(d), until: None }
+        Self {
+            since: SystemTime::now().checked_sub(d),
+            until: None,
+        }
     }
 }
 
@@ -269,7 +278,7 @@ impl PerformanceTracker {
             threads: Mutex::new(Vec::new()),
             store: Mutex::new(Store {
                 histories: Vec::new(),
-                scopes: HashMap::new(),
+                scopes: FxMap::default(),
                 frame_slots: VecDeque::new(),
                 recent: VecDeque::new(),
                 slowest: Vec::new(),
@@ -283,7 +292,9 @@ impl PerformanceTracker {
             logged: Mutex::new(HashSet::new()),
             snapshot: RwLock::new(Arc::new(Snapshot::default())),
         };
-        Self { inner: Arc::new(inner) }
+        Self {
+            inner: Arc::new(inner),
+        }
     }
 
     /// Whether two handles share one tracker.
@@ -299,7 +310,11 @@ impl PerformanceTracker {
 
     /// The current configuration.
     pub fn config(&self) -> TrackerConfig {
-        self.inner.config.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.inner
+            .config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Replaces the configuration. History rings created from now on use the new capacities;
@@ -345,10 +360,13 @@ impl PerformanceTracker {
     /// assert_eq!(t.metric_info("net.latency_ms").unwrap().unit, Unit::Milliseconds);
     /// ```
     pub fn register_metric(&self, info: MetricInfo) -> MetricId {
-        let mut r = self.inner.registry.write().unwrap_or_else(|e| e.into_inner());
+        let mut r = self
+            .inner
+            .registry
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
         let kind = info.kind;
-        let id = r.upsert(info, kind == MetricKind::Scope);
-        id
+        r.upsert(info, kind == MetricKind::Scope)
     }
 
     /// The id of `name` (aliases resolved), creating a gauge if it is new. `None` for an empty name.
@@ -360,24 +378,46 @@ impl PerformanceTracker {
     }
 
     fn intern(&self, name: &str, kind: MetricKind) -> MetricId {
-        if let Some(id) = self.inner.registry.read().unwrap_or_else(|e| e.into_inner()).get(name) {
+        if let Some(id) = self
+            .inner
+            .registry
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+        {
             return id;
         }
-        self.inner.registry.write().unwrap_or_else(|e| e.into_inner()).intern(name, kind)
+        self.inner
+            .registry
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .intern(name, kind)
     }
 
     fn lookup(&self, name: &str) -> Option<MetricId> {
-        self.inner.registry.read().unwrap_or_else(|e| e.into_inner()).get(name)
+        self.inner
+            .registry
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
     }
 
     /// Metadata of `name` (aliases resolved).
     pub fn metric_info(&self, name: &str) -> Option<MetricInfo> {
-        let r = self.inner.registry.read().unwrap_or_else(|e| e.into_inner());
+        let r = self
+            .inner
+            .registry
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
         r.get(name).and_then(|id| r.info(id).cloned())
     }
 
     pub(crate) fn metric_name(&self, id: MetricId) -> Option<Arc<str>> {
-        let r = self.inner.registry.read().unwrap_or_else(|e| e.into_inner());
+        let r = self
+            .inner
+            .registry
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
         r.info(id).map(|i| i.name.clone())
     }
 
@@ -388,7 +428,11 @@ impl PerformanceTracker {
     /// assert!(t.metrics().iter().any(|m| m.name.as_ref() == "frame.fps"));
     /// ```
     pub fn metrics(&self) -> Vec<MetricInfo> {
-        let r = self.inner.registry.read().unwrap_or_else(|e| e.into_inner());
+        let r = self
+            .inner
+            .registry
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
         r.iter().map(|(_, i)| i.clone()).collect()
     }
 
@@ -402,7 +446,11 @@ impl PerformanceTracker {
     pub fn recorded_metric_names(&self) -> Vec<String> {
         self.sync_reads();
         let store = lock(&self.inner.store);
-        let r = self.inner.registry.read().unwrap_or_else(|e| e.into_inner());
+        let r = self
+            .inner
+            .registry
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
         let mut names: Vec<String> = store
             .histories
             .iter()
@@ -449,7 +497,10 @@ impl PerformanceTracker {
             alive: AtomicBool::new(true),
         });
         lock(&self.inner.threads).push(shared.clone());
-        self.inner.counters.threads_seen.fetch_add(1, Ordering::Relaxed);
+        self.inner
+            .counters
+            .threads_seen
+            .fetch_add(1, Ordering::Relaxed);
         LocalTracker::new(self.inner.id, shared)
     }
 
@@ -467,13 +518,22 @@ impl PerformanceTracker {
     fn reject(&self, err: &TrackError) {
         match err {
             TrackError::EmptyName => {
-                self.inner.counters.rejected_names.fetch_add(1, Ordering::Relaxed);
+                self.inner
+                    .counters
+                    .rejected_names
+                    .fetch_add(1, Ordering::Relaxed);
             }
             TrackError::NonFinite { .. } => {
-                self.inner.counters.rejected_values.fetch_add(1, Ordering::Relaxed);
+                self.inner
+                    .counters
+                    .rejected_values
+                    .fetch_add(1, Ordering::Relaxed);
             }
             TrackError::NotStarted(_) => {
-                self.inner.counters.unmatched_end_timers.fetch_add(1, Ordering::Relaxed);
+                self.inner
+                    .counters
+                    .unmatched_end_timers
+                    .fetch_add(1, Ordering::Relaxed);
             }
         }
         let key = match err {
@@ -549,7 +609,9 @@ impl PerformanceTracker {
                 l.exit_named(id, end)
             })
             .flatten();
-        closed.map(|c| Duration::from_nanos(c.nanos)).ok_or_else(|| TrackError::NotStarted(name.to_string()))
+        closed
+            .map(|c| Duration::from_nanos(c.nanos))
+            .ok_or_else(|| TrackError::NotStarted(name.to_string()))
     }
 
     /// A timer for a span that may end on another thread (e.g. two Bevy systems). It records
@@ -592,7 +654,9 @@ impl PerformanceTracker {
     }
 
     pub(crate) fn record_detached(&self, id: MetricId, nanos: u64) {
-        let flush = self.with_local(|l| l.record_detached(id, nanos)).unwrap_or(false);
+        let flush = self
+            .with_local(|l| l.record_detached(id, nanos))
+            .unwrap_or(false);
         if flush {
             self.drain_samples();
         }
@@ -625,7 +689,10 @@ impl PerformanceTracker {
             return Err(TrackError::EmptyName);
         }
         if !value.is_finite() {
-            return Err(TrackError::NonFinite { name: name.to_string(), value });
+            return Err(TrackError::NonFinite {
+                name: name.to_string(),
+                value,
+            });
         }
         let t = clock::now_ticks();
         let flush = self
@@ -651,12 +718,17 @@ impl PerformanceTracker {
     #[inline]
     pub fn track_id(&self, id: MetricId, value: f64) {
         if !value.is_finite() {
-            let name = self.metric_name(id).map(|n| n.to_string()).unwrap_or_default();
+            let name = self
+                .metric_name(id)
+                .map(|n| n.to_string())
+                .unwrap_or_default();
             self.reject(&TrackError::NonFinite { name, value });
             return;
         }
         let t = clock::now_ticks();
-        let flush = self.with_local(|l| l.record_sample(id, t, value)).unwrap_or(false);
+        let flush = self
+            .with_local(|l| l.record_sample(id, t, value))
+            .unwrap_or(false);
         if flush {
             self.drain_samples();
         }
@@ -673,7 +745,12 @@ impl PerformanceTracker {
         let id = self.lookup(name)?;
         self.sync_reads();
         let store = lock(&self.inner.store);
-        store.histories.get(id.index())?.as_ref()?.latest().map(|(_, v)| v)
+        store
+            .histories
+            .get(id.index())?
+            .as_ref()?
+            .latest()
+            .map(|(_, v)| v)
     }
 
     /// Every stored raw sample of `name`, oldest first, with wall-clock timestamps.
@@ -699,13 +776,25 @@ impl PerformanceTracker {
     /// let h = t.history_range("m", rfm_perf_core::TimeRange::last(Duration::from_secs(60)), 3);
     /// assert_eq!(h.iter().map(|p| p.1).collect::<Vec<_>>(), vec![7.0, 8.0, 9.0]);
     /// ```
-    pub fn history_range(&self, name: &str, range: TimeRange, limit: usize) -> Vec<(SystemTime, f64)> {
-        let Some(id) = self.lookup(name) else { return Vec::new() };
+    pub fn history_range(
+        &self,
+        name: &str,
+        range: TimeRange,
+        limit: usize,
+    ) -> Vec<(SystemTime, f64)> {
+        let Some(id) = self.lookup(name) else {
+            return Vec::new();
+        };
         self.sync_reads();
         let (from, to) = self.offsets(range);
         let store = lock(&self.inner.store);
-        let Some(Some(h)) = store.histories.get(id.index()) else { return Vec::new() };
-        h.points(from, to, limit).into_iter().map(|(t, v)| (self.system_time(t), v)).collect()
+        let Some(Some(h)) = store.histories.get(id.index()) else {
+            return Vec::new();
+        };
+        h.points(from, to, limit)
+            .into_iter()
+            .map(|(t, v)| (self.system_time(t), v))
+            .collect()
     }
 
     /// Call counts per collected frame of scope `name` in `range`, oldest first.
@@ -718,31 +807,43 @@ impl PerformanceTracker {
     /// assert_eq!(t.scope_call_history("s", rfm_perf_core::TimeRange::ALL)[0].1, 2);
     /// ```
     pub fn scope_call_history(&self, name: &str, range: TimeRange) -> Vec<(SystemTime, u32)> {
-        let Some(id) = self.lookup(name) else { return Vec::new() };
+        let Some(id) = self.lookup(name) else {
+            return Vec::new();
+        };
         self.sync_reads();
         let (from, to) = self.offsets(range);
         let store = lock(&self.inner.store);
-        let Some(Some(h)) = store.histories.get(id.index()) else { return Vec::new() };
-        h.scope_calls(from, to).into_iter().map(|(t, c)| (self.system_time(t), c)).collect()
+        let Some(Some(h)) = store.histories.get(id.index()) else {
+            return Vec::new();
+        };
+        h.scope_calls(from, to)
+            .into_iter()
+            .map(|(t, c)| (self.system_time(t), c))
+            .collect()
     }
 
     /// Min–max decimation of `name` over `range` into `buckets` equal time spans (for plots:
     /// draw each bucket's min and max and the line keeps every spike). Empty spans are left out.
     /// With an open range the span is that of the stored samples.
     pub fn decimate(&self, name: &str, range: TimeRange, buckets: usize) -> Vec<MinMaxBucket> {
-        let Some(id) = self.lookup(name) else { return Vec::new() };
+        let Some(id) = self.lookup(name) else {
+            return Vec::new();
+        };
         self.sync_reads();
         let (mut from, mut to) = self.offsets(range);
         let store = lock(&self.inner.store);
-        let Some(Some(h)) = store.histories.get(id.index()) else { return Vec::new() };
+        let Some(Some(h)) = store.histories.get(id.index()) else {
+            return Vec::new();
+        };
         if range.since.is_none() || range.until.is_none() {
-            let pts = h.points(0, u64::MAX, usize::MAX);
-            let (Some(first), Some(last)) = (pts.first(), pts.last()) else { return Vec::new() };
+            let Some((first, last)) = h.first_last_t() else {
+                return Vec::new();
+            };
             if range.since.is_none() {
-                from = first.0;
+                from = first;
             }
             if range.until.is_none() {
-                to = last.0 + 1;
+                to = last + 1;
             }
         }
         h.decimate(from, to, buckets)
@@ -762,10 +863,14 @@ impl PerformanceTracker {
 
     /// The long-term tier of `name`: 1 s buckets, oldest first.
     pub fn long_term_history(&self, name: &str) -> Vec<LongTermBucket> {
-        let Some(id) = self.lookup(name) else { return Vec::new() };
+        let Some(id) = self.lookup(name) else {
+            return Vec::new();
+        };
         self.sync_reads();
         let store = lock(&self.inner.store);
-        let Some(Some(h)) = store.histories.get(id.index()) else { return Vec::new() };
+        let Some(Some(h)) = store.histories.get(id.index()) else {
+            return Vec::new();
+        };
         h.coarse
             .all()
             .map(|c| LongTermBucket {
@@ -786,10 +891,16 @@ impl PerformanceTracker {
     /// assert!(t.history_bytes("m") >= 16);
     /// ```
     pub fn history_bytes(&self, name: &str) -> usize {
-        let Some(id) = self.lookup(name) else { return 0 };
+        let Some(id) = self.lookup(name) else {
+            return 0;
+        };
         self.sync_reads();
         let store = lock(&self.inner.store);
-        store.histories.get(id.index()).and_then(|h| h.as_ref()).map_or(0, |h| h.allocated_bytes())
+        store
+            .histories
+            .get(id.index())
+            .and_then(|h| h.as_ref())
+            .map_or(0, |h| h.allocated_bytes())
     }
 
     /// Drops all stored history, scope statistics and frames (baselines and metadata stay).
@@ -830,7 +941,8 @@ impl PerformanceTracker {
     }
 
     fn offset_of_system(&self, t: SystemTime) -> u64 {
-        t.duration_since(self.inner.anchor_system).map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+        t.duration_since(self.inner.anchor_system)
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
     }
 
     fn offsets(&self, range: TimeRange) -> (u64, u64) {
@@ -850,7 +962,12 @@ impl PerformanceTracker {
         }
     }
 
-    fn history_mut<'a>(&self, store: &'a mut Store, id: MetricId, scope: bool) -> &'a mut MetricHistory {
+    fn history_mut<'a>(
+        &self,
+        store: &'a mut Store,
+        id: MetricId,
+        scope: bool,
+    ) -> &'a mut MetricHistory {
         let i = id.index();
         if store.histories.len() <= i {
             store.histories.resize_with(i + 1, || None);
@@ -897,8 +1014,20 @@ impl PerformanceTracker {
         let threads = lock(&self.inner.threads).clone();
         let cfg = self.config();
         let window_slots = cfg.scope_window.as_secs().max(1) as usize;
-        let registry = self.inner.registry.read().unwrap_or_else(|e| e.into_inner()).iter().map(|(_, i)| i.name.clone()).collect::<Vec<_>>();
-        let name_of = |id: MetricId| registry.get(id.index()).cloned().unwrap_or_else(|| Arc::from("?"));
+        let registry = self
+            .inner
+            .registry
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(_, i)| i.name.clone())
+            .collect::<Vec<_>>();
+        let name_of = |id: MetricId| {
+            registry
+                .get(id.index())
+                .cloned()
+                .unwrap_or_else(|| Arc::from("?"))
+        };
 
         let mut store = lock(&self.inner.store);
         let now = self.now_offset();
@@ -910,9 +1039,9 @@ impl PerformanceTracker {
         store.last_collect_t = Some(now);
 
         let mut lanes = Vec::new();
-        let mut detached: HashMap<MetricId, (u64, u64)> = HashMap::new();
+        let mut detached: FxMap<MetricId, (u64, u64)> = FxMap::default();
         let mut samples = Vec::new();
-        let mut scratch: HashMap<u32, u32> = HashMap::new();
+        let mut scratch: FxMap<u32, u32> = FxMap::default();
         for th in &threads {
             let mut d = th.lock();
             std::mem::swap(&mut samples, &mut d.samples);
@@ -921,29 +1050,43 @@ impl PerformanceTracker {
                 e.0 += 1;
                 e.1 += nanos;
                 let w = store.scopes.entry(id).or_default();
-                w.add(second, window_slots, Contribution {
-                    calls: 1,
-                    total_ns: nanos,
-                    self_ns: nanos,
-                    min_ns: nanos,
-                    max_ns: nanos,
-                    hist: None,
-                    single_ns: Some(nanos),
-                });
+                w.add(
+                    second,
+                    window_slots,
+                    Contribution {
+                        calls: 1,
+                        total_ns: nanos,
+                        self_ns: nanos,
+                        min_ns: nanos,
+                        max_ns: nanos,
+                        hist: None,
+                        single_ns: Some(nanos),
+                    },
+                );
             }
             if !d.touched.is_empty() {
-                let lane = build_lane(&mut d, &th.name, &name_of, &mut scratch, |id, s: &crate::local::NodeStats| {
-                    let w = store.scopes.entry(id).or_default();
-                    w.add(second, window_slots, Contribution {
-                        calls: s.calls,
-                        total_ns: s.total_ns,
-                        self_ns: s.total_ns.saturating_sub(s.child_ns),
-                        min_ns: s.min_ns,
-                        max_ns: s.max_ns,
-                        hist: Some(&s.hist),
-                        single_ns: None,
-                    });
-                });
+                let lane = build_lane(
+                    &mut d,
+                    &th.name,
+                    &name_of,
+                    &mut scratch,
+                    |id, s: &crate::local::NodeStats| {
+                        let w = store.scopes.entry(id).or_default();
+                        w.add(
+                            second,
+                            window_slots,
+                            Contribution {
+                                calls: s.calls,
+                                total_ns: s.total_ns,
+                                self_ns: s.total_ns.saturating_sub(s.child_ns),
+                                min_ns: s.min_ns,
+                                max_ns: s.max_ns,
+                                hist: Some(&s.hist),
+                                single_ns: None,
+                            },
+                        );
+                    },
+                );
                 lanes.push(lane);
             }
             drop(d);
@@ -959,12 +1102,12 @@ impl PerformanceTracker {
             list.retain(|th| {
                 th.alive.load(Ordering::Acquire) || {
                     let d = th.lock();
-                    !d.samples.is_empty()
+                    !d.samples.is_empty() || !d.touched.is_empty() || !d.detached.is_empty()
                 }
             });
         }
 
-        let mut per_scope: HashMap<MetricId, (f64, u64)> = HashMap::new();
+        let mut per_scope: FxMap<MetricId, (f64, u64)> = FxMap::default();
         for (&id, &(calls, ns)) in &detached {
             let e = per_scope.entry(id).or_default();
             e.0 += ns as f64 / 1e6;
@@ -977,7 +1120,11 @@ impl PerformanceTracker {
             threads: lanes,
             detached: detached
                 .into_iter()
-                .map(|(id, (calls, ns))| DetachedScope { name: name_of(id), calls, total_ms: ns as f64 / 1e6 })
+                .map(|(id, (calls, ns))| DetachedScope {
+                    name: name_of(id),
+                    calls,
+                    total_ms: ns as f64 / 1e6,
+                })
                 .collect(),
         };
         profile.detached.sort_by(|a, b| a.name.cmp(&b.name));
@@ -993,12 +1140,20 @@ impl PerformanceTracker {
         }
         for (id, (ms, calls)) in per_scope {
             if calls > 0 {
-                self.history_mut(&mut store, id, true).push_scope(now, ms, u32::try_from(calls).unwrap_or(u32::MAX));
+                self.history_mut(&mut store, id, true).push_scope(
+                    now,
+                    ms,
+                    u32::try_from(calls).unwrap_or(u32::MAX),
+                );
             }
         }
         // frame slots for calls/frame and % of frame
         if store.frame_slots.back().is_none_or(|s| s.second != second) {
-            store.frame_slots.push_back(FrameSlot { second, frames: 0, frame_ns: 0 });
+            store.frame_slots.push_back(FrameSlot {
+                second,
+                frames: 0,
+                frame_ns: 0,
+            });
             while store.frame_slots.len() > window_slots {
                 store.frame_slots.pop_front();
             }
@@ -1014,10 +1169,15 @@ impl PerformanceTracker {
             store.recent.pop_front();
         }
         if cfg.slowest_frames > 0 {
-            let min_slowest = store.slowest.last().map_or(f64::NEG_INFINITY, |f| f.duration_ms);
+            let min_slowest = store
+                .slowest
+                .last()
+                .map_or(f64::NEG_INFINITY, |f| f.duration_ms);
             if store.slowest.len() < cfg.slowest_frames || profile.duration_ms > min_slowest {
                 store.slowest.push(profile.clone());
-                store.slowest.sort_by(|a, b| b.duration_ms.total_cmp(&a.duration_ms));
+                store
+                    .slowest
+                    .sort_by(|a, b| b.duration_ms.total_cmp(&a.duration_ms));
                 store.slowest.truncate(cfg.slowest_frames);
             }
         }
@@ -1033,9 +1193,23 @@ impl PerformanceTracker {
         let store = lock(&self.inner.store);
         let now_s = self.now_offset() / 1_000_000_000;
         let from = now_s.saturating_sub(cfg.scope_window.as_secs().max(1) - 1);
-        let frames: u64 = store.frame_slots.iter().filter(|s| s.second >= from).map(|s| s.frames).sum();
-        let frame_ns: u64 = store.frame_slots.iter().filter(|s| s.second >= from).map(|s| s.frame_ns).sum();
-        let r = self.inner.registry.read().unwrap_or_else(|e| e.into_inner());
+        let frames: u64 = store
+            .frame_slots
+            .iter()
+            .filter(|s| s.second >= from)
+            .map(|s| s.frames)
+            .sum();
+        let frame_ns: u64 = store
+            .frame_slots
+            .iter()
+            .filter(|s| s.second >= from)
+            .map(|s| s.frame_ns)
+            .sum();
+        let r = self
+            .inner
+            .registry
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
         let mut out: Vec<ScopeStats> = store
             .scopes
             .iter()
@@ -1068,7 +1242,11 @@ impl PerformanceTracker {
     fn window_stats(&self, store: &Store, window: Duration) -> Vec<(String, BaselineStat)> {
         let now = self.now_offset();
         let from = now.saturating_sub(u64::try_from(window.as_nanos()).unwrap_or(u64::MAX));
-        let r = self.inner.registry.read().unwrap_or_else(|e| e.into_inner());
+        let r = self
+            .inner
+            .registry
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
         store
             .histories
             .iter()
@@ -1091,7 +1269,9 @@ impl PerformanceTracker {
         let stats = self.window_stats(&store, window);
         let n = stats.len();
         store.baselines = BaselineSet {
-            captured_unix_s: SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64()),
+            captured_unix_s: SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64()),
             window_s: window.as_secs_f64(),
             metrics: stats.into_iter().collect(),
             ..BaselineSet::default()
@@ -1141,7 +1321,11 @@ impl PerformanceTracker {
     /// Neutral metrics are never flagged. Worst first. See [`Severity`] for the levels.
     pub fn detect_regressions(&self, threshold: f64) -> Vec<RegressionReport> {
         self.sync_reads();
-        let threshold = if threshold.is_finite() && threshold > 0.0 { threshold } else { 0.2 };
+        let threshold = if threshold.is_finite() && threshold > 0.0 {
+            threshold
+        } else {
+            0.2
+        };
         let window = self.config().baseline_window;
         let store = lock(&self.inner.store);
         if store.baselines.metrics.is_empty() {
@@ -1150,9 +1334,15 @@ impl PerformanceTracker {
         let current = self.window_stats(&store, window);
         let mut out = Vec::new();
         for (name, cur) in current {
-            let Some(base) = store.baselines.metrics.get(&name) else { continue };
-            let Some(info) = self.metric_info(&name) else { continue };
-            let Some(change) = info.direction.worse_change(base.median, cur.median) else { continue };
+            let Some(base) = store.baselines.metrics.get(&name) else {
+                continue;
+            };
+            let Some(info) = self.metric_info(&name) else {
+                continue;
+            };
+            let Some(change) = info.direction.worse_change(base.median, cur.median) else {
+                continue;
+            };
             if change >= threshold {
                 out.push(RegressionReport {
                     metric: name,
@@ -1183,7 +1373,11 @@ impl PerformanceTracker {
     pub fn publish_snapshot(&self) -> Arc<Snapshot> {
         self.sync_reads();
         let store = lock(&self.inner.store);
-        let r = self.inner.registry.read().unwrap_or_else(|e| e.into_inner());
+        let r = self
+            .inner
+            .registry
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
         let values = store
             .histories
             .iter()
@@ -1191,19 +1385,35 @@ impl PerformanceTracker {
             .filter_map(|(i, h)| {
                 let (t, value) = h.as_ref()?.latest()?;
                 let info = r.info(MetricId(i as u32))?;
-                Some(SnapshotValue { info: info.clone(), value, at: self.system_time(t) })
+                Some(SnapshotValue {
+                    info: info.clone(),
+                    value,
+                    at: self.system_time(t),
+                })
             })
             .collect();
-        let snap = Arc::new(Snapshot { taken_at: SystemTime::now(), frame: store.frame_index, values });
+        let snap = Arc::new(Snapshot {
+            taken_at: SystemTime::now(),
+            frame: store.frame_index,
+            values,
+        });
         drop(r);
         drop(store);
-        *self.inner.snapshot.write().unwrap_or_else(|e| e.into_inner()) = snap.clone();
+        *self
+            .inner
+            .snapshot
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = snap.clone();
         snap
     }
 
     /// The latest published snapshot (empty until the first [`publish_snapshot`](Self::publish_snapshot)).
     pub fn snapshot(&self) -> Arc<Snapshot> {
-        self.inner.snapshot.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.inner
+            .snapshot
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 
@@ -1212,7 +1422,7 @@ fn build_lane(
     d: &mut SharedData,
     thread: &Arc<str>,
     name_of: &impl Fn(MetricId) -> Arc<str>,
-    scratch: &mut HashMap<u32, u32>,
+    scratch: &mut FxMap<u32, u32>,
     mut on_node: impl FnMut(MetricId, &crate::local::NodeStats),
 ) -> ThreadLane {
     // nodes to show: touched ones and their ancestors (an open parent has no calls yet)
@@ -1228,7 +1438,7 @@ fn build_lane(
         }
     }
     // children lists, then pre-order
-    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+    let mut children: FxMap<u32, Vec<u32>> = FxMap::default();
     for &n in &include {
         children.entry(d.links[n as usize].1).or_default().push(n);
     }
@@ -1236,7 +1446,9 @@ fn build_lane(
         v.sort_unstable();
     }
     let mut nodes = Vec::with_capacity(include.len());
-    let mut stack: Vec<(u32, Option<u32>, u16)> = children.get(&ROOT).map_or_else(Vec::new, |c| c.iter().rev().map(|&n| (n, None, 0)).collect());
+    let mut stack: Vec<(u32, Option<u32>, u16)> = children.get(&ROOT).map_or_else(Vec::new, |c| {
+        c.iter().rev().map(|&n| (n, None, 0)).collect()
+    });
     while let Some((n, parent, depth)) = stack.pop() {
         let (scope, _) = d.links[n as usize];
         let s = &d.stats[n as usize];
@@ -1257,7 +1469,11 @@ fn build_lane(
             on_node(scope, s);
         }
         if let Some(c) = children.get(&n) {
-            stack.extend(c.iter().rev().map(|&ch| (ch, Some(idx), depth.saturating_add(1))));
+            stack.extend(
+                c.iter()
+                    .rev()
+                    .map(|&ch| (ch, Some(idx), depth.saturating_add(1))),
+            );
         }
     }
     for &n in &touched {
@@ -1266,6 +1482,8 @@ fn build_lane(
     }
     d.touched = touched;
     d.touched.clear();
-    ThreadLane { thread: thread.clone(), nodes }
+    ThreadLane {
+        thread: thread.clone(),
+        nodes,
+    }
 }
-

@@ -13,20 +13,27 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant, SystemTime};
 
 use rfm_perf_core::{
-    BASELINE_FORMAT_VERSION, BaselineError, Direction, MetricInfo, PerformanceTracker, Severity, TimeRange,
-    TrackError, TrackerConfig, get_performance_tracker, names, perf_scope, track_performance,
+    BASELINE_FORMAT_VERSION, BaselineError, Direction, MetricInfo, PerformanceTracker, Severity,
+    TimeRange, TrackError, TrackerConfig, get_performance_tracker, names, perf_scope,
+    track_performance,
 };
 
 // ------------------------------------------------------------------------------------ helpers
 
 /// Completed calls of scope `name` in `tracker`'s scope window (0 when it has none).
 fn calls_of(tracker: &PerformanceTracker, name: &str) -> u64 {
-    tracker.scope_stats().iter().filter(|s| s.name.as_ref() == name).map(|s| s.calls).sum()
+    tracker
+        .scope_stats()
+        .iter()
+        .filter(|s| s.name.as_ref() == name)
+        .map(|s| s.calls)
+        .sum()
 }
 
 /// A fresh, empty directory for one test's files.
 fn temp_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rfm_perf_core-tests-{}-{test}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("rfm_perf_core-tests-{}-{test}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create temp dir");
     dir
@@ -95,11 +102,25 @@ fn nested_timers_build_a_call_tree() {
     assert_eq!(nodes[1].depth, 1);
     assert_eq!((nodes[0].calls, nodes[1].calls), (1, 1));
     let (ta, tb) = (nodes[0].total_ms, nodes[1].total_ms);
-    assert!(nodes[0].self_ms <= ta, "self {} > total {ta}", nodes[0].self_ms);
+    assert!(
+        nodes[0].self_ms <= ta,
+        "self {} > total {ta}",
+        nodes[0].self_ms
+    );
     assert!(ta >= tb);
-    assert!((nodes[0].self_ms - (ta - tb)).abs() < 1e-6, "self = total - children");
-    assert!((ta - a.as_secs_f64() * 1e3).abs() < 1e-3, "tree total {ta} ms vs end_timer {a:?}");
-    assert!(nodes[0].self_ms >= 0.3, "a spun ≥ 0.4 ms outside b, self_ms = {}", nodes[0].self_ms);
+    assert!(
+        (nodes[0].self_ms - (ta - tb)).abs() < 1e-6,
+        "self = total - children"
+    );
+    assert!(
+        (ta - a.as_secs_f64() * 1e3).abs() < 1e-3,
+        "tree total {ta} ms vs end_timer {a:?}"
+    );
+    assert!(
+        nodes[0].self_ms >= 0.3,
+        "a spun ≥ 0.4 ms outside b, self_ms = {}",
+        nodes[0].self_ms
+    );
 }
 
 #[test]
@@ -113,10 +134,14 @@ fn end_timer_without_start_is_counted_not_a_panic() {
     assert!(t.end_timer("once").is_some());
     assert_eq!(t.end_timer("once"), None);
     assert_eq!(t.stats().unmatched_end_timers, 2);
-    assert!(matches!(t.try_end_timer("never.started"), Err(TrackError::NotStarted(n)) if n == "never.started"));
+    assert!(
+        matches!(t.try_end_timer("never.started"), Err(TrackError::NotStarted(n)) if n == "never.started")
+    );
     // a timer started on another thread cannot be ended here
     let t2 = t.clone();
-    std::thread::spawn(move || t2.start_timer("other.thread")).join().unwrap();
+    std::thread::spawn(move || t2.start_timer("other.thread"))
+        .join()
+        .unwrap();
     assert_eq!(t.end_timer("other.thread"), None);
     assert_eq!(t.stats().unmatched_end_timers, 3);
 }
@@ -127,9 +152,15 @@ fn timers_with_alias_names_can_be_ended() {
     t.start_timer("render_time"); // the seed's alias of frame.time_ms
     assert!(t.end_timer("render_time").is_some(), "same alias");
     t.start_timer("render_time");
-    assert!(t.end_timer(names::FRAME_TIME_MS).is_some(), "alias started, canonical ended");
+    assert!(
+        t.end_timer(names::FRAME_TIME_MS).is_some(),
+        "alias started, canonical ended"
+    );
     t.start_timer(names::FRAME_TIME_MS);
-    assert!(t.end_timer("render_time").is_some(), "canonical started, alias ended");
+    assert!(
+        t.end_timer("render_time").is_some(),
+        "canonical started, alias ended"
+    );
     assert_eq!(t.stats().unmatched_end_timers, 0);
 }
 
@@ -170,7 +201,10 @@ fn same_timer_name_on_two_threads_does_not_collide() {
 
 #[test]
 fn history_keeps_the_newest_samples_in_order() {
-    let t = PerformanceTracker::with_config(TrackerConfig { history_capacity: 100, ..Default::default() });
+    let t = PerformanceTracker::with_config(TrackerConfig {
+        history_capacity: 100,
+        ..Default::default()
+    });
     for i in 0..250 {
         t.track_metric("hist.m", f64::from(i));
     }
@@ -179,20 +213,36 @@ fn history_keeps_the_newest_samples_in_order() {
     let values: Vec<f64> = h.iter().map(|p| p.1).collect();
     let expected: Vec<f64> = (150..250).map(f64::from).collect();
     assert_eq!(values, expected);
-    assert!(h.windows(2).all(|w| w[0].0 <= w[1].0), "timestamps are non-decreasing");
+    assert!(
+        h.windows(2).all(|w| w[0].0 <= w[1].0),
+        "timestamps are non-decreasing"
+    );
     assert!(h[0].0 <= SystemTime::now() + Duration::from_secs(1));
     assert_eq!(t.get_metric("hist.m"), Some(249.0));
 
     let last = t.history_range("hist.m", TimeRange::ALL, 10);
-    assert_eq!(last.iter().map(|p| p.1).collect::<Vec<_>>(), (240..250).map(f64::from).collect::<Vec<_>>());
+    assert_eq!(
+        last.iter().map(|p| p.1).collect::<Vec<_>>(),
+        (240..250).map(f64::from).collect::<Vec<_>>()
+    );
     assert_eq!(t.history_range("hist.m", TimeRange::ALL, 0), Vec::new());
     assert_eq!(t.history_range("hist.m", TimeRange::ALL, 1000).len(), 100);
     // a time range: [h[10].t, h[20].t) holds samples 10..20 (and any with equal stamps before 20)
-    let r = TimeRange { since: Some(h[10].0), until: Some(h[20].0) };
+    let r = TimeRange {
+        since: Some(h[10].0),
+        until: Some(h[20].0),
+    };
     let in_range = t.history_range("hist.m", r, usize::MAX);
-    let brute: Vec<(SystemTime, f64)> = h.iter().copied().filter(|p| p.0 >= h[10].0 && p.0 < h[20].0).collect();
+    let brute: Vec<(SystemTime, f64)> = h
+        .iter()
+        .copied()
+        .filter(|p| p.0 >= h[10].0 && p.0 < h[20].0)
+        .collect();
     assert_eq!(in_range, brute);
-    assert_eq!(t.history_range("hist.m", r, 3), brute[brute.len().saturating_sub(3)..].to_vec());
+    assert_eq!(
+        t.history_range("hist.m", r, 3),
+        brute[brute.len().saturating_sub(3)..].to_vec()
+    );
     assert_eq!(t.get_history("no.such.metric"), Vec::new());
 }
 
@@ -219,7 +269,11 @@ fn decimation_keeps_each_buckets_min_and_max() {
     let check = |buckets: &[rfm_perf_core::MinMaxBucket], points: &[(SystemTime, f64)]| {
         let mut covered = 0usize;
         for b in buckets {
-            let pts: Vec<(SystemTime, f64)> = points.iter().copied().filter(|p| p.0 >= b.start && p.0 < b.end).collect();
+            let pts: Vec<(SystemTime, f64)> = points
+                .iter()
+                .copied()
+                .filter(|p| p.0 >= b.start && p.0 < b.end)
+                .collect();
             assert!(!pts.is_empty(), "empty buckets are left out");
             let min = pts.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
             let max = pts.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
@@ -227,28 +281,52 @@ fn decimation_keeps_each_buckets_min_and_max() {
             assert_eq!(b.min, min);
             assert_eq!(b.max, max);
             assert_eq!(b.count as usize, pts.len());
-            assert!((b.mean - mean).abs() <= 1e-9 * mean.abs().max(1.0), "{} vs {mean}", b.mean);
-            assert!(pts.contains(&(b.min_at, b.min)), "min_at is when the min was recorded");
-            assert!(pts.contains(&(b.max_at, b.max)), "max_at is when the max was recorded");
+            assert!(
+                (b.mean - mean).abs() <= 1e-9 * mean.abs().max(1.0),
+                "{} vs {mean}",
+                b.mean
+            );
+            assert!(
+                pts.contains(&(b.min_at, b.min)),
+                "min_at is when the min was recorded"
+            );
+            assert!(
+                pts.contains(&(b.max_at, b.max)),
+                "max_at is when the max was recorded"
+            );
             assert!(b.start < b.end);
             covered += pts.len();
         }
-        assert!(buckets.windows(2).all(|w| w[0].end <= w[1].start), "buckets are ordered and disjoint");
+        assert!(
+            buckets.windows(2).all(|w| w[0].end <= w[1].start),
+            "buckets are ordered and disjoint"
+        );
         covered
     };
 
     let all = t.decimate("dec.m", TimeRange::ALL, 37);
     assert!(!all.is_empty() && all.len() <= 37, "{}", all.len());
-    assert_eq!(check(&all, &h), h.len(), "every sample lies in exactly one bucket");
+    assert_eq!(
+        check(&all, &h),
+        h.len(),
+        "every sample lies in exactly one bucket"
+    );
     let spikes = all.iter().filter(|b| b.max == 1e6).count();
     let dips = all.iter().filter(|b| b.min == -1e6).count();
     assert!(spikes >= 1 && dips >= 1, "spikes survive decimation");
     assert_eq!(all.iter().map(|b| b.count as usize).sum::<usize>(), h.len());
 
     // a closed range
-    let range = TimeRange { since: Some(h[1000].0), until: Some(h[3000].0) };
+    let range = TimeRange {
+        since: Some(h[1000].0),
+        until: Some(h[3000].0),
+    };
     let part = t.decimate("dec.m", range, 10);
-    let in_range: Vec<(SystemTime, f64)> = h.iter().copied().filter(|p| p.0 >= h[1000].0 && p.0 < h[3000].0).collect();
+    let in_range: Vec<(SystemTime, f64)> = h
+        .iter()
+        .copied()
+        .filter(|p| p.0 >= h[1000].0 && p.0 < h[3000].0)
+        .collect();
     assert_eq!(check(&part, &in_range), in_range.len());
     assert!(part.first().unwrap().start >= h[1000].0 - Duration::from_nanos(1));
 
@@ -272,7 +350,12 @@ fn baselines_round_trip_through_a_file() {
     t.start_timer("rt.scope");
     t.end_timer("rt.scope");
     let n = t.capture_baseline();
-    assert_eq!(n, 3, "{:?}", t.baselines().metrics.keys().collect::<Vec<_>>());
+    assert_eq!(
+        n,
+        3,
+        "{:?}",
+        t.baselines().metrics.keys().collect::<Vec<_>>()
+    );
     let saved = t.baselines();
     assert_eq!(saved.version, BASELINE_FORMAT_VERSION);
     assert_eq!(saved.metrics[names::FRAME_TIME_MS].samples, 50);
@@ -284,10 +367,17 @@ fn baselines_round_trip_through_a_file() {
     let fresh = PerformanceTracker::new();
     assert!(fresh.baselines().metrics.is_empty());
     assert_eq!(fresh.load_baselines(&path).expect("load"), 3);
-    assert_eq!(fresh.baselines(), saved, "loaded baselines equal the saved ones bit for bit");
+    assert_eq!(
+        fresh.baselines(),
+        saved,
+        "loaded baselines equal the saved ones bit for bit"
+    );
     // saving over an existing file replaces it atomically and leaves no temporary file
     fresh.save_baselines(&path).expect("save again");
-    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(files, vec![std::ffi::OsString::from("baselines.json")]);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -312,12 +402,18 @@ fn bad_baseline_files_are_errors_and_keep_the_current_baselines() {
 
     let not_a_set = dir.join("not_a_set.json");
     std::fs::write(&not_a_set, br#"{"version": 1, "metrics": 12}"#).unwrap();
-    assert!(matches!(t.load_baselines(&not_a_set), Err(BaselineError::Corrupt { .. })));
+    assert!(matches!(
+        t.load_baselines(&not_a_set),
+        Err(BaselineError::Corrupt { .. })
+    ));
     assert_eq!(t.baselines(), before);
 
     let no_version = dir.join("no_version.json");
     std::fs::write(&no_version, br#"{"metrics": {}}"#).unwrap();
-    assert!(matches!(t.load_baselines(&no_version), Err(BaselineError::Corrupt { .. })));
+    assert!(matches!(
+        t.load_baselines(&no_version),
+        Err(BaselineError::Corrupt { .. })
+    ));
     assert_eq!(t.baselines(), before);
 
     // a well-formed file of another version
@@ -327,7 +423,9 @@ fn bad_baseline_files_are_errors_and_keep_the_current_baselines() {
     let wrong_version = dir.join("v2.json");
     std::fs::write(&wrong_version, serde_json::to_vec(&other).unwrap()).unwrap();
     match t.load_baselines(&wrong_version) {
-        Err(BaselineError::Version { found, expected, .. }) => {
+        Err(BaselineError::Version {
+            found, expected, ..
+        }) => {
             assert_eq!(found, BASELINE_FORMAT_VERSION + 1);
             assert_eq!(expected, BASELINE_FORMAT_VERSION);
         }
@@ -343,7 +441,10 @@ fn bad_baseline_files_are_errors_and_keep_the_current_baselines() {
     assert_eq!(t.baselines(), before);
 
     // a directory is an I/O error, not "missing" or "corrupt"
-    assert!(matches!(t.load_baselines(&dir), Err(BaselineError::Io { .. })));
+    assert!(matches!(
+        t.load_baselines(&dir),
+        Err(BaselineError::Io { .. })
+    ));
     assert_eq!(t.baselines(), before);
 
     // baselines loaded from a file (not captured) are kept too
@@ -362,10 +463,18 @@ fn bad_baseline_files_are_errors_and_keep_the_current_baselines() {
 
 /// Records `base` ×20 for each metric, captures the baseline, clears the history and records
 /// `current` ×20; returns the tracker ready for `detect_regressions`.
-fn tracker_with_phases(metrics: &[(&str, f64, f64)], custom: &[(&str, Direction)]) -> PerformanceTracker {
+fn tracker_with_phases(
+    metrics: &[(&str, f64, f64)],
+    custom: &[(&str, Direction)],
+) -> PerformanceTracker {
     let t = PerformanceTracker::new();
     for &(name, dir) in custom {
-        t.register_metric(MetricInfo::new(name, rfm_perf_core::Unit::None, "test metric", dir));
+        t.register_metric(MetricInfo::new(
+            name,
+            rfm_perf_core::Unit::None,
+            "test metric",
+            dir,
+        ));
     }
     for _ in 0..20 {
         for &(name, base, _) in metrics {
@@ -375,7 +484,11 @@ fn tracker_with_phases(metrics: &[(&str, f64, f64)], custom: &[(&str, Direction)
     assert_eq!(t.capture_baseline(), metrics.len());
     t.clear_history();
     assert!(t.get_history(metrics[0].0).is_empty(), "history cleared");
-    assert_eq!(t.baselines().metrics.len(), metrics.len(), "baselines survive clear_history");
+    assert_eq!(
+        t.baselines().metrics.len(),
+        metrics.len(),
+        "baselines survive clear_history"
+    );
     for _ in 0..20 {
         for &(name, _, cur) in metrics {
             t.track_metric(name, cur);
@@ -399,23 +512,32 @@ fn regressions_follow_each_metrics_direction() {
     let r = t.detect_regressions(0.2);
     let flagged: Vec<&str> = r.iter().map(|r| r.metric.as_str()).collect();
     assert_eq!(r.len(), 2, "{flagged:?}");
-    let time = r.iter().find(|r| r.metric == names::FRAME_TIME_MS).expect("frame time flagged");
+    let time = r
+        .iter()
+        .find(|r| r.metric == names::FRAME_TIME_MS)
+        .expect("frame time flagged");
     assert!((time.change - 0.5).abs() < 1e-9, "{}", time.change);
     assert_eq!(time.severity, Severity::Major);
     assert_eq!((time.baseline.median, time.current.median), (10.0, 15.0));
     assert_eq!(time.samples, 20);
-    let fps = r.iter().find(|r| r.metric == names::FRAME_FPS).expect("falling fps flagged");
+    let fps = r
+        .iter()
+        .find(|r| r.metric == names::FRAME_FPS)
+        .expect("falling fps flagged");
     assert!((fps.change - 0.5).abs() < 1e-9, "{}", fps.change);
     assert_eq!(fps.severity, Severity::Major);
-    assert!(r.windows(2).all(|w| w[0].change >= w[1].change), "worst first");
+    assert!(
+        r.windows(2).all(|w| w[0].change >= w[1].change),
+        "worst first"
+    );
 }
 
 #[test]
 fn improvements_are_not_regressions() {
     let t = tracker_with_phases(
         &[
-            (names::FRAME_FPS, 60.0, 120.0),     // higher is better, rising
-            (names::FRAME_TIME_MS, 20.0, 10.0),  // lower is better, falling
+            (names::FRAME_FPS, 60.0, 120.0),          // higher is better, rising
+            (names::FRAME_TIME_MS, 20.0, 10.0),       // lower is better, falling
             (names::PROCESS_MEMORY_MB, 100.0, 110.0), // +10 %: below the threshold
         ],
         &[],
@@ -487,17 +609,30 @@ fn non_finite_values_and_empty_names_are_rejected() {
     let s = t.stats();
     assert_eq!(s.rejected_values, 4);
     assert_eq!(s.rejected_names, 3);
-    assert_eq!(s.unmatched_end_timers, 0, "an empty name is a bad name, not an unmatched timer");
+    assert_eq!(
+        s.unmatched_end_timers, 0,
+        "an empty name is a bad name, not an unmatched timer"
+    );
     assert_eq!(t.get_metric("bad.v"), None);
     assert_eq!(t.get_metric("bad.id"), None);
     assert!(t.get_history("bad.v").is_empty());
-    assert!(t.recorded_metric_names().is_empty(), "{:?}", t.recorded_metric_names());
+    assert!(
+        t.recorded_metric_names().is_empty(),
+        "{:?}",
+        t.recorded_metric_names()
+    );
     assert!(t.scope_stats().is_empty());
     assert_eq!(t.metric_id(""), None);
 
     // a good value after bad ones is stored alone
     t.track_metric("bad.v", 2.5);
-    assert_eq!(t.get_history("bad.v").iter().map(|p| p.1).collect::<Vec<_>>(), vec![2.5]);
+    assert_eq!(
+        t.get_history("bad.v")
+            .iter()
+            .map(|p| p.1)
+            .collect::<Vec<_>>(),
+        vec![2.5]
+    );
     assert!(t.get_history("").is_empty());
 }
 
@@ -514,11 +649,17 @@ fn try_variants_return_the_right_error() {
     }
     assert_eq!(
         t.try_track_metric("try.v", f64::NEG_INFINITY),
-        Err(TrackError::NonFinite { name: "try.v".into(), value: f64::NEG_INFINITY })
+        Err(TrackError::NonFinite {
+            name: "try.v".into(),
+            value: f64::NEG_INFINITY
+        })
     );
     assert_eq!(t.try_start_timer(""), Err(TrackError::EmptyName));
     assert_eq!(t.try_end_timer(""), Err(TrackError::EmptyName));
-    assert_eq!(t.try_end_timer("try.none"), Err(TrackError::NotStarted("try.none".into())));
+    assert_eq!(
+        t.try_end_timer("try.none"),
+        Err(TrackError::NotStarted("try.none".into()))
+    );
     assert_eq!(t.get_metric("try.v"), None, "nothing stored");
     assert_eq!(t.try_track_metric("try.v", 1.0), Ok(()));
     assert_eq!(t.try_start_timer("try.t"), Ok(()));
@@ -577,7 +718,11 @@ fn eight_threads_record_exactly_while_frames_are_collected() {
         elapsed + Duration::from_secs(1) < window,
         "the test took {elapsed:?}; the scope window ({window:?}) no longer covers all of it"
     );
-    assert_eq!(calls, THREADS as u64 * SCOPES_PER_THREAD, "after {elapsed:?} and {collector_frames} collector frames");
+    assert_eq!(
+        calls,
+        THREADS as u64 * SCOPES_PER_THREAD,
+        "after {elapsed:?} and {collector_frames} collector frames"
+    );
     assert!(collector_frames > 0);
     assert!(tracker.stats().frames_collected >= frames_before + collector_frames);
 }
@@ -615,8 +760,17 @@ fn timers_on_a_local_tracker_from_many_threads() {
     let n = THREADS as u64 * per_thread;
     assert_eq!(calls_of(&t, "mt.outer"), n);
     assert_eq!(calls_of(&t, "mt.inner"), n);
-    assert_eq!(t.get_history("mt.value").len() as u64, n.min(t.config().history_capacity as u64));
-    assert_eq!(t.long_term_history("mt.value").iter().map(|b| u64::from(b.count)).sum::<u64>(), n);
+    assert_eq!(
+        t.get_history("mt.value").len() as u64,
+        n.min(t.config().history_capacity as u64)
+    );
+    assert_eq!(
+        t.long_term_history("mt.value")
+            .iter()
+            .map(|b| u64::from(b.count))
+            .sum::<u64>(),
+        n
+    );
     assert_eq!(t.stats().unmatched_end_timers, 0);
     assert_eq!(t.stats().threads_seen, THREADS as u64);
 }
@@ -631,9 +785,9 @@ fn history_memory_is_bounded() {
     for i in 0..10_000_000u32 {
         t.track_id(id, f64::from(i % 1000));
     }
-    // raw ring: 16 B per sample (the deque may round its capacity up, at most ×2);
+    // raw ring: 16 B per sample, never allocated past its capacity;
     // long-term tier: one 40 B bucket per second
-    let bound = cfg.history_capacity * 16 * 2 + cfg.long_term_capacity * 40;
+    let bound = cfg.history_capacity * 16 + cfg.long_term_capacity * 40;
     let bytes = t.history_bytes("mem.m");
     assert!(bytes >= cfg.history_capacity * 16, "{bytes}");
     assert!(bytes <= bound, "{bytes} > {bound}");
@@ -642,17 +796,26 @@ fn history_memory_is_bounded() {
     assert_eq!(h.last().unwrap().1, f64::from(9_999_999u32 % 1000));
     let lt = t.long_term_history("mem.m");
     assert!(lt.len() <= cfg.long_term_capacity + 1);
-    assert_eq!(lt.iter().map(|b| u64::from(b.count)).sum::<u64>(), 10_000_000);
+    assert_eq!(
+        lt.iter().map(|b| u64::from(b.count)).sum::<u64>(),
+        10_000_000
+    );
 }
 
 #[test]
 fn small_capacities_bound_memory_too() {
-    let cfg = TrackerConfig { history_capacity: 1000, long_term_capacity: 10, ..Default::default() };
+    let cfg = TrackerConfig {
+        history_capacity: 1000,
+        long_term_capacity: 10,
+        ..Default::default()
+    };
     let t = PerformanceTracker::with_config(cfg.clone());
     for i in 0..100_000 {
         t.track_metric("mem.small", f64::from(i));
     }
-    assert!(t.history_bytes("mem.small") <= cfg.history_capacity * 16 * 2 + cfg.long_term_capacity * 40 * 2);
+    assert!(
+        t.history_bytes("mem.small") <= cfg.history_capacity * 16 + cfg.long_term_capacity * 40
+    );
     assert_eq!(t.get_history("mem.small").len(), 1000);
 }
 
@@ -752,7 +915,11 @@ fn macro_on_an_async_fn_is_send_and_timed_across_polls() {
     let g = get_performance_tracker();
     let fut = async_fn(21);
     assert_send(&fut);
-    assert_eq!(calls_of(g, "core_test.macro.async"), 0, "nothing runs before the first poll");
+    assert_eq!(
+        calls_of(g, "core_test.macro.async"),
+        0,
+        "nothing runs before the first poll"
+    );
     assert_eq!(block_on(fut), 42);
     // the future moves to another thread between polls
     let fut = Box::pin(async_fn(1));
@@ -761,7 +928,11 @@ fn macro_on_an_async_fn_is_send_and_timed_across_polls() {
     assert_eq!(calls_of(g, "core_test.macro.async"), 2);
     // a future dropped after its first poll still closes its span
     let mut fut = Box::pin(async_fn(3));
-    assert!(fut.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+    assert!(
+        fut.as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+            .is_pending()
+    );
     drop(fut);
     assert_eq!(calls_of(g, "core_test.macro.async"), 3);
 }
@@ -808,7 +979,11 @@ fn nested_tracked_calls_form_a_tree() {
         })
         .join()
         .unwrap();
-        if let Some(lane) = frame.threads.iter().find(|l| l.nodes.iter().any(|n| n.name.as_ref() == "core_test.tree.outer")) {
+        if let Some(lane) = frame.threads.iter().find(|l| {
+            l.nodes
+                .iter()
+                .any(|n| n.name.as_ref() == "core_test.tree.outer")
+        }) {
             break lane.clone();
         }
     };
@@ -848,7 +1023,11 @@ fn scope_stats_percentiles_are_ordered() {
     let t = PerformanceTracker::new();
     // 200 calls from 20 µs to ~2 ms, skewed so the percentiles differ
     for i in 0..200u64 {
-        let us = if i % 50 == 0 { 2_000 } else { 20 + (i * 37) % 300 };
+        let us = if i % 50 == 0 {
+            2_000
+        } else {
+            20 + (i * 37) % 300
+        };
         t.start_timer("stats.varied");
         spin_for(Duration::from_micros(us));
         t.end_timer("stats.varied");
@@ -856,7 +1035,11 @@ fn scope_stats_percentiles_are_ordered() {
             t.collect_frame();
         }
     }
-    let s = t.scope_stats().into_iter().find(|s| s.name.as_ref() == "stats.varied").expect("stats");
+    let s = t
+        .scope_stats()
+        .into_iter()
+        .find(|s| s.name.as_ref() == "stats.varied")
+        .expect("stats");
     assert_eq!(s.calls, 200);
     assert!(s.min_ms <= s.p50_ms, "{s:?}");
     assert!(s.p50_ms <= s.p95_ms, "{s:?}");
@@ -864,8 +1047,14 @@ fn scope_stats_percentiles_are_ordered() {
     assert!(s.p99_ms <= s.max_ms, "{s:?}");
     assert!(s.min_ms >= 0.02, "{s:?}");
     assert!(s.max_ms >= 2.0, "{s:?}");
-    assert!(s.p50_ms < s.p99_ms, "varied durations give distinct percentiles: {s:?}");
-    assert!(s.p50_ms > 0.1 && s.p50_ms < 0.5, "median of ~20–320 µs calls: {s:?}");
+    assert!(
+        s.p50_ms < s.p99_ms,
+        "varied durations give distinct percentiles: {s:?}"
+    );
+    assert!(
+        s.p50_ms > 0.1 && s.p50_ms < 0.5,
+        "median of ~20–320 µs calls: {s:?}"
+    );
     assert!(s.mean_ms >= s.min_ms && s.mean_ms <= s.max_ms);
     assert!((s.mean_ms * 200.0 - s.total_ms).abs() < 1e-6 * s.total_ms.max(1.0));
     assert!(s.self_ms <= s.total_ms + 1e-9);

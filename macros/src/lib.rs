@@ -42,7 +42,11 @@ pub fn track_performance(attr: TokenStream, item: TokenStream) -> TokenStream {
     } else {
         match syn::parse2::<LitStr>(attr.clone()) {
             Ok(lit) if lit.value().is_empty() => {
-                return with_error(item2, lit.span(), "#[track_performance(\"…\")]: the scope name must not be empty");
+                return with_error(
+                    item2,
+                    lit.span(),
+                    "#[track_performance(\"…\")]: the scope name must not be empty",
+                );
             }
             Ok(lit) => Some(lit),
             Err(_) => {
@@ -78,7 +82,11 @@ pub fn track_performance(attr: TokenStream, item: TokenStream) -> TokenStream {
     let span = func.block.span();
     let block = &func.block;
     let is_async = func.sig.asyncness.is_some();
-    let enter = if is_async { quote!(enter_async) } else { quote!(enter) };
+    let enter = if is_async {
+        quote!(enter_async)
+    } else {
+        quote!(enter)
+    };
     let new_block: syn::Block = syn::parse2(quote_spanned! {span=>
         {
             let __rfm_perf_guard = {

@@ -27,7 +27,10 @@ pub struct CountingAllocator;
 
 // SAFETY: every method forwards to `System` with the same arguments, so `System`'s guarantees
 // hold; the counters are plain atomics and never allocate.
-#[expect(unsafe_code, reason = "a GlobalAlloc impl is unsafe by definition; it only forwards to System")]
+#[expect(
+    unsafe_code,
+    reason = "a GlobalAlloc impl is unsafe by definition; it only forwards to System"
+)]
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         count_alloc(layout.size());

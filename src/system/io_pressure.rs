@@ -9,11 +9,16 @@
 /// ```
 pub fn parse_io_pressure(text: &str) -> Option<f64> {
     let line = text.lines().find(|l| l.starts_with("some "))?;
-    let field = line.split_whitespace().find_map(|f| f.strip_prefix("avg10="))?;
+    let field = line
+        .split_whitespace()
+        .find_map(|f| f.strip_prefix("avg10="))?;
     field.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
 /// Reads `/proc/pressure/io`; `None` where it does not exist (not Linux, or PSI disabled).
 pub(crate) fn read_io_pressure() -> Option<f64> {
-    std::fs::read_to_string("/proc/pressure/io").ok().as_deref().and_then(parse_io_pressure)
+    std::fs::read_to_string("/proc/pressure/io")
+        .ok()
+        .as_deref()
+        .and_then(parse_io_pressure)
 }

@@ -42,12 +42,18 @@ impl SystemSampler {
         let stop = Arc::new(AtomicBool::new(false));
         let sources = Arc::new(Mutex::new(SystemSources::default()));
         let interval = interval.max(sysinfo::MINIMUM_CPU_UPDATE_INTERVAL);
-        let thread = std::thread::Builder::new().name("rfm_perf-sampler".into()).spawn({
-            let stop = stop.clone();
-            let sources = sources.clone();
-            move || run(&tracker, interval, &stop, &sources)
-        })?;
-        Ok(Self { stop, thread: Some(thread), sources })
+        let thread = std::thread::Builder::new()
+            .name("rfm_perf-sampler".into())
+            .spawn({
+                let stop = stop.clone();
+                let sources = sources.clone();
+                move || run(&tracker, interval, &stop, &sources)
+            })?;
+        Ok(Self {
+            stop,
+            thread: Some(thread),
+            sources,
+        })
     }
 
     /// What was found (filled after the first sample).
@@ -77,11 +83,19 @@ fn register(tracker: &PerformanceTracker, cores: usize) {
     }
 }
 
-fn run(tracker: &PerformanceTracker, interval: Duration, stop: &AtomicBool, sources: &Mutex<SystemSources>) {
+fn run(
+    tracker: &PerformanceTracker,
+    interval: Duration,
+    stop: &AtomicBool,
+    sources: &Mutex<SystemSources>,
+) {
     let mut sys = System::new();
     sys.refresh_cpu_usage();
     let pid: Option<Pid> = sysinfo::get_current_pid().ok();
-    let kind = ProcessRefreshKind::nothing().with_memory().with_cpu().with_disk_usage();
+    let kind = ProcessRefreshKind::nothing()
+        .with_memory()
+        .with_cpu()
+        .with_disk_usage();
     if let Some(pid) = pid {
         sys.refresh_processes_specifics(ProcessesToUpdate::Some(&[pid]), true, kind);
     }
@@ -90,9 +104,15 @@ fn run(tracker: &PerformanceTracker, interval: Duration, stop: &AtomicBool, sour
     let core_names: Vec<String> = (0..cores).map(names::cpu_core).collect();
     {
         let mut s = sources.lock().unwrap_or_else(|e| e.into_inner());
-        s.cpu_brand = sys.cpus().first().map(|c| c.brand().trim().to_string()).unwrap_or_default();
+        s.cpu_brand = sys
+            .cpus()
+            .first()
+            .map(|c| c.brand().trim().to_string())
+            .unwrap_or_default();
         s.cores = cores;
-        s.process_missing = pid.is_none().then(|| "this platform has no process id for sysinfo".to_string());
+        s.process_missing = pid
+            .is_none()
+            .then(|| "this platform has no process id for sysinfo".to_string());
         s.io_pressure_missing = super::io_pressure::read_io_pressure()
             .is_none()
             .then(|| "no /proc/pressure/io (not Linux, or PSI disabled in the kernel)".to_string());
@@ -103,7 +123,9 @@ fn run(tracker: &PerformanceTracker, interval: Duration, stop: &AtomicBool, sour
     while !stop.load(Ordering::Relaxed) {
         let deadline = std::time::Instant::now() + wait;
         while !stop.load(Ordering::Relaxed) && std::time::Instant::now() < deadline {
-            std::thread::park_timeout(deadline.saturating_duration_since(std::time::Instant::now()));
+            std::thread::park_timeout(
+                deadline.saturating_duration_since(std::time::Instant::now()),
+            );
         }
         wait = interval;
         if stop.load(Ordering::Relaxed) {
@@ -117,7 +139,10 @@ fn run(tracker: &PerformanceTracker, interval: Duration, stop: &AtomicBool, sour
             tracker.track_metric(name, f64::from(cpu.cpu_usage()));
         }
         tracker.track_metric(names::SYSTEM_CPU_PCT, f64::from(sys.global_cpu_usage()));
-        tracker.track_metric(names::SYSTEM_MEMORY_USED_MB, sys.used_memory() as f64 / 1_048_576.0);
+        tracker.track_metric(
+            names::SYSTEM_MEMORY_USED_MB,
+            sys.used_memory() as f64 / 1_048_576.0,
+        );
         if let Some(pid) = pid {
             sys.refresh_processes_specifics(ProcessesToUpdate::Some(&[pid]), true, kind);
             if let Some(p) = sys.process(pid) {
@@ -125,7 +150,10 @@ fn run(tracker: &PerformanceTracker, interval: Duration, stop: &AtomicBool, sour
                 tracker.track_metric(names::PROCESS_CPU_PCT, f64::from(p.cpu_usage()));
                 let io = p.disk_usage();
                 tracker.track_metric(names::IO_READ_BYTES_PER_S, io.read_bytes as f64 / elapsed);
-                tracker.track_metric(names::IO_WRITE_BYTES_PER_S, io.written_bytes as f64 / elapsed);
+                tracker.track_metric(
+                    names::IO_WRITE_BYTES_PER_S,
+                    io.written_bytes as f64 / elapsed,
+                );
             }
         }
         if let Some(p) = super::io_pressure::read_io_pressure() {
