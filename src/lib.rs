@@ -26,11 +26,17 @@
 // Lets `#[track_performance]` expand to `::rfm_perf::…` paths inside this crate too.
 extern crate self as rfm_perf;
 
+#[cfg(feature = "api")]
+pub mod api;
+mod api_config;
 pub mod diagnostics;
+pub mod insights;
 mod plugin;
+pub mod status;
 pub mod system;
 pub mod tunables;
 
+pub use api_config::{ApiConfig, ApiConfigError};
 pub use plugin::{DEFAULT_METRICS_TO_SHOW, PerfConfig, PerfTracker, RfmPerfPlugin, RfmPerfSystems};
 pub use rfm_perf_core::*;
 pub use system::alloc;

@@ -1,7 +1,7 @@
 //! [`RfmPerfPlugin`]: adds the tracker to a Bevy app, bridges diagnostics, samples the system
 //! and hosts the sub-plugins (dashboard, API, fractal pass) and the tunable-parameter registry.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use bevy::diagnostic::EntityCountDiagnosticsPlugin;
@@ -57,8 +57,9 @@ pub struct RfmPerfPlugin {
     pub dashboard: bool,
     /// Serve the REST/Prometheus API (needs the `api` feature). Default `true`.
     pub api: bool,
-    /// Where the API listens. Default `127.0.0.1:8501` (where the seed's clients look).
-    pub api_bind: SocketAddr,
+    /// API settings: address (default `127.0.0.1:8501`, where the seed's clients look),
+    /// token, CORS, limits, baseline path.
+    pub api_config: crate::ApiConfig,
     /// Register the fractal compute pass (needs the `fractal` feature and a render app);
     /// it dispatches only while a fractal view exists. Default `true`.
     pub fractal: bool,
@@ -92,7 +93,7 @@ impl RfmPerfPlugin {
             hotkey: KeyCode::F12,
             dashboard: true,
             api: true,
-            api_bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 8501)),
+            api_config: crate::ApiConfig::default(),
             fractal: true,
             system_sampling: true,
             bridge_diagnostics: true,
@@ -143,6 +144,13 @@ impl RfmPerfPlugin {
         self
     }
 
+    /// Sets the API settings (and turns the API on).
+    pub fn with_api_config(mut self, config: crate::ApiConfig) -> Self {
+        self.api_config = config;
+        self.api = true;
+        self
+    }
+
     /// Records into `tracker` instead of the global one.
     pub fn with_tracker(mut self, tracker: PerformanceTracker) -> Self {
         self.tracker = Some(tracker);
@@ -178,7 +186,7 @@ impl RfmPerfPlugin {
             metrics_to_show,
             show_bottleneck_analysis: self.show_bottleneck_analysis,
             hotkey: self.hotkey,
-            api_bind: self.api_bind,
+            api_bind: self.api_config.bind,
             fps_low_window,
         }
     }
@@ -221,7 +229,7 @@ pub enum RfmPerfSystems {
     Bridge,
     /// `Last`, after `Bridge`: frame metrics and the end of the tracker's frame.
     Collect,
-    /// `Last`, after `Collect`: snapshot publication at the update interval.
+    /// `Last`, after `Collect`: snapshot, alerts, suggestions and API state at the update interval.
     Publish,
 }
 
@@ -237,6 +245,9 @@ impl Plugin for RfmPerfPlugin {
             .insert_resource(config.clone())
             .init_resource::<Tunables>()
             .init_resource::<FrameWindow>()
+            .init_resource::<crate::status::Thresholds>()
+            .init_resource::<crate::insights::Insights>()
+            .init_resource::<crate::insights::SuggestionRules>()
             .configure_sets(
                 Last,
                 (
@@ -256,7 +267,12 @@ impl Plugin for RfmPerfPlugin {
             )
             .add_systems(
                 Last,
-                diagnostics::publish_snapshot.in_set(RfmPerfSystems::Publish),
+                (
+                    diagnostics::publish_snapshot,
+                    crate::insights::update_insights,
+                )
+                    .chain()
+                    .in_set(RfmPerfSystems::Publish),
             );
         if self.bridge_diagnostics {
             if !app.is_plugin_added::<EntityCountDiagnosticsPlugin>() {
@@ -267,6 +283,21 @@ impl Plugin for RfmPerfPlugin {
                 diagnostics::bridge_diagnostics.in_set(RfmPerfSystems::Bridge),
             );
         }
+        #[cfg(feature = "api")]
+        if self.api {
+            crate::api::start(
+                app,
+                &self.api_config,
+                PerfTracker(tracker.clone()),
+                config.update_interval,
+            );
+        } else {
+            app.insert_resource(crate::api::ApiStatus::Disabled);
+        }
+        #[cfg(not(feature = "api"))]
+        if self.api {
+            warn!("rfm_perf: the API is on in the config but this build lacks the `api` feature");
+        }
         if self.system_sampling {
             match SystemSampler::start(tracker, config.update_interval) {
                 Ok(s) => {
@@ -275,7 +306,7 @@ impl Plugin for RfmPerfPlugin {
                 Err(e) => warn!("rfm_perf: could not start the system sampler thread: {e}"),
             }
         }
-        // The dashboard, API and fractal sub-plugins are added here by their modules, each a
-        // no-op where its prerequisites (feature, window, render app) are missing.
+        // The dashboard and fractal sub-plugins are added here by their modules, each a no-op
+        // where its prerequisites (feature, window, render app) are missing.
     }
 }

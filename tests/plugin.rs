@@ -223,3 +223,48 @@ fn readme_versions_match_cargo_toml() {
         "README names Rust {rust}"
     );
 }
+
+#[test]
+fn slow_frames_raise_an_alert_once_and_suggest_the_dominant_scope() {
+    let tracker = PerformanceTracker::new();
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins).add_plugins(RfmPerfPlugin {
+        system_sampling: false,
+        update_interval: Duration::from_millis(20),
+        ..RfmPerfPlugin::headless().with_tracker(tracker.clone())
+    });
+    // a system whose scope takes most of a slow (≈ 40 ms) frame
+    let t2 = tracker.clone();
+    app.add_systems(Update, move || {
+        t2.start_timer("plugin_test.heavy");
+        std::thread::sleep(Duration::from_millis(40));
+        t2.end_timer("plugin_test.heavy");
+    });
+    for _ in 0..8 {
+        app.update();
+    }
+    let insights = app.world().resource::<rfm_perf::insights::Insights>();
+    let alert = insights
+        .alerts
+        .iter()
+        .find(|a| a.metric == "frame.time_ms")
+        .expect("frame time alert");
+    assert_eq!(alert.status, rfm_perf::status::Status::Critical);
+    assert_eq!(
+        insights
+            .log
+            .iter()
+            .filter(|a| a.metric == "frame.time_ms")
+            .count(),
+        1,
+        "raised once, not every frame"
+    );
+    assert!(
+        insights
+            .suggestions
+            .iter()
+            .any(|s| s.title.contains("plugin_test.heavy")),
+        "{:?}",
+        insights.suggestions
+    );
+}

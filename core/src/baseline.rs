@@ -129,6 +129,48 @@ impl BaselineSet {
         result.map_err(io)
     }
 
+    /// Regressions of `current` statistics against this set: metrics whose median got worse by
+    /// at least `threshold` (relative; non-positive or non-finite means 0.2), oriented by
+    /// `direction_of(name)`. Neutral or unknown metrics are never flagged. Worst first.
+    ///
+    /// ```
+    /// use rfm_perf_core::{BaselineSet, BaselineStat, Direction};
+    /// let mut base = BaselineSet::default();
+    /// base.metrics.insert("fps".into(), BaselineStat { median: 60.0, p95: 61.0, samples: 100 });
+    /// let cur = [("fps".to_string(), BaselineStat { median: 30.0, p95: 31.0, samples: 100 })];
+    /// let r = base.compare(cur, |_| Some(Direction::HigherIsBetter), 0.2);
+    /// assert_eq!(r[0].change, 0.5);
+    /// ```
+    pub fn compare(
+        &self,
+        current: impl IntoIterator<Item = (String, BaselineStat)>,
+        direction_of: impl Fn(&str) -> Option<crate::Direction>,
+        threshold: f64,
+    ) -> Vec<RegressionReport> {
+        let threshold = if threshold.is_finite() && threshold > 0.0 {
+            threshold
+        } else {
+            0.2
+        };
+        let mut out: Vec<RegressionReport> = current
+            .into_iter()
+            .filter_map(|(name, cur)| {
+                let base = self.metrics.get(&name)?;
+                let change = direction_of(&name)?.worse_change(base.median, cur.median)?;
+                (change >= threshold).then(|| RegressionReport {
+                    metric: name,
+                    baseline: *base,
+                    current: cur,
+                    change,
+                    severity: Severity::classify(change, threshold),
+                    samples: cur.samples,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| b.change.total_cmp(&a.change));
+        out
+    }
+
     /// Reads a set written by [`save`](Self::save), checking its format version.
     ///
     /// ```

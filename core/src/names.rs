@@ -57,6 +57,8 @@ pub const IO_WRITE_BYTES_PER_S: &str = "io.write_bytes_per_s";
 pub const IO_PRESSURE_PCT: &str = "io.pressure_pct";
 /// Latency of requests served by the API (ms).
 pub const API_REQUEST_MS: &str = "api.request_ms";
+/// Requests served by the API since it started (cumulative).
+pub const API_REQUESTS: &str = "api.requests";
 /// Time the dashboard took to build its UI this frame (ms).
 pub const UI_DASHBOARD_MS: &str = "ui.dashboard_ms";
 
@@ -221,6 +223,12 @@ pub const BUILTINS: &[Builtin] = &[
         Unit::Percent,
         "Time some task waited on I/O (avg10)",
         Lower,
+    ),
+    b(
+        API_REQUESTS,
+        Unit::Count,
+        "Requests served by the API",
+        Neutral,
     ),
     b(
         API_REQUEST_MS,

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use crate::baseline::{BaselineSet, BaselineStat, RegressionReport, Severity};
+use crate::baseline::{BaselineSet, BaselineStat, RegressionReport};
 use crate::clock;
 use crate::error::{BaselineError, TrackError};
 use crate::frame::{CallNode, DetachedScope, FrameProfile, ThreadLane};
@@ -123,8 +123,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 ///
 /// It is a cheap handle (`Clone` shares the same tracker). Recording writes to a per-thread
 /// buffer; [`collect_frame`](Self::collect_frame) (called once per frame by the Bevy plugin)
-/// moves it into the history. Outside Bevy there is no frame: every read collects first, so
-/// the seed's usage works as written:
+/// moves it into the history; reads then show the last collected frame and never lock the
+/// recording threads. Outside Bevy there is no frame: every read collects first, so the seed's
+/// usage works as written:
 ///
 /// ```
 /// use rfm_perf_core::get_performance_tracker;
@@ -954,10 +955,11 @@ impl PerformanceTracker {
 
     // ---------------------------------------------------------------- collection
 
+    /// Without a frame driver every read first collects (so the seed's `end_timer` then
+    /// `get_metric` sees its value). With one, reads show what the last collected frame holds
+    /// and never touch the recording threads' buffers.
     fn sync_reads(&self) {
-        if self.has_frame_driver() {
-            self.drain_samples();
-        } else {
+        if !self.has_frame_driver() {
             self.collect_frame();
         }
     }
@@ -1321,41 +1323,32 @@ impl PerformanceTracker {
     /// Neutral metrics are never flagged. Worst first. See [`Severity`] for the levels.
     pub fn detect_regressions(&self, threshold: f64) -> Vec<RegressionReport> {
         self.sync_reads();
-        let threshold = if threshold.is_finite() && threshold > 0.0 {
-            threshold
-        } else {
-            0.2
-        };
         let window = self.config().baseline_window;
         let store = lock(&self.inner.store);
         if store.baselines.metrics.is_empty() {
             return Vec::new();
         }
         let current = self.window_stats(&store, window);
-        let mut out = Vec::new();
-        for (name, cur) in current {
-            let Some(base) = store.baselines.metrics.get(&name) else {
-                continue;
-            };
-            let Some(info) = self.metric_info(&name) else {
-                continue;
-            };
-            let Some(change) = info.direction.worse_change(base.median, cur.median) else {
-                continue;
-            };
-            if change >= threshold {
-                out.push(RegressionReport {
-                    metric: name,
-                    baseline: *base,
-                    current: cur,
-                    change,
-                    severity: Severity::classify(change, threshold),
-                    samples: cur.samples,
-                });
-            }
-        }
-        out.sort_by(|a, b| b.change.total_cmp(&a.change));
-        out
+        store.baselines.compare(
+            current,
+            |name| self.metric_info(name).map(|i| i.direction),
+            threshold,
+        )
+    }
+
+    /// Median, p95 and sample count of every metric with samples over the baseline window:
+    /// what [`capture_baseline`](Self::capture_baseline) would store, without storing it.
+    ///
+    /// ```
+    /// let t = rfm_perf_core::PerformanceTracker::new();
+    /// for v in [1.0, 2.0, 3.0] { t.track_metric("m", v); }
+    /// assert_eq!(t.current_stats()["m"].median, 2.0);
+    /// ```
+    pub fn current_stats(&self) -> std::collections::BTreeMap<String, BaselineStat> {
+        self.sync_reads();
+        let window = self.config().baseline_window;
+        let store = lock(&self.inner.store);
+        self.window_stats(&store, window).into_iter().collect()
     }
 
     // ---------------------------------------------------------------- snapshots

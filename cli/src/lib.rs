@@ -1,0 +1,370 @@
+//! `rfm-perf`: a command-line client of the rfm_perf HTTP API, usable in CI pipelines.
+//!
+//! ```text
+//! rfm-perf metrics                      # current values, units and statuses
+//! rfm-perf history frame.time_ms --points 50
+//! rfm-perf watch                        # live table, refreshed every second
+//! rfm-perf baseline save base.json      # median/p95/count of every metric
+//! rfm-perf baseline compare base.json   # exit code 1 when something regressed
+//! ```
+//!
+//! Exit codes: 0 success, 1 regression found (`baseline compare`), 2 error.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::io::Write;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+macro_rules! w {
+    ($out:expr, $($arg:tt)*) => {{
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
+use rfm_perf_core::{BaselineSet, BaselineStat, Direction};
+use serde_json::Value;
+
+/// Command line of `rfm-perf`.
+#[derive(Parser)]
+#[command(
+    name = "rfm-perf",
+    version,
+    about = "Client of the rfm_perf performance API"
+)]
+struct Cli {
+    /// Base URL of the API.
+    #[arg(
+        long,
+        global = true,
+        env = "RFM_PERF_URL",
+        default_value = "http://127.0.0.1:8501"
+    )]
+    url: String,
+    /// Bearer token for mutating endpoints.
+    #[arg(long, global = true, env = "RFM_PERF_TOKEN")]
+    token: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the current value of every metric.
+    Metrics {
+        /// Print the raw JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the history of one metric.
+    History {
+        /// Metric name (e.g. frame.time_ms, fps).
+        metric: String,
+        /// Min–max decimate into this many buckets.
+        #[arg(long)]
+        points: Option<u32>,
+        /// Start: RFC 3339 or negative seconds (e.g. -60).
+        #[arg(long, allow_hyphen_values = true)]
+        since: Option<String>,
+    },
+    /// Redraw the metrics table every interval.
+    Watch {
+        /// Seconds between refreshes.
+        #[arg(long, default_value_t = 1.0)]
+        interval: f64,
+        /// Stop after this many refreshes (default: until interrupted).
+        #[arg(long)]
+        count: Option<u64>,
+    },
+    /// Save or compare baselines (median, p95, samples per metric over the app's window).
+    Baseline {
+        #[command(subcommand)]
+        action: BaselineAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum BaselineAction {
+    /// Write the app's current statistics to FILE.
+    Save {
+        /// Output file (JSON).
+        file: std::path::PathBuf,
+    },
+    /// Compare the app's current statistics with FILE; exit code 1 on a regression.
+    Compare {
+        /// Baseline file written by `baseline save`.
+        file: std::path::PathBuf,
+        /// Relative change that counts as a regression.
+        #[arg(long, default_value_t = 0.2)]
+        threshold: f64,
+    },
+}
+
+fn get(cli: &Cli, path: &str) -> Result<Value, String> {
+    let url = format!("{}{path}", cli.url.trim_end_matches('/'));
+    let mut req = ureq::get(&url)
+        .config()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build();
+    if let Some(t) = &cli.token {
+        req = req.header("Authorization", &format!("Bearer {t}"));
+    }
+    let mut resp = req.call().map_err(|e| format!("GET {url}: {e}"))?;
+    let status = resp.status();
+    let body: Value = resp
+        .body_mut()
+        .read_json()
+        .map_err(|e| format!("GET {url}: HTTP {status}, not JSON: {e}"))?;
+    if !status.is_success() {
+        let msg = body.get("error").and_then(Value::as_str).unwrap_or("error");
+        let hint = body
+            .get("known_metrics_hint")
+            .map(|h| format!(" (known: {h})"))
+            .unwrap_or_default();
+        return Err(format!("GET {url}: HTTP {status}: {msg}{hint}"));
+    }
+    Ok(body)
+}
+
+fn encode_path_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn metrics_table(body: &Value) -> String {
+    let mut out = format!(
+        "{:<36} {:>14} {:<6} {}\n",
+        "metric", "value", "unit", "status"
+    );
+    let empty = serde_json::Map::new();
+    let metrics = body
+        .get("metrics")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let details = body
+        .get("details")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    for (name, v) in metrics {
+        let d = details.get(name);
+        let unit = d
+            .and_then(|d| d.get("unit"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let status = d
+            .and_then(|d| d.get("status"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        out.push_str(&format!(
+            "{name:<36} {:>14.3} {unit:<6} {status}\n",
+            v.as_f64().unwrap_or(f64::NAN)
+        ));
+    }
+    if let Some(t) = body.get("timestamp").and_then(Value::as_str) {
+        out.push_str(&format!("({} metrics at {t})\n", metrics.len()));
+    }
+    out
+}
+
+/// Statistics per metric over the app's window, with each metric's direction.
+type Summary = BTreeMap<String, (BaselineStat, Option<Direction>)>;
+
+fn summary(cli: &Cli) -> Result<(f64, Summary), String> {
+    let body = get(cli, "/api/performance/summary")?;
+    let window = body.get("window_s").and_then(Value::as_f64).unwrap_or(0.0);
+    let mut out = BTreeMap::new();
+    for (name, m) in body
+        .get("metrics")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let stat = BaselineStat {
+            median: m
+                .get("median")
+                .and_then(Value::as_f64)
+                .ok_or("summary without median")?,
+            p95: m
+                .get("p95")
+                .and_then(Value::as_f64)
+                .ok_or("summary without p95")?,
+            samples: m.get("samples").and_then(Value::as_u64).unwrap_or(0) as usize,
+        };
+        let dir = m
+            .get("direction")
+            .and_then(|d| serde_json::from_value::<Direction>(d.clone()).ok());
+        out.insert(name.clone(), (stat, dir));
+    }
+    Ok((window, out))
+}
+
+fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, String> {
+    match &cli.command {
+        Command::Metrics { json } => {
+            let body = get(cli, "/api/performance/metrics")?;
+            if *json {
+                w!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&body).unwrap_or_default()
+                );
+            } else {
+                w!(out, "{}", metrics_table(&body).trim_end());
+            }
+        }
+        Command::History {
+            metric,
+            points,
+            since,
+        } => {
+            let mut path = format!("/api/performance/history/{}", encode_path_segment(metric));
+            let mut q = Vec::new();
+            if let Some(p) = points {
+                q.push(format!("points={p}"));
+            }
+            if let Some(s) = since {
+                q.push(format!("since={}", encode_path_segment(s)));
+            }
+            if !q.is_empty() {
+                path = format!("{path}?{}", q.join("&"));
+            }
+            let body = get(cli, &path)?;
+            let unit = body.get("unit").and_then(Value::as_str).unwrap_or("");
+            for p in body
+                .get("history")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                w!(
+                    out,
+                    "{}  {} {unit}",
+                    p.get("timestamp").and_then(Value::as_str).unwrap_or("?"),
+                    p.get("value").and_then(Value::as_f64).unwrap_or(f64::NAN)
+                );
+            }
+        }
+        Command::Watch { interval, count } => {
+            let every = Duration::try_from_secs_f64(*interval)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or("--interval must be a positive number of seconds")?;
+            let mut n = 0u64;
+            loop {
+                let table = match get(cli, "/api/performance/metrics") {
+                    Ok(body) => metrics_table(&body),
+                    Err(e) => format!("{e}\n"),
+                };
+                w!(out, "\x1b[2J\x1b[H{}", table.trim_end());
+                let _ = out.flush();
+                n += 1;
+                if count.is_some_and(|c| n >= c) {
+                    break;
+                }
+                std::thread::sleep(every);
+            }
+        }
+        Command::Baseline {
+            action: BaselineAction::Save { file },
+        } => {
+            let (window, stats) = summary(cli)?;
+            let set = BaselineSet {
+                captured_unix_s: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0.0, |d| d.as_secs_f64()),
+                window_s: window,
+                metrics: stats.into_iter().map(|(k, (s, _))| (k, s)).collect(),
+                ..BaselineSet::default()
+            };
+            set.save(file).map_err(|e| e.to_string())?;
+            w!(
+                out,
+                "saved {} metrics to {}",
+                set.metrics.len(),
+                file.display()
+            );
+        }
+        Command::Baseline {
+            action: BaselineAction::Compare { file, threshold },
+        } => {
+            let base = BaselineSet::load(file).map_err(|e| e.to_string())?;
+            let (_, stats) = summary(cli)?;
+            let dirs: BTreeMap<String, Option<Direction>> =
+                stats.iter().map(|(k, (_, d))| (k.clone(), *d)).collect();
+            let current = stats.into_iter().map(|(k, (s, _))| (k, s));
+            let reports = base.compare(current, |n| dirs.get(n).copied().flatten(), *threshold);
+            if reports.is_empty() {
+                w!(
+                    out,
+                    "no regressions against {} ({} metrics, threshold {threshold})",
+                    file.display(),
+                    base.metrics.len()
+                );
+                return Ok(0);
+            }
+            w!(
+                out,
+                "{:<36} {:>12} {:>12} {:>9} severity",
+                "metric",
+                "baseline",
+                "current",
+                "change"
+            );
+            for r in &reports {
+                w!(
+                    out,
+                    "{:<36} {:>12.3} {:>12.3} {:>+8.1}% {:?}",
+                    r.metric,
+                    r.baseline.median,
+                    r.current.median,
+                    r.change * 100.0,
+                    r.severity
+                );
+            }
+            return Ok(1);
+        }
+    }
+    Ok(0)
+}
+
+/// Runs `rfm-perf` with `args` (the first is the program name), writing its output to `out`.
+/// Returns the exit code: 0 success, 1 regression found, 2 error (the message goes to `err`).
+///
+/// ```
+/// let mut out = Vec::new();
+/// let mut err = Vec::new();
+/// let code = rfm_perf_cli::run_with(["rfm-perf", "--url", "http://127.0.0.1:9", "metrics"], &mut out, &mut err);
+/// assert_eq!(code, 2); // nothing listens on port 9
+/// assert!(String::from_utf8(err).unwrap().contains("rfm-perf:"));
+/// ```
+pub fn run_with<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            if e.use_stderr() {
+                let _ = write!(err, "{e}");
+                return 2;
+            }
+            let _ = write!(out, "{e}");
+            return 0;
+        }
+    };
+    match run(&cli, out) {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = writeln!(err, "rfm-perf: {e}");
+            2
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! Prometheus text exposition (format 0.0.4) that passes `promtool check metrics`: base units,
+//! `# HELP`/`# TYPE` for every family, sanitized names, scopes as a label, collisions resolved.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write;
+
+use rfm_perf_core::{MetricKind, ScopeStats, Snapshot, Unit};
+
+/// Converts a tracker metric to a Prometheus family name in base units and the factor to apply:
+/// `frame.time_ms` → `rfm_frame_time_seconds` (× 0.001), `process.memory_mb` →
+/// `rfm_process_memory_bytes` (× 2^20), `system.cpu_pct` → `rfm_system_cpu_ratio` (× 0.01).
+///
+/// ```
+/// use rfm_perf::Unit;
+/// assert_eq!(rfm_perf::api::prometheus_name("frame.time_ms", &Unit::Milliseconds), ("rfm_frame_time_seconds".into(), 0.001));
+/// assert_eq!(rfm_perf::api::prometheus_name("net/latency", &Unit::Milliseconds).0, "rfm_net_latency_seconds");
+/// assert_eq!(rfm_perf::api::prometheus_name("io.read_bytes_per_s", &Unit::BytesPerSecond).0, "rfm_io_read_bytes_per_second");
+/// ```
+pub fn prometheus_name(name: &str, unit: &Unit) -> (String, f64) {
+    let mut base = String::from("rfm_");
+    let mut last_us = true;
+    for c in name.chars() {
+        let c = if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            '_'
+        };
+        if c == '_' && last_us {
+            continue;
+        }
+        last_us = c == '_';
+        base.push(c);
+    }
+    while base.ends_with('_') {
+        base.pop();
+    }
+    // drop unit abbreviations the name carries; the base-unit suffix replaces them
+    for abbrev in [
+        "_ms",
+        "_mb",
+        "_pct",
+        "_bytes_per_s",
+        "_per_s",
+        "_bytes",
+        "_seconds",
+        "_s",
+        "_fps",
+        "_ratio",
+    ] {
+        if let Some(stripped) = base.strip_suffix(abbrev)
+            && stripped.len() > 4
+        {
+            base = stripped.to_string();
+            break;
+        }
+    }
+    let (suffix, factor) = match unit {
+        Unit::Milliseconds => ("_seconds", 1e-3),
+        Unit::Seconds => ("_seconds", 1.0),
+        Unit::Bytes => ("_bytes", 1.0),
+        Unit::Megabytes => ("_bytes", 1_048_576.0),
+        Unit::BytesPerSecond => ("_bytes_per_second", 1.0),
+        Unit::Percent => ("_ratio", 0.01),
+        Unit::Ratio => ("_ratio", 1.0),
+        Unit::FramesPerSecond => ("_fps", 1.0),
+        Unit::Custom(u) if u == "GiB" => ("_bytes", 1_073_741_824.0),
+        Unit::Count | Unit::None | Unit::Custom(_) => ("", 1.0),
+    };
+    // names that would read as another type or a reserved suffix
+    for reserved in ["_total", "_count", "_sum", "_bucket", "_created", "_info"] {
+        if base.ends_with(reserved) && suffix.is_empty() {
+            base.push_str("_value");
+            break;
+        }
+    }
+    base.push_str(suffix);
+    (base, factor)
+}
+
+fn escape_help(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('\n', "\\n")
+}
+
+fn escape_label(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('\n', "\\n")
+        .replace('"', "\\\"")
+}
+
+fn fmt_value(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v}")
+    } else if v.is_nan() {
+        "NaN".into()
+    } else if v > 0.0 {
+        "+Inf".into()
+    } else {
+        "-Inf".into()
+    }
+}
+
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {}", escape_help(help));
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// Renders the exposition: every gauge of the snapshot, per-scope gauges with a `scope` label,
+/// and the API's request counters.
+///
+/// ```
+/// let t = rfm_perf::PerformanceTracker::new();
+/// t.track_metric("frame.time_ms", 16.0);
+/// let text = rfm_perf::api::render_prometheus(&t.publish_snapshot(), &[], &[("/metrics".into(), 3)]);
+/// assert!(text.contains("# TYPE rfm_frame_time_seconds gauge\nrfm_frame_time_seconds 0.016"));
+/// assert!(text.contains("rfm_api_requests_total{route=\"/metrics\"} 3"));
+/// ```
+pub fn render_prometheus(
+    snapshot: &Snapshot,
+    scopes: &[ScopeStats],
+    requests: &[(String, u64)],
+) -> String {
+    let mut out = String::with_capacity(4096);
+    let mut used: HashSet<String> = HashSet::new();
+    for reserved in [
+        "rfm_scope_frame_time_seconds",
+        "rfm_scope_calls_per_frame",
+        "rfm_scope_mean_seconds",
+        "rfm_scope_p95_seconds",
+        "rfm_api_requests_total",
+        "rfm_frames_total",
+    ] {
+        used.insert(reserved.to_string());
+    }
+    for v in &snapshot.values {
+        // scopes get labelled families below; request counts are the counter below
+        if v.info.kind == MetricKind::Scope
+            || v.info.name.as_ref() == rfm_perf_core::names::API_REQUESTS
+        {
+            continue;
+        }
+        let (mut name, factor) = prometheus_name(&v.info.name, &v.info.unit);
+        if v.info.name.as_ref() == rfm_perf_core::names::FRAME_COUNT {
+            family(
+                &mut out,
+                "rfm_frames_total",
+                "counter",
+                "Frames collected by the tracker (frame.count)",
+            );
+            let _ = writeln!(out, "rfm_frames_total {}", fmt_value(v.value));
+            continue;
+        }
+        if !used.insert(name.clone()) {
+            // another metric sanitized to the same name: keep both, distinguished by a hash
+            let h = v.info.name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+            });
+            name = format!("{name}_x{:08x}", h as u32);
+            used.insert(name.clone());
+        }
+        let unit = match v.info.unit.symbol() {
+            "" => String::new(),
+            u => format!(", {u}"),
+        };
+        let help = if v.info.description.is_empty() {
+            format!("rfm_perf metric {}{unit}", v.info.name)
+        } else {
+            format!(
+                "{} (rfm_perf metric {}{unit})",
+                v.info.description, v.info.name
+            )
+        };
+        family(&mut out, &name, "gauge", &help);
+        let _ = writeln!(out, "{name} {}", fmt_value(v.value * factor));
+    }
+    if !scopes.is_empty() {
+        type Getter = fn(&ScopeStats) -> f64;
+        let fams: [(&str, &str, Getter); 4] = [
+            (
+                "rfm_scope_frame_time_seconds",
+                "Time per frame spent in the scope over the scope window",
+                |s| s.total_ms * 1e-3 / (s.calls as f64 / s.calls_per_frame.max(1e-12)).max(1.0),
+            ),
+            (
+                "rfm_scope_calls_per_frame",
+                "Mean calls of the scope per frame over the scope window",
+                |s| s.calls_per_frame,
+            ),
+            (
+                "rfm_scope_mean_seconds",
+                "Mean duration of one call of the scope",
+                |s| s.mean_ms * 1e-3,
+            ),
+            (
+                "rfm_scope_p95_seconds",
+                "95th percentile duration of one call of the scope",
+                |s| s.p95_ms * 1e-3,
+            ),
+        ];
+        let mut seen = BTreeMap::new();
+        for s in scopes {
+            seen.entry(s.name.to_string()).or_insert(s);
+        }
+        for (name, help, get) in fams {
+            family(&mut out, name, "gauge", help);
+            for (scope, s) in &seen {
+                let _ = writeln!(
+                    out,
+                    "{name}{{scope=\"{}\"}} {}",
+                    escape_label(scope),
+                    fmt_value(get(s))
+                );
+            }
+        }
+    }
+    family(
+        &mut out,
+        "rfm_api_requests_total",
+        "counter",
+        "Requests served by the rfm_perf API, per route",
+    );
+    for (route, n) in requests {
+        let _ = writeln!(
+            out,
+            "rfm_api_requests_total{{route=\"{}\"}} {n}",
+            escape_label(route)
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rfm_perf_core::{Direction, MetricInfo};
+
+    #[test]
+    fn names_are_valid_and_collisions_resolved() {
+        let t = rfm_perf_core::PerformanceTracker::new();
+        for n in [
+            "a.b",
+            "a/b",
+            "Ünïcode metric!",
+            "9starts.with.digit",
+            "x_total",
+        ] {
+            t.register_metric(MetricInfo::new(
+                n,
+                Unit::Count,
+                "d\nline",
+                Direction::Neutral,
+            ));
+            t.track_metric(n, 1.0);
+        }
+        let text = render_prometheus(&t.publish_snapshot(), &[], &[]);
+        let mut families = HashSet::new();
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("# TYPE ") {
+                let name = rest.split(' ').next().unwrap();
+                assert!(
+                    families.insert(name.to_string()),
+                    "duplicate family {name}\n{text}"
+                );
+                assert!(
+                    name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                    "{name}"
+                );
+                assert!(!name.starts_with(|c: char| c.is_ascii_digit()));
+            }
+        }
+        assert!(families.contains("rfm_a_b"));
+        assert_eq!(
+            families.iter().filter(|f| f.starts_with("rfm_a_b")).count(),
+            2
+        );
+        assert!(families.contains("rfm_x_total_value"), "{families:?}");
+        assert!(text.contains("d\\nline"));
+    }
+}

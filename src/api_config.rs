@@ -1,0 +1,112 @@
+//! Settings of the HTTP API and their validation (checked before anything binds).
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Settings of the REST/Prometheus server.
+///
+/// ```
+/// let c = rfm_perf::ApiConfig::default();
+/// assert_eq!(c.bind.to_string(), "127.0.0.1:8501");
+/// assert!(c.validate().is_ok());
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiConfig {
+    /// Address to listen on. Default `127.0.0.1:8501`; port 0 picks a free port (see `ApiStatus`).
+    pub bind: SocketAddr,
+    /// Bearer token. When set, every mutating endpoint requires it (401 without, 403 wrong).
+    /// Required to bind a non-loopback address unless `allow_unauthenticated_remote`.
+    pub token: Option<String>,
+    /// Allows a non-loopback bind without a token. Default `false`.
+    pub allow_unauthenticated_remote: bool,
+    /// Origins allowed by CORS (`"*"` for any). Default empty: CORS off.
+    pub cors_origins: Vec<String>,
+    /// Where `POST /api/performance/baseline` saves the captured baseline; a client never
+    /// chooses a path. Default `None`: captured in memory only.
+    pub baseline_path: Option<PathBuf>,
+    /// Longest time one request may take (the live stream excepted). Default 10 s.
+    pub request_timeout: Duration,
+    /// Longest time a client may take to send its request headers. Default 5 s.
+    pub header_read_timeout: Duration,
+    /// Requests served at once; more get 503. Default 64.
+    pub max_concurrent_requests: usize,
+    /// Live streams (`/api/performance/stream`) open at once; more get 503. Default 8.
+    pub max_streams: usize,
+    /// Longest request URI (path + query) in bytes; longer gets 414. Default 8 KiB.
+    pub max_uri_bytes: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 8501)),
+            token: None,
+            allow_unauthenticated_remote: false,
+            cors_origins: Vec::new(),
+            baseline_path: None,
+            request_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(5),
+            max_concurrent_requests: 64,
+            max_streams: 8,
+            max_uri_bytes: 8 * 1024,
+        }
+    }
+}
+
+/// Why an [`ApiConfig`] was refused. Nothing was bound.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ApiConfigError {
+    /// A non-loopback address needs a token (or an explicit opt-out).
+    #[error(
+        "refusing to serve the API on non-loopback address {0} without a token: set ApiConfig::token \
+         (clients then send `Authorization: Bearer <token>`), or set allow_unauthenticated_remote = true \
+         if anyone on that network may read and change your app's performance data"
+    )]
+    RemoteWithoutToken(SocketAddr),
+    /// An empty token would accept anyone.
+    #[error("ApiConfig::token is empty: use None for no token, or a non-empty secret")]
+    EmptyToken,
+    /// A limit of zero would refuse every request.
+    #[error("ApiConfig::{0} must be greater than zero")]
+    ZeroLimit(&'static str),
+}
+
+impl ApiConfig {
+    /// Checks the settings before anything binds.
+    ///
+    /// ```
+    /// use rfm_perf::{ApiConfig, ApiConfigError};
+    /// let remote = ApiConfig { bind: "0.0.0.0:8501".parse().unwrap(), ..Default::default() };
+    /// assert!(matches!(remote.validate(), Err(ApiConfigError::RemoteWithoutToken(_))));
+    /// let with_token = ApiConfig { token: Some("s3cret".into()), ..remote };
+    /// assert!(with_token.validate().is_ok());
+    /// ```
+    pub fn validate(&self) -> Result<(), ApiConfigError> {
+        if self.token.as_deref().is_some_and(|t| t.trim().is_empty()) {
+            return Err(ApiConfigError::EmptyToken);
+        }
+        if !self.bind.ip().is_loopback()
+            && self.token.is_none()
+            && !self.allow_unauthenticated_remote
+        {
+            return Err(ApiConfigError::RemoteWithoutToken(self.bind));
+        }
+        for (name, v) in [
+            ("max_concurrent_requests", self.max_concurrent_requests),
+            ("max_streams", self.max_streams),
+            ("max_uri_bytes", self.max_uri_bytes),
+        ] {
+            if v == 0 {
+                return Err(ApiConfigError::ZeroLimit(name));
+            }
+        }
+        if self.request_timeout.is_zero() {
+            return Err(ApiConfigError::ZeroLimit("request_timeout"));
+        }
+        if self.header_read_timeout.is_zero() {
+            return Err(ApiConfigError::ZeroLimit("header_read_timeout"));
+        }
+        Ok(())
+    }
+}

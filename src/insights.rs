@@ -1,0 +1,272 @@
+//! Alerts (threshold crossings with hysteresis) and optimisation suggestions, refreshed at the
+//! update interval from the published snapshot. The dashboard and the API show them.
+
+use std::collections::VecDeque;
+use std::time::{Duration, SystemTime};
+
+use bevy::prelude::*;
+use rfm_perf_core::{Snapshot, names};
+use serde::{Deserialize, Serialize};
+
+use crate::plugin::{PerfConfig, PerfTracker};
+use crate::status::{Status, Thresholds};
+
+/// Relative margin past the warning level a value must reach before its alert ends.
+pub const ALERT_HYSTERESIS: f64 = 0.05;
+/// Raised alerts kept for the alert log.
+pub const ALERT_LOG_LEN: usize = 50;
+
+/// A metric past its warning or critical threshold.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Metric name.
+    pub metric: String,
+    /// Worst status reached while the alert was active.
+    pub status: Status,
+    /// Latest value.
+    pub value: f64,
+    /// The level that was crossed.
+    pub threshold: f64,
+    /// When it was raised (seconds since the Unix epoch).
+    pub raised_unix_s: f64,
+    /// Whether it is still active.
+    pub active: bool,
+    /// One line for people.
+    pub message: String,
+}
+
+/// A parameter change a suggestion proposes (applied through [`Tunables`](crate::tunables::Tunables)).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ParameterChange {
+    /// Tunable name.
+    pub name: String,
+    /// Proposed value.
+    pub value: f64,
+}
+
+/// An optimisation suggestion with its evidence.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Suggestion {
+    /// What to do.
+    pub title: String,
+    /// Why: the numbers behind it.
+    pub evidence: String,
+    /// A parameter change that implements it, if there is one.
+    pub parameter: Option<ParameterChange>,
+}
+
+/// Current alerts, the alert log and suggestions. A resource.
+#[derive(Resource, Clone, Debug, Default, Serialize)]
+pub struct Insights {
+    /// Active alerts.
+    pub alerts: Vec<Alert>,
+    /// Recently raised alerts, newest last (bounded).
+    pub log: VecDeque<Alert>,
+    /// Current suggestions.
+    pub suggestions: Vec<Suggestion>,
+}
+
+fn unix_s(t: SystemTime) -> f64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+impl Insights {
+    /// Updates alerts from `snapshot`: raises one when a metric reaches its warning level,
+    /// ends it only once the value is back past the level by [`ALERT_HYSTERESIS`] (no storms).
+    ///
+    /// ```
+    /// use rfm_perf::insights::Insights;
+    /// use rfm_perf::status::Thresholds;
+    /// let t = rfm_perf::PerformanceTracker::new();
+    /// let mut ins = Insights::default();
+    /// t.track_metric("frame.time_ms", 40.0);
+    /// ins.update_alerts(&t.publish_snapshot(), &Thresholds::default());
+    /// assert_eq!(ins.alerts.len(), 1);
+    /// t.track_metric("frame.time_ms", 16.5); // below 16.7 but inside the hysteresis band
+    /// ins.update_alerts(&t.publish_snapshot(), &Thresholds::default());
+    /// assert_eq!(ins.alerts.len(), 1);
+    /// t.track_metric("frame.time_ms", 10.0);
+    /// ins.update_alerts(&t.publish_snapshot(), &Thresholds::default());
+    /// assert!(ins.alerts.is_empty());
+    /// assert_eq!(ins.log.len(), 1);
+    /// ```
+    pub fn update_alerts(&mut self, snapshot: &Snapshot, thresholds: &Thresholds) {
+        let now = unix_s(SystemTime::now());
+        for v in &snapshot.values {
+            let name = v.info.name.as_ref();
+            let Some(th) = thresholds.get(name) else {
+                continue;
+            };
+            let status = th.status(v.value);
+            let unit = v.info.unit.symbol();
+            match self.alerts.iter_mut().find(|a| a.metric == name) {
+                Some(a) => {
+                    a.value = v.value;
+                    if status > a.status {
+                        a.status = status;
+                        a.threshold = if status == Status::Critical {
+                            th.critical
+                        } else {
+                            th.warning
+                        };
+                    }
+                    if th.recovered(v.value, ALERT_HYSTERESIS) {
+                        a.active = false;
+                    }
+                }
+                None if status >= Status::Warning => {
+                    let level = if status == Status::Critical {
+                        th.critical
+                    } else {
+                        th.warning
+                    };
+                    let alert = Alert {
+                        metric: name.to_string(),
+                        status,
+                        value: v.value,
+                        threshold: level,
+                        raised_unix_s: now,
+                        active: true,
+                        message: format!(
+                            "{name} is {:.2} {unit}, past its {} level {level:.2}",
+                            v.value,
+                            status.as_str()
+                        ),
+                    };
+                    self.log.push_back(alert.clone());
+                    while self.log.len() > ALERT_LOG_LEN {
+                        self.log.pop_front();
+                    }
+                    self.alerts.push(alert);
+                }
+                None => {}
+            }
+        }
+        self.alerts.retain(|a| a.active);
+    }
+}
+
+/// Context the suggestion rules read.
+#[derive(Debug)]
+pub struct RuleContext<'a> {
+    /// The published snapshot.
+    pub snapshot: &'a Snapshot,
+    /// Scope statistics over the scope window, slowest total first.
+    pub scopes: &'a [rfm_perf_core::ScopeStats],
+    /// Regressions against the baselines (threshold 0.2).
+    pub regressions: &'a [rfm_perf_core::RegressionReport],
+    /// Tunable parameters: `(name, value, min, max)`.
+    pub tunables: Vec<(String, f64, f64, f64)>,
+}
+
+/// A set of suggestion rules; replace it with your own by inserting a [`SuggestionRules`] resource.
+pub trait SuggestionRule: Send + Sync + 'static {
+    /// Suggestions this rule makes for `ctx`.
+    fn suggest(&self, ctx: &RuleContext<'_>) -> Vec<Suggestion>;
+}
+
+/// The rule set in use (a resource).
+#[derive(Resource)]
+pub struct SuggestionRules(pub Vec<Box<dyn SuggestionRule>>);
+
+impl Default for SuggestionRules {
+    fn default() -> Self {
+        Self(vec![Box::new(DominantScope), Box::new(Regressed)])
+    }
+}
+
+/// A scope that takes most of the frame while the frame is slow.
+pub struct DominantScope;
+
+impl SuggestionRule for DominantScope {
+    fn suggest(&self, ctx: &RuleContext<'_>) -> Vec<Suggestion> {
+        let slow = ctx
+            .snapshot
+            .value(names::FRAME_TIME_MS)
+            .is_some_and(|ms| ms > 1000.0 / 60.0);
+        let Some(top) = ctx.scopes.first() else {
+            return Vec::new();
+        };
+        if !slow || top.frame_pct < 50.0 {
+            return Vec::new();
+        }
+        vec![Suggestion {
+            title: format!("Optimise or parallelise {}", top.name),
+            evidence: format!(
+                "{} takes {:.0} % of the frame ({:.1} calls/frame, mean {:.3} ms, p95 {:.3} ms) while frames take {:.1} ms",
+                top.name,
+                top.frame_pct,
+                top.calls_per_frame,
+                top.mean_ms,
+                top.p95_ms,
+                ctx.snapshot.value(names::FRAME_TIME_MS).unwrap_or(0.0)
+            ),
+            parameter: None,
+        }]
+    }
+}
+
+/// Metrics that regressed against the baseline.
+pub struct Regressed;
+
+impl SuggestionRule for Regressed {
+    fn suggest(&self, ctx: &RuleContext<'_>) -> Vec<Suggestion> {
+        ctx.regressions
+            .iter()
+            .take(3)
+            .map(|r| Suggestion {
+                title: format!(
+                    "Investigate the {:?} regression of {}",
+                    r.severity, r.metric
+                ),
+                evidence: format!(
+                    "median {:.3} vs baseline {:.3} ({:+.0} % worse, {} samples)",
+                    r.current.median,
+                    r.baseline.median,
+                    r.change * 100.0,
+                    r.samples
+                ),
+                parameter: None,
+            })
+            .collect()
+    }
+}
+
+/// Refreshes alerts and suggestions at the update interval.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a Bevy system: each argument is a resource it reads"
+)]
+pub(crate) fn update_insights(
+    time: Res<'_, Time<Real>>,
+    tracker: Res<'_, PerfTracker>,
+    config: Res<'_, PerfConfig>,
+    thresholds: Res<'_, Thresholds>,
+    rules: Res<'_, SuggestionRules>,
+    tunables: Res<'_, crate::tunables::Tunables>,
+    mut insights: ResMut<'_, Insights>,
+    mut last: Local<'_, Option<Duration>>,
+) {
+    let now = time.elapsed();
+    if time.delta().is_zero()
+        || last.is_some_and(|l| now.saturating_sub(l) < config.update_interval)
+    {
+        return;
+    }
+    *last = Some(now);
+    let snapshot = tracker.snapshot();
+    insights.update_alerts(&snapshot, &thresholds);
+    let scopes = tracker.scope_stats();
+    let regressions = tracker.detect_regressions(0.2);
+    let ctx = RuleContext {
+        snapshot: &snapshot,
+        scopes: &scopes,
+        regressions: &regressions,
+        tunables: tunables
+            .iter()
+            .map(|t| (t.name.clone(), t.value(), *t.range.start(), *t.range.end()))
+            .collect(),
+    };
+    insights.suggestions = rules.0.iter().flat_map(|r| r.suggest(&ctx)).collect();
+}

@@ -1,0 +1,172 @@
+//! Health status of metric values from configurable thresholds (green / yellow / red), shared
+//! by the dashboard's colours, the API's `details` and the alerts.
+
+use std::collections::BTreeMap;
+
+use bevy::prelude::Resource;
+use rfm_perf_core::names;
+use serde::{Deserialize, Serialize};
+
+/// Health of one value.
+///
+/// ```
+/// assert_eq!(rfm_perf::status::Status::Warning.as_str(), "warning");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// No threshold is configured for the metric.
+    Unknown,
+    /// Within the good range.
+    Ok,
+    /// Past the warning threshold.
+    Warning,
+    /// Past the critical threshold.
+    Critical,
+}
+
+impl Status {
+    /// Lower-case name, as the API reports it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Unknown => "unknown",
+            Status::Ok => "ok",
+            Status::Warning => "warning",
+            Status::Critical => "critical",
+        }
+    }
+}
+
+/// Warning and critical levels of one metric. When `higher_is_worse`, a value at or above a
+/// level reaches it; otherwise a value at or below it does (e.g. FPS).
+///
+/// ```
+/// use rfm_perf::status::{Threshold, Status};
+/// let fps = Threshold { warning: 55.0, critical: 30.0, higher_is_worse: false };
+/// assert_eq!(fps.status(60.0), Status::Ok);
+/// assert_eq!(fps.status(40.0), Status::Warning);
+/// assert_eq!(fps.status(20.0), Status::Critical);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Threshold {
+    /// Warning level.
+    pub warning: f64,
+    /// Critical level.
+    pub critical: f64,
+    /// Whether larger values are worse.
+    pub higher_is_worse: bool,
+}
+
+impl Threshold {
+    /// A threshold where larger values are worse (times, memory).
+    pub const fn above(warning: f64, critical: f64) -> Self {
+        Self {
+            warning,
+            critical,
+            higher_is_worse: true,
+        }
+    }
+
+    /// A threshold where smaller values are worse (FPS).
+    pub const fn below(warning: f64, critical: f64) -> Self {
+        Self {
+            warning,
+            critical,
+            higher_is_worse: false,
+        }
+    }
+
+    /// The status of `value`.
+    pub fn status(&self, value: f64) -> Status {
+        if !value.is_finite() {
+            return Status::Unknown;
+        }
+        let reached = |level: f64| {
+            if self.higher_is_worse {
+                value >= level
+            } else {
+                value <= level
+            }
+        };
+        if reached(self.critical) {
+            Status::Critical
+        } else if reached(self.warning) {
+            Status::Warning
+        } else {
+            Status::Ok
+        }
+    }
+
+    /// Whether `value` is back in the good range by at least `margin` (relative) of the
+    /// warning level — the hysteresis that ends an alert.
+    pub fn recovered(&self, value: f64, margin: f64) -> bool {
+        let m = self.warning.abs() * margin;
+        if self.higher_is_worse {
+            value < self.warning - m
+        } else {
+            value > self.warning + m
+        }
+    }
+}
+
+/// Thresholds per metric (canonical names). A resource; change it at run time.
+///
+/// ```
+/// use rfm_perf::status::{Thresholds, Threshold, Status};
+/// let mut t = Thresholds::default();
+/// assert_eq!(t.status("frame.time_ms", 40.0), Status::Critical);
+/// t.set("render_time", Threshold::above(50.0, 100.0)); // seed alias of frame.time_ms
+/// assert_eq!(t.status("frame.time_ms", 40.0), Status::Ok);
+/// assert_eq!(t.status("no.threshold", 1.0), Status::Unknown);
+/// ```
+#[derive(Resource, Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Thresholds {
+    /// Threshold per metric name.
+    pub by_metric: BTreeMap<String, Threshold>,
+}
+
+impl Default for Thresholds {
+    /// 60 FPS targets: frame time 16.7 / 33.3 ms, FPS 55 / 30, 1 % low 45 / 20, process memory
+    /// 2 / 4 GiB, CPU 85 / 95 %, GPU utilisation 90 / 98 %, I/O pressure 10 / 30 %.
+    fn default() -> Self {
+        let mut t = BTreeMap::new();
+        t.insert(
+            names::FRAME_TIME_MS.into(),
+            Threshold::above(1000.0 / 60.0, 1000.0 / 30.0),
+        );
+        t.insert(names::FRAME_FPS.into(), Threshold::below(55.0, 30.0));
+        t.insert(
+            names::FRAME_FPS_1PCT_LOW.into(),
+            Threshold::below(45.0, 20.0),
+        );
+        t.insert(
+            names::PROCESS_MEMORY_MB.into(),
+            Threshold::above(2048.0, 4096.0),
+        );
+        t.insert(names::SYSTEM_CPU_PCT.into(), Threshold::above(85.0, 95.0));
+        t.insert(
+            names::GPU_UTILIZATION_PCT.into(),
+            Threshold::above(90.0, 98.0),
+        );
+        t.insert(names::IO_PRESSURE_PCT.into(), Threshold::above(10.0, 30.0));
+        Self { by_metric: t }
+    }
+}
+
+impl Thresholds {
+    /// Sets the threshold of `name` (aliases resolved).
+    pub fn set(&mut self, name: &str, threshold: Threshold) {
+        self.by_metric
+            .insert(names::resolve_alias(name).to_string(), threshold);
+    }
+
+    /// The threshold of `name` (aliases resolved).
+    pub fn get(&self, name: &str) -> Option<&Threshold> {
+        self.by_metric.get(names::resolve_alias(name))
+    }
+
+    /// The status of `value` for metric `name`.
+    pub fn status(&self, name: &str, value: f64) -> Status {
+        self.get(name).map_or(Status::Unknown, |t| t.status(value))
+    }
+}

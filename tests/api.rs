@@ -1,0 +1,657 @@
+//! The HTTP API against a real server on an ephemeral loopback port, inside a headless app.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use bevy::prelude::*;
+use rfm_perf::api::ApiStatus;
+use rfm_perf::prelude::*;
+use rfm_perf::{ApiConfig, ApiConfigError};
+use serde_json::Value;
+
+fn loopback0() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+fn app_with(config: ApiConfig) -> (App, PerformanceTracker, SocketAddr) {
+    let tracker = PerformanceTracker::new();
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins).add_plugins(RfmPerfPlugin {
+        system_sampling: false,
+        update_interval: Duration::from_millis(50),
+        ..RfmPerfPlugin::headless()
+            .with_tracker(tracker.clone())
+            .with_api_config(config)
+    });
+    let addr = app
+        .world()
+        .resource::<ApiStatus>()
+        .address()
+        .expect("API running");
+    (app, tracker, addr)
+}
+
+/// Updates the app until at least one snapshot was published after now.
+fn settle(app: &mut App) {
+    let until = Instant::now() + Duration::from_millis(120);
+    while Instant::now() < until {
+        app.update();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into()
+}
+
+fn get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let mut r = agent()
+        .get(&format!("http://{addr}{path}"))
+        .call()
+        .expect("request");
+    let status = r.status().as_u16();
+    (status, r.body_mut().read_to_string().unwrap_or_default())
+}
+
+fn get_json(addr: SocketAddr, path: &str) -> (u16, Value) {
+    let (s, b) = get(addr, path);
+    (
+        s,
+        serde_json::from_str(&b).unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {b}")),
+    )
+}
+
+fn raw(addr: SocketAddr, bytes: &[u8]) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let _ = s.write_all(bytes);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn seed_clients_get_the_seed_shapes() {
+    let (mut app, tracker, addr) = app_with(ApiConfig {
+        bind: loopback0(),
+        ..Default::default()
+    });
+    for v in [10.0, 12.5, 11.0] {
+        tracker.track_metric("mandelbrot.render_ms", v);
+        app.update();
+    }
+    settle(&mut app);
+    // the seed's get_current_metrics()
+    let (status, body) = get_json(addr, "/api/performance/metrics");
+    assert_eq!(status, 200);
+    assert_eq!(body["metrics"]["mandelbrot.render_ms"], 11.0);
+    assert!(body["metrics"]["frame.time_ms"].as_f64().unwrap() > 0.0);
+    let ts = body["timestamp"].as_str().unwrap();
+    assert!(ts.ends_with('Z') && ts.len() >= 20, "RFC 3339 UTC: {ts}");
+    assert_eq!(body["details"]["frame.time_ms"]["unit"], "ms");
+    assert!(
+        ["ok", "warning", "critical"]
+            .contains(&body["details"]["frame.time_ms"]["status"].as_str().unwrap())
+    );
+    // the seed's get_metric_history(name)
+    let (status, body) = get_json(addr, "/api/performance/history/mandelbrot.render_ms");
+    assert_eq!(status, 200);
+    assert_eq!(body["metric"], "mandelbrot.render_ms");
+    let values: Vec<f64> = body["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["value"].as_f64().unwrap())
+        .collect();
+    assert_eq!(values, vec![10.0, 12.5, 11.0]);
+    assert!(
+        body["history"][0]["timestamp"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z')
+    );
+    // seed short names work as paths too
+    let (status, body) = get_json(addr, "/api/performance/history/render_time?limit=2");
+    assert_eq!(status, 200);
+    assert_eq!(body["canonical_name"], "frame.time_ms");
+    assert_eq!(body["history"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn history_queries_names_and_formats() {
+    let (mut app, tracker, addr) = app_with(ApiConfig {
+        bind: loopback0(),
+        ..Default::default()
+    });
+    for i in 0..100 {
+        tracker.track_metric("net/latency ms", f64::from(i % 10));
+        tracker.track_metric("größe.π", 3.0);
+    }
+    app.update();
+    settle(&mut app);
+    let (s, b) = get_json(addr, "/api/performance/history/net%2Flatency%20ms?points=5");
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["metric"], "net/latency ms");
+    assert_eq!(b["decimated"], true);
+    let vals: Vec<f64> = b["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["value"].as_f64().unwrap())
+        .collect();
+    assert!(
+        vals.contains(&0.0) && vals.contains(&9.0),
+        "min and max kept: {vals:?}"
+    );
+    assert!(vals.len() <= 10);
+    let (s, b) = get_json(
+        addr,
+        "/api/performance/history/gr%C3%B6%C3%9Fe.%CF%80?since=-60",
+    );
+    assert_eq!(s, 200);
+    assert_eq!(b["history"].as_array().unwrap().len(), 100);
+    let (s, csv) = get(
+        addr,
+        "/api/performance/history/gr%C3%B6%C3%9Fe.%CF%80?format=csv&limit=3",
+    );
+    assert_eq!(s, 200);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "timestamp,value");
+    assert_eq!(lines.len(), 4);
+    assert!(lines[1].ends_with("Z,3"), "{csv}");
+    let future = "2999-01-01T00:00:00Z";
+    let (s, b) = get_json(
+        addr,
+        &format!("/api/performance/history/gr%C3%B6%C3%9Fe.%CF%80?since={future}"),
+    );
+    assert_eq!(s, 200);
+    assert!(b["history"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn bad_input_gets_4xx_and_the_server_keeps_serving() {
+    let (mut app, tracker, addr) = app_with(ApiConfig {
+        bind: loopback0(),
+        header_read_timeout: Duration::from_millis(500),
+        ..Default::default()
+    });
+    tracker.track_metric("frame.cpu_ms", 1.0);
+    app.update();
+    settle(&mut app);
+    let ok = || assert_eq!(get(addr, "/api/performance/metrics").0, 200);
+
+    let (s, b) = get_json(addr, "/api/performance/history/frame.cpu_mss");
+    assert_eq!(s, 404);
+    assert!(b["error"].as_str().unwrap().contains("frame.cpu_mss"));
+    assert!(
+        b["known_metrics_hint"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n == "frame.cpu_ms"),
+        "{b}"
+    );
+    ok();
+    for (q, param) in [
+        ("limit=abc", "limit"),
+        ("limit=0", "limit"),
+        ("since=5", "since"),
+        ("since=yesterday", "since"),
+        ("points=-1", "points"),
+        ("format=xml", "format"),
+    ] {
+        let (s, b) = get_json(addr, &format!("/api/performance/history/frame.cpu_ms?{q}"));
+        assert_eq!(s, 400, "{q}: {b}");
+        assert_eq!(b["parameter"], param, "{q}: {b}");
+    }
+    let (s, b) = get_json(addr, "/api/performance/regressions?threshold=-1");
+    assert_eq!((s, b["parameter"].as_str()), (400, Some("threshold")));
+    ok();
+    // non-UTF-8 percent-encoding in the path and in the query
+    let (s, _) = get_json(addr, "/api/performance/history/%FF%FE");
+    assert_eq!(s, 400);
+    let (s, _) = get_json(addr, "/api/performance/history/frame.cpu_ms?since=%FF");
+    assert_eq!(s, 400);
+    ok();
+    // 64 KiB URL
+    let long = format!(
+        "GET /api/performance/history/{} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "a".repeat(64 * 1024)
+    );
+    let resp = raw(addr, long.as_bytes());
+    assert!(
+        resp.is_empty() || resp.starts_with("HTTP/1.1 4"),
+        "{}",
+        &resp[..resp.len().min(80)]
+    );
+    ok();
+    // raw garbage
+    let resp = raw(addr, b"\x00\x01\x02 garbage \xff\xfe\r\n\r\n");
+    assert!(resp.is_empty() || resp.starts_with("HTTP/1.1 4"), "{resp}");
+    ok();
+    // wrong method, unknown route
+    let mut r = agent()
+        .delete(&format!("http://{addr}/api/performance/metrics"))
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 405);
+    assert!(
+        r.body_mut()
+            .read_to_string()
+            .unwrap()
+            .contains("not allowed")
+    );
+    assert_eq!(get(addr, "/api/nope").0, 404);
+    // slow client: half a request line, then silence; the server closes it after the header timeout
+    let mut slow = TcpStream::connect(addr).unwrap();
+    slow.write_all(b"GET /api/perf").unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 256];
+    let n = slow.read(&mut buf).unwrap_or(0);
+    assert!(
+        n == 0 || buf.starts_with(b"HTTP/1.1 408"),
+        "slow client got {:?}",
+        String::from_utf8_lossy(&buf[..n])
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "closed by the header timeout"
+    );
+    ok();
+}
+
+#[test]
+fn security_token_and_remote_binds() {
+    // refused at validation: the test never binds or sends to a non-loopback address
+    let remote = ApiConfig {
+        bind: "0.0.0.0:8501".parse().unwrap(),
+        ..Default::default()
+    };
+    let err = remote.validate().unwrap_err();
+    assert!(matches!(err, ApiConfigError::RemoteWithoutToken(_)));
+    assert!(err.to_string().contains("token"), "{err}");
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins).add_plugins(RfmPerfPlugin {
+        system_sampling: false,
+        ..RfmPerfPlugin::headless().with_api_config(remote)
+    });
+    assert!(matches!(
+        app.world().resource::<ApiStatus>(),
+        ApiStatus::Invalid(_)
+    ));
+    app.update();
+
+    let dir = std::env::temp_dir().join(format!("rfm-api-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("baseline.json");
+    let (mut app, tracker, addr) = app_with(ApiConfig {
+        bind: loopback0(),
+        token: Some("s3cret".into()),
+        baseline_path: Some(path.clone()),
+        ..Default::default()
+    });
+    tracker.track_metric("m", 1.0);
+    app.update();
+    let url = format!("http://{addr}/api/performance/baseline");
+    assert_eq!(
+        agent().post(&url).send_empty().unwrap().status().as_u16(),
+        401
+    );
+    assert_eq!(
+        agent()
+            .post(&url)
+            .header("Authorization", "Bearer nope")
+            .send_empty()
+            .unwrap()
+            .status()
+            .as_u16(),
+        403
+    );
+    assert!(!path.exists());
+    let mut r = agent()
+        .post(&url)
+        .header("Authorization", "Bearer s3cret")
+        .send_empty()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let body: Value = r.body_mut().read_json().unwrap();
+    assert!(body["captured"].as_u64().unwrap() >= 1);
+    assert!(path.exists(), "saved to the configured path");
+    assert_eq!(
+        rfm_perf::BaselineSet::load(&path).unwrap().metrics["m"].median,
+        1.0
+    );
+    // reads stay open
+    assert_eq!(get(addr, "/api/performance/baseline").0, 200);
+}
+
+#[test]
+fn loopback_without_token_is_open_and_port_taken_is_reported() {
+    let (_app, _t, addr) = app_with(ApiConfig {
+        bind: loopback0(),
+        ..Default::default()
+    });
+    let r = agent()
+        .post(&format!("http://{addr}/api/performance/baseline"))
+        .send_empty()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    // the same port again: a clear status, and the app runs on
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins).add_plugins(RfmPerfPlugin {
+        system_sampling: false,
+        ..RfmPerfPlugin::headless().with_api_config(ApiConfig {
+            bind: addr,
+            ..Default::default()
+        })
+    });
+    assert!(
+        matches!(app.world().resource::<ApiStatus>(), ApiStatus::BindFailed(m) if m.contains(&addr.to_string()))
+    );
+    app.update();
+}
+
+fn check_exposition(text: &str) {
+    let mut typed = std::collections::HashMap::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let mut it = rest.split(' ');
+            let (name, kind) = (it.next().unwrap(), it.next().unwrap());
+            assert!(["gauge", "counter"].contains(&kind), "{line}");
+            assert!(
+                typed.insert(name.to_string(), kind.to_string()).is_none(),
+                "family typed twice: {name}"
+            );
+            if kind == "counter" {
+                assert!(name.ends_with("_total"), "{name}");
+            }
+        } else if line.starts_with("# HELP ") || line.is_empty() {
+        } else {
+            let (series, value) = line.rsplit_once(' ').unwrap();
+            let name = series.split('{').next().unwrap();
+            assert!(typed.contains_key(name), "sample before its TYPE: {line}");
+            assert!(
+                name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !name.contains(':'),
+                "{name}"
+            );
+            assert!(value.parse::<f64>().is_ok(), "{line}");
+            if let Some(labels) = series.strip_prefix(name).filter(|l| !l.is_empty()) {
+                assert!(labels.starts_with('{') && labels.ends_with('}'), "{line}");
+            }
+        }
+    }
+    assert!(typed.contains_key("rfm_frame_time_seconds"));
+    assert!(typed.contains_key("rfm_scope_mean_seconds"));
+}
+
+#[test]
+fn prometheus_endpoint_is_valid_exposition() {
+    let (mut app, tracker, addr) = app_with(ApiConfig {
+        bind: loopback0(),
+        ..Default::default()
+    });
+    tracker.track_metric("weird name/with:colon", 2.0);
+    tracker.track_metric("weird.name.with.colon", 3.0);
+    for _ in 0..5 {
+        tracker.start_timer("api_test.scope \"quoted\"");
+        tracker.end_timer("api_test.scope \"quoted\"");
+        app.update();
+    }
+    settle(&mut app);
+    let (s, text) = get(addr, "/metrics");
+    assert_eq!(s, 200);
+    check_exposition(&text);
+    assert!(
+        text.contains("scope=\"api_test.scope \\\"quoted\\\"\""),
+        "{text}"
+    );
+    let dir = std::env::temp_dir().join(format!("rfm-prom-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("metrics.prom");
+    std::fs::write(&file, &text).unwrap();
+    match std::process::Command::new("promtool")
+        .arg("check")
+        .arg("metrics")
+        .stdin(std::fs::File::open(&file).unwrap())
+        .output()
+    {
+        Ok(out) => assert!(
+            out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
+            "promtool check metrics found problems:\n{}{}\n--- exposition ---\n{text}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(e) => println!(
+            "SKIP promtool check: promtool is not installed ({e}); scripts/test installs Debian's prometheus package"
+        ),
+    }
+}
+
+#[test]
+fn other_endpoints_and_openapi_match_the_routes() {
+    let (mut app, _tracker, addr) = app_with(ApiConfig {
+        bind: loopback0(),
+        ..Default::default()
+    });
+    settle(&mut app);
+    let (s, spec) = get_json(addr, "/api/openapi.json");
+    assert_eq!(s, 200);
+    let paths = spec["paths"].as_object().unwrap();
+    for p in paths.keys() {
+        let concrete = p.replace("{metric}", "frame.time_ms");
+        if concrete.ends_with("/stream") {
+            continue;
+        }
+        let (s, _) = get(addr, &concrete);
+        assert_eq!(s, 200, "{p}");
+    }
+    assert_eq!(paths.len(), 12);
+    let (_, sys) = get_json(addr, "/api/performance/system");
+    assert!(sys["cores"].as_u64().unwrap() >= 1);
+    assert_eq!(sys["crate_version"], env!("CARGO_PKG_VERSION"));
+    let (_, b) = get_json(addr, "/api/performance/bottlenecks");
+    assert!(b["scopes"].is_array());
+    let (_, r) = get_json(addr, "/api/performance/regressions?threshold=0.5");
+    assert_eq!(r["threshold"], 0.5);
+}
+
+#[test]
+fn live_stream_pushes_snapshots_and_is_capped() {
+    let (mut app, _t, addr) = app_with(ApiConfig {
+        bind: loopback0(),
+        max_streams: 2,
+        ..Default::default()
+    });
+    settle(&mut app);
+    let open = || {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(b"GET /api/performance/stream HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        s
+    };
+    let mut a = open();
+    let mut b = open();
+    let mut got = String::new();
+    let mut buf = [0u8; 4096];
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !got.contains("event: snapshot") && Instant::now() < deadline {
+        app.update();
+        let n = a.read(&mut buf).unwrap_or(0);
+        got.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(got.contains("text/event-stream"), "{got}");
+    assert!(
+        got.contains("event: snapshot") && got.contains("\"metrics\""),
+        "{got}"
+    );
+    let n = b.read(&mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    let (s, _) = get(addr, "/api/performance/stream");
+    assert_eq!(s, 503, "third stream over the cap of 2");
+    drop(a);
+    drop(b);
+    std::thread::sleep(Duration::from_millis(100));
+    let mut c = open();
+    let n = c.read(&mut buf).unwrap();
+    assert!(
+        String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"),
+        "a slot frees when a stream closes"
+    );
+}
+
+#[test]
+fn load_16_clients_x_1000_requests_zero_errors_app_keeps_updating() {
+    let (mut app, tracker, addr) = app_with(ApiConfig {
+        bind: loopback0(),
+        max_concurrent_requests: 64,
+        ..Default::default()
+    });
+    settle(&mut app);
+    let frames_before = tracker.stats().frames_collected;
+    let clients: Vec<_> = (0..16)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let agent = agent();
+                let mut errors = 0;
+                for j in 0..1000 {
+                    let path = if (i + j) % 2 == 0 {
+                        "/api/performance/metrics"
+                    } else {
+                        "/api/performance/history/frame.time_ms?points=100"
+                    };
+                    match agent.get(&format!("http://{addr}{path}")).call() {
+                        Ok(r) if r.status().as_u16() == 200 => {}
+                        _ => errors += 1,
+                    }
+                }
+                errors
+            })
+        })
+        .collect();
+    while !clients.iter().all(|c| c.is_finished()) {
+        app.update();
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let errors: u32 = clients.into_iter().map(|c| c.join().unwrap()).sum();
+    assert_eq!(errors, 0);
+    assert!(
+        tracker.stats().frames_collected > frames_before + 5,
+        "the app kept updating"
+    );
+    app.update();
+    assert!(
+        tracker.get_metric("api.request_ms").is_some(),
+        "the server records its own latency"
+    );
+}
+
+#[test]
+fn server_stops_when_the_app_is_dropped() {
+    let (app, _t, addr) = app_with(ApiConfig {
+        bind: loopback0(),
+        ..Default::default()
+    });
+    assert_eq!(get(addr, "/api/performance/metrics").0, 200);
+    drop(app);
+    assert!(
+        TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_err(),
+        "port closed after shutdown"
+    );
+}
+
+fn cli(args: &[&str]) -> (u8, String, String) {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let code = rfm_perf_cli::run_with(
+        std::iter::once("rfm-perf").chain(args.iter().copied()),
+        &mut out,
+        &mut err,
+    );
+    (
+        code,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}
+
+#[test]
+fn cli_reads_metrics_history_and_guards_baselines() {
+    let (mut app, tracker, addr) = app_with(ApiConfig {
+        bind: loopback0(),
+        ..Default::default()
+    });
+    tracker.set_config(rfm_perf::TrackerConfig {
+        baseline_window: Duration::from_millis(300),
+        ..Default::default()
+    });
+    tracker.register_metric(rfm_perf::MetricInfo::new(
+        "game.load_ms",
+        rfm_perf::Unit::Milliseconds,
+        "Level load",
+        rfm_perf::Direction::LowerIsBetter,
+    ));
+    for _ in 0..20 {
+        tracker.track_metric("game.load_ms", 10.0);
+    }
+    settle(&mut app);
+    let url = format!("http://{addr}");
+    let (code, out, err) = cli(&["--url", &url, "metrics"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("game.load_ms") && out.contains("frame.time_ms"),
+        "{out}"
+    );
+    let (code, out, _) = cli(&["--url", &url, "history", "game.load_ms", "--points", "4"]);
+    assert_eq!(code, 0);
+    assert!(out.lines().count() >= 1 && out.contains(" 10 ms"), "{out}");
+    let (code, _, err) = cli(&["--url", &url, "history", "game.load_mss"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("404") && err.contains("game.load_ms"), "{err}");
+    let (code, out, _) = cli(&["--url", &url, "watch", "--count", "2", "--interval", "0.05"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.matches("metric ").count(), 2, "{out}");
+
+    let dir = std::env::temp_dir().join(format!("rfm-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("base.json");
+    let f = file.to_str().unwrap();
+    let (code, out, err) = cli(&["--url", &url, "baseline", "save", f]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("saved"));
+    assert_eq!(
+        rfm_perf::BaselineSet::load(&file).unwrap().metrics["game.load_ms"].median,
+        10.0
+    );
+    let (code, out, _) = cli(&["--url", &url, "baseline", "compare", f]);
+    assert_eq!(code, 0, "no regression yet: {out}");
+    // the level now loads twice as slowly
+    std::thread::sleep(Duration::from_millis(350));
+    for _ in 0..20 {
+        tracker.track_metric("game.load_ms", 20.0);
+    }
+    settle(&mut app);
+    let (code, out, _) = cli(&[
+        "--url",
+        &url,
+        "baseline",
+        "compare",
+        f,
+        "--threshold",
+        "0.2",
+    ]);
+    assert_eq!(code, 1, "a regression fails the pipeline: {out}");
+    assert!(
+        out.contains("game.load_ms") && out.contains("+100.0%"),
+        "{out}"
+    );
+    let (code, _, err) = cli(&["--url", &url, "baseline", "compare", "/no/such/file.json"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("does not exist"), "{err}");
+}
