@@ -655,3 +655,30 @@ fn cli_reads_metrics_history_and_guards_baselines() {
     assert_eq!(code, 2);
     assert!(err.contains("does not exist"), "{err}");
 }
+
+#[test]
+fn cors_is_off_by_default_and_configurable() {
+    let (_a, _t, plain) = app_with(ApiConfig {
+        bind: loopback0(),
+        ..Default::default()
+    });
+    let preflight = |addr: SocketAddr| {
+        raw(
+            addr,
+            b"OPTIONS /api/performance/metrics HTTP/1.1\r\nHost: x\r\nOrigin: http://dash.example\r\n\
+              Access-Control-Request-Method: GET\r\nConnection: close\r\n\r\n",
+        )
+        .to_lowercase()
+    };
+    assert!(!preflight(plain).contains("access-control-allow-origin"));
+    let (_b, _t, cors) = app_with(ApiConfig {
+        bind: loopback0(),
+        cors_origins: vec!["http://dash.example".into()],
+        ..Default::default()
+    });
+    let resp = preflight(cors);
+    assert!(
+        resp.contains("access-control-allow-origin: http://dash.example"),
+        "{resp}"
+    );
+}

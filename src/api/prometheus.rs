@@ -119,6 +119,13 @@ pub fn render_prometheus(
     scopes: &[ScopeStats],
     requests: &[(String, u64)],
 ) -> String {
+    let mut out = render_gauges(snapshot, scopes);
+    render_requests(&mut out, requests);
+    out
+}
+
+/// Everything but the request counters: changes only when a new snapshot is published.
+pub(crate) fn render_gauges(snapshot: &Snapshot, scopes: &[ScopeStats]) -> String {
     let mut out = String::with_capacity(4096);
     let mut used: HashSet<String> = HashSet::new();
     for reserved in [
@@ -212,8 +219,13 @@ pub fn render_prometheus(
             }
         }
     }
+    out
+}
+
+/// Appends the per-route request counters.
+pub(crate) fn render_requests(out: &mut String, requests: &[(String, u64)]) {
     family(
-        &mut out,
+        out,
         "rfm_api_requests_total",
         "counter",
         "Requests served by the rfm_perf API, per route",
@@ -225,7 +237,6 @@ pub fn render_prometheus(
             escape_label(route)
         );
     }
-    out
 }
 
 #[cfg(test)]

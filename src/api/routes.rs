@@ -2,8 +2,8 @@
 //! telemetry).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use axum::extract::rejection::PathRejection;
@@ -50,6 +50,10 @@ pub(crate) struct ApiState {
     pub(crate) streams: AtomicUsize,
     pub(crate) counts: [AtomicU64; ROUTES.len()],
     pub(crate) total: AtomicU64,
+    /// Serialized metrics document keyed by (snapshot, published) pointers.
+    metrics_cache: RwLock<Option<(CacheKey, Arc<str>)>>,
+    /// Prometheus gauges keyed the same way.
+    prometheus_cache: RwLock<Option<(CacheKey, Arc<str>)>>,
     pub(crate) system: Value,
     pub(crate) started: Instant,
 }
@@ -70,6 +74,8 @@ impl ApiState {
             streams: AtomicUsize::new(0),
             counts: std::array::from_fn(|_| AtomicU64::new(0)),
             total: AtomicU64::new(0),
+            metrics_cache: RwLock::new(None),
+            prometheus_cache: RwLock::new(None),
             system: system_info(),
             started: Instant::now(),
         }
@@ -107,6 +113,20 @@ fn system_info() -> Value {
 }
 
 type Shared = Arc<ApiState>;
+
+/// The snapshot and published state a cached body was built from (held, so the pointers stay unique).
+#[derive(Clone)]
+struct CacheKey(Arc<rfm_perf_core::Snapshot>, Arc<Published>);
+
+impl CacheKey {
+    fn current(st: &ApiState) -> Self {
+        Self(st.tracker.snapshot(), st.published())
+    }
+
+    fn same(&self, other: &CacheKey) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) && Arc::ptr_eq(&self.1, &other.1)
+    }
+}
 
 pub(crate) fn router(state: Shared) -> Router {
     let mut r = Router::new()
@@ -261,9 +281,16 @@ async fn method_not_allowed(req: Request) -> Response {
     )
 }
 
-fn metrics_json(st: &ApiState) -> Value {
-    let snap = st.tracker.snapshot();
-    let published = st.published();
+/// The metrics document minus its per-request `timestamp`: rebuilt only when a new snapshot
+/// or published state appears (once per update interval), then reused by every request.
+fn metrics_rest(st: &ApiState) -> Arc<str> {
+    let key = CacheKey::current(st);
+    if let Some((k, body)) = &*st.metrics_cache.read().unwrap_or_else(|e| e.into_inner())
+        && k.same(&key)
+    {
+        return body.clone();
+    }
+    let (snap, published) = (&key.0, &key.1);
     let mut values = serde_json::Map::new();
     let mut details = serde_json::Map::new();
     for v in &snap.values {
@@ -280,17 +307,37 @@ fn metrics_json(st: &ApiState) -> Value {
             }),
         );
     }
-    json!({
+    let doc = json!({
         "metrics": values,
-        "timestamp": query::format_rfc3339(SystemTime::now()),
         "snapshot_timestamp": query::format_rfc3339(snap.taken_at),
         "frame": snap.frame,
         "details": details,
-    })
+    });
+    let text = doc.to_string();
+    // `{"metrics":…}` → `"metrics":…}`: the timestamp goes in front per request
+    let body: Arc<str> = Arc::from(&text[1..]);
+    *st.metrics_cache.write().unwrap_or_else(|e| e.into_inner()) = Some((key, body.clone()));
+    body
 }
 
-async fn metrics(State(st): State<Shared>) -> Json<Value> {
-    Json(metrics_json(&st))
+/// `{"timestamp": now, "metrics": {...}, "details": {...}, ...}`: the seed's shape plus details.
+fn metrics_body(st: &ApiState) -> String {
+    let rest = metrics_rest(st);
+    let ts = query::format_rfc3339(SystemTime::now());
+    let mut out = String::with_capacity(rest.len() + 48);
+    out.push_str("{\"timestamp\":\"");
+    out.push_str(&ts);
+    out.push_str("\",");
+    out.push_str(&rest);
+    out
+}
+
+async fn metrics(State(st): State<Shared>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        metrics_body(&st),
+    )
+        .into_response()
 }
 
 fn known_hint(st: &ApiState, asked: &str) -> Vec<String> {
@@ -542,8 +589,7 @@ async fn stream(State(st): State<Shared>) -> Response {
             tick.tick().await;
             let ev = Event::default()
                 .event("snapshot")
-                .json_data(metrics_json(&slot.0))
-                .unwrap_or_else(|_| Event::default().comment("encode error"));
+                .data(metrics_body(&slot.0));
             Some((Ok::<_, std::convert::Infallible>(ev), (slot, Some(tick))))
         },
     );
@@ -555,11 +601,25 @@ async fn openapi() -> Response {
 }
 
 async fn prometheus(State(st): State<Shared>) -> Response {
-    let text = super::prometheus::render_prometheus(
-        &st.tracker.snapshot(),
-        &st.published().scopes,
-        &st.request_counts(),
-    );
+    let key = CacheKey::current(&st);
+    let cached = match &*st
+        .prometheus_cache
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+    {
+        Some((k, text)) if k.same(&key) => Some(text.clone()),
+        _ => None,
+    };
+    let gauges = cached.unwrap_or_else(|| {
+        let text: Arc<str> = super::prometheus::render_gauges(&key.0, &key.1.scopes).into();
+        *st.prometheus_cache
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Some((key, text.clone()));
+        text
+    });
+    let mut text = String::with_capacity(gauges.len() + 1024);
+    text.push_str(&gauges);
+    super::prometheus::render_requests(&mut text, &st.request_counts());
     (
         [(
             header::CONTENT_TYPE,
