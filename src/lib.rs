@@ -30,6 +30,8 @@ extern crate self as rfm_perf;
 pub mod api;
 mod api_config;
 pub mod diagnostics;
+#[cfg(feature = "fractal")]
+pub mod fractal;
 pub mod insights;
 mod plugin;
 pub mod status;

@@ -309,6 +309,20 @@ impl PerformanceTracker {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
 
+    fn registry(&self) -> std::sync::RwLockReadGuard<'_, Registry> {
+        self.inner
+            .registry
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn registry_mut(&self) -> std::sync::RwLockWriteGuard<'_, Registry> {
+        self.inner
+            .registry
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The current configuration.
     pub fn config(&self) -> TrackerConfig {
         self.inner
@@ -361,11 +375,7 @@ impl PerformanceTracker {
     /// assert_eq!(t.metric_info("net.latency_ms").unwrap().unit, Unit::Milliseconds);
     /// ```
     pub fn register_metric(&self, info: MetricInfo) -> MetricId {
-        let mut r = self
-            .inner
-            .registry
-            .write()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut r = self.registry_mut();
         let kind = info.kind;
         r.upsert(info, kind == MetricKind::Scope)
     }
@@ -379,46 +389,24 @@ impl PerformanceTracker {
     }
 
     fn intern(&self, name: &str, kind: MetricKind) -> MetricId {
-        if let Some(id) = self
-            .inner
-            .registry
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(name)
-        {
+        if let Some(id) = self.registry().get(name) {
             return id;
         }
-        self.inner
-            .registry
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .intern(name, kind)
+        self.registry_mut().intern(name, kind)
     }
 
     fn lookup(&self, name: &str) -> Option<MetricId> {
-        self.inner
-            .registry
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(name)
+        self.registry().get(name)
     }
 
     /// Metadata of `name` (aliases resolved).
     pub fn metric_info(&self, name: &str) -> Option<MetricInfo> {
-        let r = self
-            .inner
-            .registry
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
+        let r = self.registry();
         r.get(name).and_then(|id| r.info(id).cloned())
     }
 
     pub(crate) fn metric_name(&self, id: MetricId) -> Option<Arc<str>> {
-        let r = self
-            .inner
-            .registry
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
+        let r = self.registry();
         r.info(id).map(|i| i.name.clone())
     }
 
@@ -429,11 +417,7 @@ impl PerformanceTracker {
     /// assert!(t.metrics().iter().any(|m| m.name.as_ref() == "frame.fps"));
     /// ```
     pub fn metrics(&self) -> Vec<MetricInfo> {
-        let r = self
-            .inner
-            .registry
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
+        let r = self.registry();
         r.iter().map(|(_, i)| i.clone()).collect()
     }
 
@@ -447,11 +431,7 @@ impl PerformanceTracker {
     pub fn recorded_metric_names(&self) -> Vec<String> {
         self.sync_reads();
         let store = lock(&self.inner.store);
-        let r = self
-            .inner
-            .registry
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
+        let r = self.registry();
         let mut names: Vec<String> = store
             .histories
             .iter()
@@ -1017,10 +997,7 @@ impl PerformanceTracker {
         let cfg = self.config();
         let window_slots = cfg.scope_window.as_secs().max(1) as usize;
         let registry = self
-            .inner
-            .registry
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
+            .registry()
             .iter()
             .map(|(_, i)| i.name.clone())
             .collect::<Vec<_>>();
@@ -1207,11 +1184,7 @@ impl PerformanceTracker {
             .filter(|s| s.second >= from)
             .map(|s| s.frame_ns)
             .sum();
-        let r = self
-            .inner
-            .registry
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
+        let r = self.registry();
         let mut out: Vec<ScopeStats> = store
             .scopes
             .iter()
@@ -1244,11 +1217,7 @@ impl PerformanceTracker {
     fn window_stats(&self, store: &Store, window: Duration) -> Vec<(String, BaselineStat)> {
         let now = self.now_offset();
         let from = now.saturating_sub(u64::try_from(window.as_nanos()).unwrap_or(u64::MAX));
-        let r = self
-            .inner
-            .registry
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
+        let r = self.registry();
         store
             .histories
             .iter()
@@ -1366,11 +1335,7 @@ impl PerformanceTracker {
     pub fn publish_snapshot(&self) -> Arc<Snapshot> {
         self.sync_reads();
         let store = lock(&self.inner.store);
-        let r = self
-            .inner
-            .registry
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
+        let r = self.registry();
         let values = store
             .histories
             .iter()
