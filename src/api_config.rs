@@ -20,7 +20,9 @@ pub struct ApiConfig {
     pub token: Option<String>,
     /// Allows a non-loopback bind without a token. Default `false`.
     pub allow_unauthenticated_remote: bool,
-    /// Origins allowed by CORS (`"*"` for any). Default empty: CORS off.
+    /// Origins allowed by CORS (`"*"` for any, which needs a token). Default empty: CORS off.
+    /// A mutating request whose `Origin` is not listed is refused (403), so a web page cannot
+    /// change anything through the visitor's browser.
     pub cors_origins: Vec<String>,
     /// Where `POST /api/performance/baseline` saves the captured baseline; a client never
     /// chooses a path. Default `None`: captured in memory only.
@@ -70,6 +72,17 @@ pub enum ApiConfigError {
     /// A limit of zero would refuse every request.
     #[error("ApiConfig::{0} must be greater than zero")]
     ZeroLimit(&'static str),
+    /// A limit too large to be a limit.
+    #[error("ApiConfig::{0} is too large (at most {1})")]
+    TooLarge(&'static str, usize),
+    /// Whitespace around a token can never match what clients send.
+    #[error("ApiConfig::token has leading or trailing whitespace")]
+    TokenWhitespace,
+    /// `cors_origins = ["*"]` lets any web page read (and, without a token, change) the data.
+    #[error(
+        "ApiConfig::cors_origins contains \"*\" but no token is set: any web page could read and change your app's performance data; list the origins or set a token"
+    )]
+    AnyOriginWithoutToken,
 }
 
 impl ApiConfig {
@@ -86,6 +99,12 @@ impl ApiConfig {
         if self.token.as_deref().is_some_and(|t| t.trim().is_empty()) {
             return Err(ApiConfigError::EmptyToken);
         }
+        if self.token.as_deref().is_some_and(|t| t.trim() != t) {
+            return Err(ApiConfigError::TokenWhitespace);
+        }
+        if self.token.is_none() && self.cors_origins.iter().any(|o| o == "*") {
+            return Err(ApiConfigError::AnyOriginWithoutToken);
+        }
         if !self.bind.ip().is_loopback()
             && self.token.is_none()
             && !self.allow_unauthenticated_remote
@@ -99,6 +118,19 @@ impl ApiConfig {
         ] {
             if v == 0 {
                 return Err(ApiConfigError::ZeroLimit(name));
+            }
+        }
+        for (name, v, max) in [
+            (
+                "max_concurrent_requests",
+                self.max_concurrent_requests,
+                1 << 20,
+            ),
+            ("max_streams", self.max_streams, 1 << 16),
+            ("max_uri_bytes", self.max_uri_bytes, 1 << 20),
+        ] {
+            if v > max {
+                return Err(ApiConfigError::TooLarge(name, max));
             }
         }
         if self.request_timeout.is_zero() {

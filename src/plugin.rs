@@ -51,9 +51,10 @@ pub struct RfmPerfPlugin {
     pub metrics_to_show: Vec<String>,
     /// Whether the dashboard shows the bottleneck analyzer. Default `true`.
     pub show_bottleneck_analysis: bool,
-    /// Key that toggles the dashboard overlay. Default F12.
+    /// Key that toggles the dashboard overlay. Default F12. (Read by the dashboard, issue [DASHBOARD].)
     pub hotkey: KeyCode,
     /// Add the in-game dashboard (needs the `dashboard` feature and a window). Default `true`.
+    /// The dashboard sub-plugin lands with issue [DASHBOARD]; until then this has no effect.
     pub dashboard: bool,
     /// Serve the REST/Prometheus API (needs the `api` feature). Default `true`.
     pub api: bool,
@@ -61,7 +62,8 @@ pub struct RfmPerfPlugin {
     /// token, CORS, limits, baseline path.
     pub api_config: crate::ApiConfig,
     /// Register the fractal compute pass (needs the `fractal` feature and a render app);
-    /// it dispatches only while a fractal view exists. Default `true`.
+    /// it dispatches only while a fractal view exists. Default `true`. The GPU pass lands with
+    /// issue [FRACTAL] (the CPU reference is in `fractal::cpu`); until then this has no effect.
     pub fractal: bool,
     /// Sample CPU, memory and I/O on a background thread. Default `true`.
     pub system_sampling: bool,

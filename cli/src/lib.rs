@@ -298,6 +298,28 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, String> {
             let (_, stats) = summary(cli)?;
             let dirs: BTreeMap<String, Option<Direction>> =
                 stats.iter().map(|(k, (_, d))| (k.clone(), *d)).collect();
+            let missing: Vec<&String> = base
+                .metrics
+                .keys()
+                .filter(|k| !stats.contains_key(*k))
+                .collect();
+            if !base.metrics.is_empty() && missing.len() == base.metrics.len() {
+                return Err(format!(
+                    "none of the {} metrics in {} are in the app's current statistics (is it the same app, and has it run for the baseline window?)",
+                    base.metrics.len(),
+                    file.display()
+                ));
+            }
+            if !missing.is_empty() {
+                let shown: Vec<&str> = missing.iter().take(5).map(|s| s.as_str()).collect();
+                w!(
+                    out,
+                    "warning: {} baseline metrics have no current samples: {}{}",
+                    missing.len(),
+                    shown.join(", "),
+                    if missing.len() > 5 { ", …" } else { "" }
+                );
+            }
             let current = stats.into_iter().map(|(k, (s, _))| (k, s));
             let reports = base.compare(current, |n| dirs.get(n).copied().flatten(), *threshold);
             if reports.is_empty() {

@@ -116,7 +116,10 @@ impl BaselineSet {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+        // unique per process and per call, so concurrent saves never share a temporary file
+        static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = dir.join(format!(".{file_name}.{}.{n}.tmp", std::process::id()));
         let result = (|| {
             let mut f = std::fs::File::create(&tmp)?;
             f.write_all(&json)?;

@@ -265,10 +265,12 @@ impl MetricHistory {
     }
 
     pub(crate) fn push_gauge(&mut self, t: u64, value: f64) {
-        match &mut self.raw {
+        // samples from several threads may arrive out of order: keep both tiers monotonic
+        let t = match &mut self.raw {
             RawTier::Gauge(r) => {
                 let t = r.last().map_or(t, |l| t.max(l.t));
                 r.push(Sample { t, value });
+                t
             }
             RawTier::Scope(r) => {
                 let t = r.last().map_or(t, |l| t.max(l.t));
@@ -277,8 +279,9 @@ impl MetricHistory {
                     total_ms: value as f32,
                     calls: 1,
                 });
+                t
             }
-        }
+        };
         self.coarse.add(t, value);
     }
 

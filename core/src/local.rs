@@ -93,7 +93,6 @@ impl ThreadShared {
 #[derive(Clone, Copy, Debug)]
 struct Link {
     scope: MetricId,
-    parent: u32,
     first_child: u32,
     next_sibling: u32,
 }
@@ -105,6 +104,9 @@ struct Open {
     start: u64,
     token: u32,
     named: bool,
+    /// Time of the scopes that closed inside this one (its self time is the rest), kept on
+    /// the stack so a frame collected while this scope is open cannot lose it.
+    child_ns: u64,
 }
 
 /// Tiny FxHash for the per-thread name cache (names are short; SipHash would dominate).
@@ -183,7 +185,6 @@ impl LocalTracker {
             shared,
             links: vec![Link {
                 scope: MetricId(u32::MAX),
-                parent: NONE,
                 first_child: NONE,
                 next_sibling: NONE,
             }],
@@ -223,7 +224,6 @@ impl LocalTracker {
         let first = self.links[parent as usize].first_child;
         self.links.push(Link {
             scope,
-            parent,
             first_child: NONE,
             next_sibling: first,
         });
@@ -249,6 +249,7 @@ impl LocalTracker {
             start,
             token,
             named,
+            child_ns: 0,
         });
         if node != NONE {
             self.current = node;
@@ -267,7 +268,6 @@ impl LocalTracker {
         }
         let Self {
             shared,
-            links,
             stack,
             current,
             ..
@@ -275,7 +275,7 @@ impl LocalTracker {
         let mut d = shared.lock();
         let mut nanos = 0;
         while stack.len() > depth {
-            nanos = close_top(stack, links, current, &mut d, end);
+            nanos = close_top(stack, current, &mut d, end);
         }
         Some(Closed { nanos })
     }
@@ -307,21 +307,17 @@ impl LocalTracker {
 }
 
 #[inline]
-fn close_top(
-    stack: &mut Vec<Open>,
-    links: &[Link],
-    current: &mut u32,
-    d: &mut SharedData,
-    end: u64,
-) -> u64 {
+fn close_top(stack: &mut Vec<Open>, current: &mut u32, d: &mut SharedData, end: u64) -> u64 {
     let Some(open) = stack.pop() else { return 0 };
     let nanos = clock::ticks_to_nanos(open.start, end);
+    if let Some(enclosing) = stack.last_mut() {
+        enclosing.child_ns += nanos;
+    }
     if open.node == NONE {
         d.detached.push((open.scope, nanos));
         return nanos;
     }
     let node = open.node;
-    let parent = links[node as usize].parent;
     let s = &mut d.stats[node as usize];
     if s.calls == 0 || nanos < s.min_ns {
         s.min_ns = nanos;
@@ -331,12 +327,9 @@ fn close_top(
     }
     s.calls += 1;
     s.total_ns += nanos;
+    s.child_ns += open.child_ns.min(nanos);
     s.hist.record(nanos);
     d.touch(node);
-    if parent != ROOT && parent != NONE {
-        d.stats[parent as usize].child_ns += nanos;
-        d.touch(parent);
-    }
     *current = if stack.is_empty() {
         ROOT
     } else {

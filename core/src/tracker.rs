@@ -638,8 +638,10 @@ impl PerformanceTracker {
         let flush = self
             .with_local(|l| l.record_detached(id, nanos))
             .unwrap_or(false);
-        if flush {
-            self.drain_samples();
+        // without a frame driver nothing else empties the out-of-tree buffer; with one, the
+        // next frame does
+        if flush && !self.has_frame_driver() {
+            self.collect_frame();
         }
     }
 
@@ -716,7 +718,7 @@ impl PerformanceTracker {
     }
 
     /// The newest value of `name`: the last sample of a gauge, or a scope's total time (ms) in
-    /// the last collected frame. `None` if nothing was recorded.
+    /// the last collected frame in which it ran. `None` if nothing was recorded.
     ///
     /// ```
     /// let t = rfm_perf_core::PerformanceTracker::new();
@@ -1049,14 +1051,15 @@ impl PerformanceTracker {
                     &th.name,
                     &name_of,
                     &mut scratch,
-                    |id, s: &crate::local::NodeStats| {
+                    |id, s: &crate::local::NodeStats, nested: bool| {
                         let w = store.scopes.entry(id).or_default();
                         w.add(
                             second,
                             window_slots,
                             Contribution {
                                 calls: s.calls,
-                                total_ns: s.total_ns,
+                                // a recursive call's time is already inside its outer call's
+                                total_ns: if nested { 0 } else { s.total_ns },
                                 self_ns: s.total_ns.saturating_sub(s.child_ns),
                                 min_ns: s.min_ns,
                                 max_ns: s.max_ns,
@@ -1214,19 +1217,27 @@ impl PerformanceTracker {
 
     // ---------------------------------------------------------------- baselines
 
-    fn window_stats(&self, store: &Store, window: Duration) -> Vec<(String, BaselineStat)> {
+    /// Median, p95 and count of every metric over the last `window`. The samples are copied
+    /// under the store lock; sorting happens after it is released, so a large window never
+    /// holds up the frame's collect.
+    fn window_stats(&self, window: Duration) -> Vec<(String, BaselineStat)> {
         let now = self.now_offset();
         let from = now.saturating_sub(u64::try_from(window.as_nanos()).unwrap_or(u64::MAX));
+        let copied: Vec<(MetricId, Vec<f64>)> = {
+            let store = lock(&self.inner.store);
+            store
+                .histories
+                .iter()
+                .enumerate()
+                .filter_map(|(i, h)| Some((MetricId(i as u32), h.as_ref()?.values(from, u64::MAX))))
+                .collect()
+        };
         let r = self.registry();
-        store
-            .histories
-            .iter()
-            .enumerate()
-            .filter_map(|(i, h)| {
-                let h = h.as_ref()?;
-                let info = r.info(MetricId(i as u32))?;
-                let stat = BaselineStat::from_values(&h.values(from, u64::MAX))?;
-                Some((info.name.to_string(), stat))
+        copied
+            .into_iter()
+            .filter_map(|(id, values)| {
+                let info = r.info(id)?;
+                Some((info.name.to_string(), BaselineStat::from_values(&values)?))
             })
             .collect()
     }
@@ -1236,10 +1247,9 @@ impl PerformanceTracker {
     pub fn capture_baseline(&self) -> usize {
         self.sync_reads();
         let window = self.config().baseline_window;
-        let mut store = lock(&self.inner.store);
-        let stats = self.window_stats(&store, window);
+        let stats = self.window_stats(window);
         let n = stats.len();
-        store.baselines = BaselineSet {
+        lock(&self.inner.store).baselines = BaselineSet {
             captured_unix_s: SystemTime::now()
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map_or(0.0, |d| d.as_secs_f64()),
@@ -1293,12 +1303,12 @@ impl PerformanceTracker {
     pub fn detect_regressions(&self, threshold: f64) -> Vec<RegressionReport> {
         self.sync_reads();
         let window = self.config().baseline_window;
-        let store = lock(&self.inner.store);
-        if store.baselines.metrics.is_empty() {
+        let baselines = self.baselines();
+        if baselines.metrics.is_empty() {
             return Vec::new();
         }
-        let current = self.window_stats(&store, window);
-        store.baselines.compare(
+        let current = self.window_stats(window);
+        baselines.compare(
             current,
             |name| self.metric_info(name).map(|i| i.direction),
             threshold,
@@ -1315,9 +1325,9 @@ impl PerformanceTracker {
     /// ```
     pub fn current_stats(&self) -> std::collections::BTreeMap<String, BaselineStat> {
         self.sync_reads();
-        let window = self.config().baseline_window;
-        let store = lock(&self.inner.store);
-        self.window_stats(&store, window).into_iter().collect()
+        self.window_stats(self.config().baseline_window)
+            .into_iter()
+            .collect()
     }
 
     // ---------------------------------------------------------------- snapshots
@@ -1381,7 +1391,7 @@ fn build_lane(
     thread: &Arc<str>,
     name_of: &impl Fn(MetricId) -> Arc<str>,
     scratch: &mut FxMap<u32, u32>,
-    mut on_node: impl FnMut(MetricId, &crate::local::NodeStats),
+    mut on_node: impl FnMut(MetricId, &crate::local::NodeStats, bool),
 ) -> ThreadLane {
     // nodes to show: touched ones and their ancestors (an open parent has no calls yet)
     let mut include: Vec<u32> = Vec::with_capacity(d.touched.len());
@@ -1424,7 +1434,17 @@ fn build_lane(
             max_ms: ms(s.max_ns),
         });
         if s.calls > 0 {
-            on_node(scope, s);
+            let mut nested = false;
+            let mut p = parent;
+            while let Some(pi) = p {
+                let n: &CallNode = &nodes[pi as usize];
+                if n.metric == scope {
+                    nested = true;
+                    break;
+                }
+                p = n.parent;
+            }
+            on_node(scope, s, nested);
         }
         if let Some(c) = children.get(&n) {
             stack.extend(

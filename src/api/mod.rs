@@ -1,6 +1,8 @@
 //! The HTTP API: REST endpoints in the seed's shapes, Prometheus text and a live stream, served
 //! by axum on a small tokio runtime on its own thread. Handlers read the published snapshot and
-//! the tracker's collected history; they never take a lock the recording threads use.
+//! the tracker's collected history: they never take the per-thread recording locks, only the
+//! history store's mutex (which the frame's collect takes once per frame), and copy out of it
+//! before doing any work.
 
 mod prometheus;
 mod query;

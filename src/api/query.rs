@@ -181,7 +181,7 @@ pub(crate) fn parse_rfc3339(s: &str) -> Option<SystemTime> {
         "Z" | "z" => 0,
         rest if rest.len() == 6
             && (rest.starts_with('+') || rest.starts_with('-'))
-            && &rest[3..4] == ":" =>
+            && rest.as_bytes()[3] == b':' =>
         {
             let oh = num(i + 1..i + 3)?;
             let om = num(i + 4..i + 6)?;
@@ -231,6 +231,9 @@ mod tests {
             "2026-11-25T10:00:00",
             "2026-11-25T10:00:00.Z",
             "yesterday",
+            "2026-01-01T00:00:00+0\u{e9}00",
+            "2026-01-01T00:00:00+\u{e9}:00",
+            "2026-01-01T00:00:00.\u{e9}Z",
         ] {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");
         }

@@ -241,12 +241,25 @@ async fn guard(State(st): State<Shared>, req: Request, next: Next) -> Response {
     response
 }
 
-/// Mutating requests need the token when one is configured.
+/// Mutating requests: refused from browser origins that are not allowed (so a web page cannot
+/// forge them through a visitor's browser), and they need the token when one is configured.
 fn check_token(st: &ApiState, req: &Request) -> Option<Response> {
-    let expected = st.config.token.as_deref()?;
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return None;
     }
+    if let Some(origin) = req.headers().get(header::ORIGIN) {
+        let allowed = origin
+            .to_str()
+            .is_ok_and(|o| st.config.cors_origins.iter().any(|a| a == "*" || a == o));
+        if !allowed {
+            return Some(error(
+                StatusCode::FORBIDDEN,
+                "cross-origin requests may not change state (origin not in ApiConfig::cors_origins)",
+                json!({}),
+            ));
+        }
+    }
+    let expected = st.config.token.as_deref()?;
     let given = req
         .headers()
         .get(header::AUTHORIZATION)

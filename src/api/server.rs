@@ -89,7 +89,7 @@ async fn serve(
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(state.config.header_read_timeout)
-        .max_buf_size((state.config.max_uri_bytes + 8 * 1024).max(8 * 1024))
+        .max_buf_size(state.config.max_uri_bytes.saturating_add(8 * 1024))
         .keep_alive(true);
     let app = router(state.clone());
     let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));

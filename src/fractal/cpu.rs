@@ -158,7 +158,9 @@ fn render_row_f64(
         }
         for l in 0..LANES {
             let mag2 = lanes.zr[l] * lanes.zr[l] + lanes.zi[l] * lanes.zi[l];
-            if lanes.pixel[l] != IDLE && (mag2 > r2 || lanes.n[l] >= max_iter) {
+            // a NaN orbit (NaN view or constant) never compares `<= r2`: it retires too
+            let escaped = mag2 > r2 || mag2.is_nan();
+            if lanes.pixel[l] != IDLE && (escaped || lanes.n[l] >= max_iter) {
                 let i = lanes.pixel[l] as usize;
                 counts[i] = lanes.n[l];
                 smooth[i] = smooth_value(lanes.n[l], mag2, max_iter);
@@ -192,8 +194,8 @@ fn finish(w: u32, h: u32, counts: Vec<u32>, smooth: Vec<f32>, max_iter: u32) -> 
 #[track_performance("fractal.cpu.render")]
 pub fn render(params: &FractalParams, width: u32, height: u32) -> IterationImage {
     let (w, h) = (width.max(1), height.max(1));
-    let mut counts = vec![0u32; (w * h) as usize];
-    let mut smooth = vec![0f32; (w * h) as usize];
+    let mut counts = vec![0u32; w as usize * h as usize];
+    let mut smooth = vec![0f32; w as usize * h as usize];
     counts
         .par_chunks_mut(w as usize)
         .zip(smooth.par_chunks_mut(w as usize))
@@ -213,8 +215,8 @@ pub fn render(params: &FractalParams, width: u32, height: u32) -> IterationImage
 pub fn render_scalar(params: &FractalParams, width: u32, height: u32) -> IterationImage {
     let (w, h) = (width.max(1), height.max(1));
     let r2 = ESCAPE_RADIUS * ESCAPE_RADIUS;
-    let mut counts = Vec::with_capacity((w * h) as usize);
-    let mut smooth = Vec::with_capacity((w * h) as usize);
+    let mut counts = Vec::with_capacity(w as usize * h as usize);
+    let mut smooth = Vec::with_capacity(w as usize * h as usize);
     for py in 0..h {
         for px in 0..w {
             let ((mut x, mut y), (cr, ci)) = start(params.kind, params.view.point(px, py, w, h));
@@ -248,8 +250,8 @@ pub fn render_scalar(params: &FractalParams, width: u32, height: u32) -> Iterati
 #[track_performance("fractal.cpu.render_df64")]
 pub fn render_df64(params: &FractalParams, width: u32, height: u32) -> IterationImage {
     let (w, h) = (width.max(1), height.max(1));
-    let mut counts = vec![0u32; (w * h) as usize];
-    let mut smooth = vec![0f32; (w * h) as usize];
+    let mut counts = vec![0u32; w as usize * h as usize];
+    let mut smooth = vec![0f32; w as usize * h as usize];
     let center = (
         Df64::from_f64(params.view.center.0),
         Df64::from_f64(params.view.center.1),
@@ -315,6 +317,27 @@ mod tests {
                 assert!(x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()));
             }
         }
+    }
+
+    #[test]
+    fn nan_views_finish() {
+        let p = FractalParams {
+            view: View {
+                center: (f64::NAN, 0.0),
+                width: 1.0,
+            },
+            max_iter: 50,
+            ..Default::default()
+        };
+        assert_eq!(render(&p, 9, 3).counts.len(), 27);
+        let p = FractalParams {
+            kind: FractalKind::Julia {
+                re: f64::NAN,
+                im: 0.0,
+            },
+            ..p
+        };
+        assert_eq!(render(&p, 9, 3).counts.len(), 27);
     }
 
     #[test]
