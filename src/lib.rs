@@ -37,6 +37,8 @@ mod plugin;
 pub mod status;
 pub mod system;
 pub mod tunables;
+#[cfg(feature = "dashboard")]
+pub mod ui;
 
 pub use api_config::{ApiConfig, ApiConfigError};
 pub use plugin::{DEFAULT_METRICS_TO_SHOW, PerfConfig, PerfTracker, RfmPerfPlugin, RfmPerfSystems};

@@ -1076,9 +1076,17 @@ fn self_time_survives_a_collect_while_the_parent_is_open() {
     let total = t.end_timer("selftime.load").unwrap();
     t.collect_frame();
     let stats = t.scope_stats();
-    let load = stats.iter().find(|s| s.name.as_ref() == "selftime.load").unwrap();
+    let load = stats
+        .iter()
+        .find(|s| s.name.as_ref() == "selftime.load")
+        .unwrap();
     // both 20 ms children are subtracted, not only the one in the last frame
-    assert!(load.self_ms < 10.0, "self {} of total {:?}", load.self_ms, total);
+    assert!(
+        load.self_ms < 10.0,
+        "self {} of total {:?}",
+        load.self_ms,
+        total
+    );
     assert!(load.total_ms >= 40.0);
 }
 
@@ -1098,9 +1106,20 @@ fn recursion_is_counted_once_in_totals() {
     recurse(&t, 3);
     let frame = t.collect_frame();
     let outer = frame.threads[0].nodes[0].total_ms;
-    let s = t.scope_stats().into_iter().find(|s| s.name.as_ref() == "selftime.recursive").unwrap();
+    let s = t
+        .scope_stats()
+        .into_iter()
+        .find(|s| s.name.as_ref() == "selftime.recursive")
+        .unwrap();
     assert_eq!(s.calls, 4);
-    assert!((s.total_ms - outer).abs() < 1e-6, "total {} vs outermost call {outer}", s.total_ms);
+    assert!(
+        (s.total_ms - outer).abs() < 1e-6,
+        "total {} vs outermost call {outer}",
+        s.total_ms
+    );
     assert!(s.self_ms <= s.total_ms + 1e-9);
-    assert_eq!(t.get_metric("selftime.recursive"), Some(outer as f32 as f64));
+    assert_eq!(
+        t.get_metric("selftime.recursive"),
+        Some(outer as f32 as f64)
+    );
 }

@@ -1,0 +1,144 @@
+//! What the panels draw, gathered once per refresh so drawing never touches the tracker.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rfm_perf_core::{PerformanceTracker, Snapshot, TimeRange, names};
+
+use crate::insights::Insights;
+use crate::status::{Status, Thresholds};
+
+/// A tunable parameter as the suggestions panel shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TunableView {
+    /// Name in the registry.
+    pub name: String,
+    /// Current value.
+    pub value: f64,
+    /// Lowest allowed.
+    pub min: f64,
+    /// Highest allowed.
+    pub max: f64,
+}
+
+/// One row of the real-time metrics panel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricRow {
+    /// Canonical metric name.
+    pub name: String,
+    /// What people call it ("Render time").
+    pub label: String,
+    /// Formatted value with unit, or "n/a" with the reason.
+    pub value_text: String,
+    /// Health.
+    pub status: Status,
+    /// Recent values `[seconds ago (negative), value]` for the sparkline.
+    pub sparkline: Vec<[f64; 2]>,
+}
+
+/// Everything the dashboard draws.
+#[derive(Clone, Debug, Default)]
+pub struct DashboardData {
+    /// The published snapshot.
+    pub snapshot: Arc<Snapshot>,
+    /// Rows of the real-time metrics panel, in `metrics_to_show` order.
+    pub rows: Vec<MetricRow>,
+    /// Alerts and suggestions.
+    pub insights: Insights,
+    /// Tunable parameters.
+    pub tunables: Vec<TunableView>,
+}
+
+fn label_of(name: &str) -> String {
+    match name {
+        names::FRAME_TIME_MS => "Render time".into(),
+        names::FRAME_FPS => "FPS".into(),
+        names::FRAME_FPS_1PCT_LOW => "FPS 1 % low".into(),
+        names::PROCESS_MEMORY_MB => "Memory".into(),
+        names::GPU_UTILIZATION_PCT => "GPU utilization (estimate)".into(),
+        names::FRACTAL_ITERATIONS_PER_PIXEL => "Complexity (iterations/pixel)".into(),
+        other => other.to_string(),
+    }
+}
+
+fn why_missing(name: &str) -> &'static str {
+    match name {
+        names::GPU_UTILIZATION_PCT | names::RENDER_FRACTAL_GPU_MS | names::GPU_MEMORY_MB => {
+            "n/a: no GPU pass timing in this app"
+        }
+        names::FRACTAL_ITERATIONS_PER_PIXEL | names::FRACTAL_ITERATIONS => "n/a: no fractal view",
+        names::PROCESS_MEMORY_MB => "n/a: waiting for the first system sample",
+        _ => "n/a: not recorded yet",
+    }
+}
+
+/// Formats a value with its unit symbol, with sensible precision.
+///
+/// ```
+/// assert_eq!(rfm_perf::ui::format_value(16.6667, "ms"), "16.67 ms");
+/// assert_eq!(rfm_perf::ui::format_value(1234.0, "MB"), "1234 MB");
+/// ```
+pub fn format_value(v: f64, unit: &str) -> String {
+    let digits = if v.abs() >= 100.0 {
+        0
+    } else if v.abs() >= 1.0 {
+        2
+    } else {
+        3
+    };
+    if unit.is_empty() || unit == "count" {
+        format!("{v:.digits$}")
+    } else {
+        format!("{v:.digits$} {unit}")
+    }
+}
+
+impl DashboardData {
+    /// Gathers the data for `metrics_to_show` (names or seed aliases): values and statuses from
+    /// the published snapshot, sparklines from the last `sparkline_window` of history, min–max
+    /// decimated to 60 buckets.
+    pub fn gather(
+        tracker: &PerformanceTracker,
+        thresholds: &Thresholds,
+        metrics_to_show: &[String],
+        insights: &Insights,
+        tunables: Vec<TunableView>,
+        sparkline_window: Duration,
+    ) -> Self {
+        let snapshot = tracker.snapshot();
+        let now = std::time::SystemTime::now();
+        let rows = metrics_to_show
+            .iter()
+            .map(|asked| {
+                let name = names::resolve_alias(asked).to_string();
+                let unit = tracker
+                    .metric_info(&name)
+                    .map(|i| i.unit.symbol().to_string())
+                    .unwrap_or_default();
+                let value = snapshot.value(&name);
+                let sparkline = tracker
+                    .decimate(&name, TimeRange::last(sparkline_window), 60)
+                    .iter()
+                    .flat_map(|b| [(b.min_at, b.min), (b.max_at, b.max)])
+                    .map(|(t, v)| [-now.duration_since(t).unwrap_or_default().as_secs_f64(), v])
+                    .collect();
+                MetricRow {
+                    label: label_of(&name),
+                    value_text: value.map_or_else(
+                        || why_missing(&name).to_string(),
+                        |v| format_value(v, &unit),
+                    ),
+                    status: value.map_or(Status::Unknown, |v| thresholds.status(&name, v)),
+                    sparkline,
+                    name,
+                }
+            })
+            .collect();
+        Self {
+            snapshot,
+            rows,
+            insights: insights.clone(),
+            tunables,
+        }
+    }
+}

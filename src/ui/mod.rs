@@ -1,0 +1,336 @@
+//! The dashboard's panels as plain egui code: they draw into any `egui::Ui` (so a host app can
+//! embed them in its own window or side panel) from a [`DashboardData`] gathered once per
+//! refresh, and return [`UiAction`]s instead of changing the app themselves.
+//!
+//! ```
+//! use rfm_perf::ui::{DashboardData, show_embedded};
+//! let ctx = egui::Context::default();
+//! let data = DashboardData::default();
+//! let _ = ctx.run_ui(egui::RawInput::default(), |ui| {
+//!     let actions = show_embedded(ui, &data);
+//!     assert!(actions.is_empty());
+//! });
+//! ```
+
+mod data;
+pub mod theme;
+
+pub use data::{DashboardData, MetricRow, TunableView, format_value};
+
+use egui::{RichText, Ui};
+use egui_plot::{Line, Plot, PlotPoints};
+
+use crate::status::Status;
+use theme::status_color;
+
+/// Something a panel asks the app to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UiAction {
+    /// Set a tunable parameter (through `Tunables::set`).
+    SetTunable {
+        /// Tunable name.
+        name: String,
+        /// New value.
+        value: f64,
+    },
+}
+
+impl UiAction {
+    /// Carries the action out on the app's [`Tunables`](crate::tunables::Tunables) registry
+    /// (checked now, applied at the start of the next frame).
+    ///
+    /// ```
+    /// use rfm_perf::tunables::{Tunable, Tunables};
+    /// use rfm_perf::ui::UiAction;
+    /// let mut t = Tunables::default();
+    /// t.register(Tunable::new("fractal.max_iter", "", 16.0..=10_000.0, 2000.0, |_, _| {}).with_step(1.0));
+    /// let a = UiAction::SetTunable { name: "fractal.max_iter".into(), value: 500.0 };
+    /// assert_eq!(a.apply(&mut t), Ok(500.0));
+    /// assert_eq!(t.get("fractal.max_iter").unwrap().value(), 500.0);
+    /// ```
+    pub fn apply(
+        &self,
+        tunables: &mut crate::tunables::Tunables,
+    ) -> Result<f64, crate::tunables::TunableError> {
+        match self {
+            UiAction::SetTunable { name, value } => tunables.set(name, *value),
+        }
+    }
+}
+
+/// The tunables as the suggestions panel shows them.
+///
+/// ```
+/// let t = rfm_perf::tunables::Tunables::default();
+/// assert!(rfm_perf::ui::tunable_views(&t).is_empty());
+/// ```
+pub fn tunable_views(tunables: &crate::tunables::Tunables) -> Vec<TunableView> {
+    tunables
+        .iter()
+        .map(|t| TunableView {
+            name: t.name.clone(),
+            value: t.value(),
+            min: *t.range.start(),
+            max: *t.range.end(),
+        })
+        .collect()
+}
+
+/// The real-time metrics panel: one row per shown metric with a status dot, the value and a
+/// sparkline of its recent history.
+pub fn metrics_panel(ui: &mut Ui, data: &DashboardData) {
+    egui::Grid::new("rfm_perf_metrics")
+        .num_columns(3)
+        .spacing([12.0, 6.0])
+        .striped(true)
+        .show(ui, |ui| {
+            for row in &data.rows {
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new("●").color(status_color(row.status)));
+                    ui.label(&row.label).on_hover_text(format!(
+                        "{} — {}",
+                        row.name,
+                        row.status.as_str()
+                    ));
+                });
+                let text = RichText::new(&row.value_text).monospace();
+                ui.label(if row.status == Status::Unknown {
+                    text.weak()
+                } else {
+                    text.strong()
+                });
+                sparkline(ui, &row.name, &row.sparkline, status_color(row.status));
+                ui.end_row();
+            }
+        });
+}
+
+fn sparkline(ui: &mut Ui, name: &str, points: &[[f64; 2]], color: egui::Color32) {
+    Plot::new(("rfm_perf_spark", name))
+        .width(140.0)
+        .height(22.0)
+        .show_axes(false)
+        .show_grid(false)
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .allow_boxed_zoom(false)
+        .show_x(false)
+        .show_y(false)
+        .show_background(false)
+        .show(ui, |plot| {
+            if !points.is_empty() {
+                plot.line(
+                    Line::new(name.to_string(), PlotPoints::from(points.to_vec())).color(color),
+                );
+            }
+        });
+}
+
+/// Active alerts, worst first.
+pub fn alerts_panel(ui: &mut Ui, data: &DashboardData) {
+    if data.insights.alerts.is_empty() {
+        ui.label(RichText::new("No active alerts").weak());
+    }
+    let mut alerts: Vec<_> = data.insights.alerts.iter().collect();
+    alerts.sort_by_key(|a| std::cmp::Reverse(a.status));
+    for a in alerts {
+        ui.label(RichText::new(format!("● {}", a.message)).color(status_color(a.status)));
+    }
+}
+
+/// Suggestions with their evidence; those that change a parameter have an **Apply** button.
+/// Returns the parameter changes the user asked for.
+pub fn suggestions_panel(ui: &mut Ui, data: &DashboardData) -> Vec<UiAction> {
+    let mut actions = Vec::new();
+    if data.insights.suggestions.is_empty() {
+        ui.label(RichText::new("No suggestions right now").weak());
+    }
+    for (i, s) in data.insights.suggestions.iter().enumerate() {
+        ui.push_id(i, |ui| {
+            ui.group(|ui| {
+                ui.label(RichText::new(&s.title).strong());
+                ui.label(RichText::new(&s.evidence).small());
+                if let Some(p) = &s.parameter {
+                    let current = data.tunables.iter().find(|t| t.name == p.name);
+                    ui.horizontal(|ui| {
+                        let from =
+                            current.map_or_else(|| "?".to_string(), |t| format_value(t.value, ""));
+                        ui.label(format!(
+                            "{}: {from} → {}",
+                            p.name,
+                            format_value(p.value, "")
+                        ));
+                        if ui
+                            .add_enabled(current.is_some(), egui::Button::new("Apply"))
+                            .clicked()
+                        {
+                            actions.push(UiAction::SetTunable {
+                                name: p.name.clone(),
+                                value: p.value,
+                            });
+                        }
+                    });
+                }
+            });
+        });
+    }
+    actions
+}
+
+/// The status bar: one coloured indicator per shown metric.
+pub fn status_bar(ui: &mut Ui, data: &DashboardData) {
+    ui.horizontal(|ui| {
+        for row in &data.rows {
+            ui.label(
+                RichText::new(format!("● {} {}", row.label, row.value_text))
+                    .color(status_color(row.status))
+                    .small(),
+            );
+            ui.separator();
+        }
+    });
+}
+
+/// The embeddable view: status bar, metrics, alerts and suggestions stacked in `ui`.
+/// Returns what the user asked to change.
+pub fn show_embedded(ui: &mut Ui, data: &DashboardData) -> Vec<UiAction> {
+    status_bar(ui, data);
+    ui.separator();
+    ui.heading("Real-time metrics");
+    metrics_panel(ui, data);
+    ui.separator();
+    ui.heading("Alerts");
+    alerts_panel(ui, data);
+    ui.separator();
+    ui.heading("Suggestions");
+    suggestions_panel(ui, data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::insights::{Insights, ParameterChange, Suggestion};
+    use crate::status::Thresholds;
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+    use rfm_perf_core::PerformanceTracker;
+    use std::time::Duration;
+
+    fn data_with(tracker: &PerformanceTracker, insights: Insights) -> DashboardData {
+        tracker.publish_snapshot();
+        let show: Vec<String> = [
+            "render_time",
+            "fps",
+            "memory_usage",
+            "gpu_utilization",
+            "complexity",
+        ]
+        .map(String::from)
+        .to_vec();
+        let tunables = vec![TunableView {
+            name: "fractal.max_iter".into(),
+            value: 2000.0,
+            min: 16.0,
+            max: 10_000.0,
+        }];
+        DashboardData::gather(
+            tracker,
+            &Thresholds::default(),
+            &show,
+            &insights,
+            tunables,
+            Duration::from_secs(60),
+        )
+    }
+
+    #[test]
+    fn thresholds_give_the_right_colours_and_missing_sources_say_why() {
+        let t = PerformanceTracker::new();
+        for v in [10.0, 12.0, 40.0] {
+            t.track_metric("frame.time_ms", v);
+        }
+        t.track_metric("fps", 59.0);
+        let data = data_with(&t, Insights::default());
+        let row = |n: &str| data.rows.iter().find(|r| r.name == n).unwrap().clone();
+        assert_eq!(row("frame.time_ms").status, Status::Critical);
+        assert_eq!(row("frame.time_ms").value_text, "40.00 ms");
+        assert_eq!(row("frame.fps").status, Status::Ok);
+        assert_eq!(
+            row("frame.time_ms")
+                .sparkline
+                .iter()
+                .map(|p| p[1])
+                .fold(0.0, f64::max),
+            40.0
+        );
+        assert_eq!(row("gpu.utilization_pct").status, Status::Unknown);
+        assert!(row("gpu.utilization_pct").value_text.starts_with("n/a"));
+        assert_eq!(
+            row("gpu.utilization_pct").label,
+            "GPU utilization (estimate)"
+        );
+        assert_ne!(status_color(Status::Critical), status_color(Status::Ok));
+    }
+
+    #[test]
+    fn pressing_apply_asks_for_the_parameter_change() {
+        let t = PerformanceTracker::new();
+        let insights = Insights {
+            suggestions: vec![
+                Suggestion {
+                    title: "Lower max iterations".into(),
+                    evidence: "pixels use 300".into(),
+                    parameter: Some(ParameterChange {
+                        name: "fractal.max_iter".into(),
+                        value: 500.0,
+                    }),
+                },
+                Suggestion {
+                    title: "Look at physics".into(),
+                    evidence: "60 % of the frame".into(),
+                    parameter: None,
+                },
+            ],
+            ..Default::default()
+        };
+        let data = data_with(&t, insights);
+        let mut actions = Vec::new();
+        let mut harness = Harness::new_ui(|ui| {
+            actions.extend(suggestions_panel(ui, &data));
+        });
+        harness.run();
+        harness.get_by_label("Lower max iterations");
+        harness.get_by_label("Apply").click();
+        harness.run();
+        drop(harness);
+        assert_eq!(
+            actions,
+            vec![UiAction::SetTunable {
+                name: "fractal.max_iter".into(),
+                value: 500.0
+            }]
+        );
+    }
+
+    #[test]
+    fn embedded_view_draws_every_shown_metric() {
+        let t = PerformanceTracker::new();
+        t.track_metric("frame.time_ms", 16.0);
+        let data = data_with(&t, Insights::default());
+        let mut harness = Harness::new_ui(|ui| {
+            show_embedded(ui, &data);
+        });
+        harness.run();
+        for label in [
+            "Render time",
+            "FPS",
+            "Memory",
+            "GPU utilization (estimate)",
+            "Complexity (iterations/pixel)",
+            "No active alerts",
+        ] {
+            harness.get_by_label(label);
+        }
+    }
+}
