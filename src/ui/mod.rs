@@ -6,10 +6,11 @@
 //! use rfm_perf::ui::{DashboardData, show_embedded};
 //! let ctx = egui::Context::default();
 //! let data = DashboardData::default();
-//! let _ = ctx.run_ui(egui::RawInput::default(), |ui| {
+//! let mut output = ctx.run_ui(egui::RawInput::default(), |ui| {
 //!     let actions = show_embedded(ui, &data);
 //!     assert!(actions.is_empty());
 //! });
+//! output.textures_delta.clear(); // a real host uploads these to its renderer
 //! ```
 
 mod data;
