@@ -33,6 +33,7 @@ pub mod diagnostics;
 #[cfg(feature = "fractal")]
 pub mod fractal;
 pub mod insights;
+pub mod overlay;
 mod plugin;
 pub mod status;
 pub mod system;

@@ -51,10 +51,11 @@ pub struct RfmPerfPlugin {
     pub metrics_to_show: Vec<String>,
     /// Whether the dashboard shows the bottleneck analyzer. Default `true`.
     pub show_bottleneck_analysis: bool,
-    /// Key that toggles the dashboard overlay. Default F12. (Read by the dashboard, issue [DASHBOARD].)
+    /// Key that toggles the dashboard overlay ([`DashboardOverlay`](crate::overlay::DashboardOverlay)). Default F12.
     pub hotkey: KeyCode,
     /// Add the in-game dashboard (needs the `dashboard` feature and a window). Default `true`.
-    /// The dashboard sub-plugin lands with issue [DASHBOARD]; until then this has no effect.
+    /// Today this adds the hotkey toggle ([`DashboardOverlay`](crate::overlay::DashboardOverlay));
+    /// the egui overlay that draws it lands with issue [DASHBOARD].
     pub dashboard: bool,
     /// Serve the REST/Prometheus API (needs the `api` feature). Default `true`.
     pub api: bool,
@@ -276,6 +277,13 @@ impl Plugin for RfmPerfPlugin {
                     .chain()
                     .in_set(RfmPerfSystems::Publish),
             );
+        if self.dashboard {
+            app.init_resource::<crate::overlay::DashboardOverlay>()
+                .add_systems(
+                    PreUpdate,
+                    crate::overlay::toggle_overlay.after(bevy::input::InputSystems),
+                );
+        }
         if self.bridge_diagnostics {
             if !app.is_plugin_added::<EntityCountDiagnosticsPlugin>() {
                 app.add_plugins(EntityCountDiagnosticsPlugin::default());

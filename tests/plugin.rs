@@ -268,3 +268,61 @@ fn slow_frames_raise_an_alert_once_and_suggest_the_dominant_scope() {
         insights.suggestions
     );
 }
+
+fn press(app: &mut App, key: KeyCode) {
+    use bevy::input::ButtonState;
+    use bevy::input::keyboard::{Key, KeyboardInput};
+    for state in [ButtonState::Pressed, ButtonState::Released] {
+        app.world_mut().write_message(KeyboardInput {
+            key_code: key,
+            logical_key: Key::F12,
+            state,
+            text: None,
+            repeat: false,
+            window: Entity::PLACEHOLDER,
+        });
+        app.update();
+    }
+}
+
+#[test]
+fn hotkey_toggles_the_dashboard_overlay() {
+    use rfm_perf::overlay::DashboardOverlay;
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, bevy::input::InputPlugin))
+        .add_plugins(RfmPerfPlugin {
+            system_sampling: false,
+            dashboard: true,
+            ..RfmPerfPlugin::headless().with_tracker(PerformanceTracker::new())
+        });
+    app.update();
+    assert!(
+        !app.world().resource::<DashboardOverlay>().visible,
+        "hidden at start"
+    );
+    press(&mut app, KeyCode::F12);
+    assert!(app.world().resource::<DashboardOverlay>().visible);
+    press(&mut app, KeyCode::F11);
+    assert!(
+        app.world().resource::<DashboardOverlay>().visible,
+        "other keys do nothing"
+    );
+    press(&mut app, KeyCode::F12);
+    assert!(!app.world().resource::<DashboardOverlay>().visible);
+    assert_eq!(app.world().resource::<DashboardOverlay>().toggles, 2);
+
+    // a configured hotkey
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, bevy::input::InputPlugin))
+        .add_plugins(RfmPerfPlugin {
+            system_sampling: false,
+            dashboard: true,
+            ..RfmPerfPlugin::headless()
+                .with_tracker(PerformanceTracker::new())
+                .with_hotkey(KeyCode::F3)
+        });
+    press(&mut app, KeyCode::F12);
+    assert!(!app.world().resource::<DashboardOverlay>().visible);
+    press(&mut app, KeyCode::F3);
+    assert!(app.world().resource::<DashboardOverlay>().visible);
+}
