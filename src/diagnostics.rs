@@ -204,13 +204,22 @@ pub(crate) fn publish_snapshot(
     config: Res<PerfConfig>,
     mut last: Local<Option<Duration>>,
 ) {
-    let now = time.elapsed();
-    // the first frame has no frame time yet: publish from the second one on
-    if time.delta().is_zero() {
-        return;
-    }
-    if last.is_none_or(|l| now.saturating_sub(l) >= config.update_interval) {
-        *last = Some(now);
+    if update_due(&time, &mut last, config.update_interval) {
         tracker.publish_snapshot();
     }
+}
+
+/// Whether a job that runs every `interval` is due this frame (and marks it done). Never on the
+/// first frame, which has no frame time yet. Shared by the snapshot, insights and API publishers.
+pub(crate) fn update_due(
+    time: &Time<Real>,
+    last: &mut Option<Duration>,
+    interval: Duration,
+) -> bool {
+    let now = time.elapsed();
+    if time.delta().is_zero() || last.is_some_and(|l| now.saturating_sub(l) < interval) {
+        return false;
+    }
+    *last = Some(now);
+    true
 }

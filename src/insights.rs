@@ -248,13 +248,9 @@ pub(crate) fn update_insights(
     mut insights: ResMut<'_, Insights>,
     mut last: Local<'_, Option<Duration>>,
 ) {
-    let now = time.elapsed();
-    if time.delta().is_zero()
-        || last.is_some_and(|l| now.saturating_sub(l) < config.update_interval)
-    {
+    if !crate::diagnostics::update_due(&time, &mut last, config.update_interval) {
         return;
     }
-    *last = Some(now);
     let snapshot = tracker.snapshot();
     insights.update_alerts(&snapshot, &thresholds);
     let scopes = tracker.scope_stats();

@@ -116,13 +116,9 @@ fn publish_for_api(
     cell: Res<'_, ApiPublished>,
     mut last: Local<'_, Option<Duration>>,
 ) {
-    let now = time.elapsed();
-    if time.delta().is_zero()
-        || last.is_some_and(|l| now.saturating_sub(l) < config.update_interval)
-    {
+    if !crate::diagnostics::update_due(&time, &mut last, config.update_interval) {
         return;
     }
-    *last = Some(now);
     let published = Published {
         insights: insights.clone(),
         thresholds: thresholds.clone(),
