@@ -1166,6 +1166,21 @@ impl PerformanceTracker {
         profile
     }
 
+    /// Statistics of scope `name` (aliases resolved) over the scope window, if it ran in it.
+    ///
+    /// ```
+    /// let t = rfm_perf_core::PerformanceTracker::new();
+    /// t.start_timer("load"); t.end_timer("load");
+    /// assert_eq!(t.scope_stat("load").map(|s| s.calls), Some(1));
+    /// assert!(t.scope_stat("never").is_none());
+    /// ```
+    pub fn scope_stat(&self, name: &str) -> Option<ScopeStats> {
+        let name = crate::names::resolve_alias(name);
+        self.scope_stats()
+            .into_iter()
+            .find(|s| s.name.as_ref() == name)
+    }
+
     /// Statistics of every scope active in the scope window, slowest total first.
     pub fn scope_stats(&self) -> Vec<ScopeStats> {
         if !self.has_frame_driver() {

@@ -43,13 +43,7 @@ fn main() {
     let fut = loader.run(5);
     assert_send(&fut);
     assert_eq!(block_on(fut), 10);
-    let stats = get_performance_tracker().scope_stats();
-    let calls = |n: &str| {
-        stats
-            .iter()
-            .find(|s| s.name.as_ref() == n)
-            .map_or(0, |s| s.calls)
-    };
+    let calls = |n: &str| get_performance_tracker().scope_stat(n).map_or(0, |s| s.calls);
     assert_eq!(calls("async.load"), 3);
     assert_eq!(calls("async.method"), 1);
 }

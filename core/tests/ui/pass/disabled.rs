@@ -27,13 +27,7 @@ fn main() {
 
     set_scopes_enabled(true);
     tracked();
-    let stats = t.scope_stats();
-    let calls = |n: &str| {
-        stats
-            .iter()
-            .find(|s| s.name.as_ref() == n)
-            .map_or(0, |s| s.calls)
-    };
+    let calls = |n: &str| t.scope_stat(n).map_or(0, |s| s.calls);
     assert_eq!(calls("switch.fn"), 1);
     assert_eq!(calls("switch.block"), 0);
     assert_eq!(calls("switch.timer"), 1);

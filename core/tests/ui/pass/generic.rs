@@ -29,13 +29,7 @@ fn main() {
     assert_eq!(describe(["a"]), "a");
     assert_eq!(first("xyz", "q"), "x");
     assert_eq!(total(vec![1, 2, 3]), 6);
-    let stats = get_performance_tracker().scope_stats();
-    let calls = |n: &str| {
-        stats
-            .iter()
-            .find(|s| s.name.as_ref() == n)
-            .map_or(0, |s| s.calls)
-    };
+    let calls = |n: &str| get_performance_tracker().scope_stat(n).map_or(0, |s| s.calls);
     assert_eq!(calls("generic.describe"), 2);
     assert_eq!(calls("generic.lifetime"), 1);
     assert_eq!(calls("generic.impl_trait"), 1);

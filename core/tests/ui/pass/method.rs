@@ -44,13 +44,7 @@ fn main() {
     assert_eq!(g.len(), 2);
     assert_eq!(g.area(), 2);
     assert_eq!(g.into_cells(), vec![1, 2]);
-    let stats = get_performance_tracker().scope_stats();
-    let calls = |n: &str| {
-        stats
-            .iter()
-            .find(|s| s.name.as_ref() == n)
-            .map_or(0, |s| s.calls)
-    };
+    let calls = |n: &str| get_performance_tracker().scope_stat(n).map_or(0, |s| s.calls);
     assert_eq!(calls("grid.new"), 1);
     assert_eq!(calls("grid.push"), 2);
     assert_eq!(calls("grid.len"), 1);

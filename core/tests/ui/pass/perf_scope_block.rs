@@ -20,13 +20,7 @@ fn main() {
         perf_scope!("block.inner");
     }
     default_named();
-    let stats = get_performance_tracker().scope_stats();
-    let calls = |n: &str| {
-        stats
-            .iter()
-            .find(|s| s.name.as_ref() == n)
-            .map_or(0, |s| s.calls)
-    };
+    let calls = |n: &str| get_performance_tracker().scope_stat(n).map_or(0, |s| s.calls);
     assert_eq!(calls("block.work"), 1);
     assert_eq!(calls("block.loop_body"), 4);
     assert_eq!(calls("block.inner"), 1);
