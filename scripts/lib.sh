@@ -35,5 +35,5 @@ ensure_cargo() {
 }
 
 # System packages the plugin needs at run time: Vulkan (lavapipe where there is no GPU) and
-# the X11 keyboard library winit loads.
-RUNTIME_PACKAGES=(mesa-vulkan-drivers libvulkan1 libxkbcommon-x11-0)
+# the X11 libraries winit loads for a window.
+RUNTIME_PACKAGES=(mesa-vulkan-drivers libvulkan1 libxkbcommon-x11-0 libx11-6 libxcursor1 libxrandr2 libxi6)

@@ -54,17 +54,18 @@ pub struct RfmPerfPlugin {
     /// Key that toggles the dashboard overlay ([`DashboardOverlay`](crate::overlay::DashboardOverlay)). Default F12.
     pub hotkey: KeyCode,
     /// Add the in-game dashboard (needs the `dashboard` feature and a window). Default `true`.
-    /// Today this adds the hotkey toggle ([`DashboardOverlay`](crate::overlay::DashboardOverlay));
-    /// the egui overlay that draws it lands with issue [DASHBOARD].
+    /// Adds the hotkey toggle ([`DashboardOverlay`](crate::overlay::DashboardOverlay)) and, when
+    /// the app renders, the bevy_egui windows ([`DashboardUiPlugin`](crate::ui::overlay::DashboardUiPlugin)).
     pub dashboard: bool,
     /// Serve the REST/Prometheus API (needs the `api` feature). Default `true`.
     pub api: bool,
     /// API settings: address (default `127.0.0.1:8501`, where the seed's clients look),
     /// token, CORS, limits, baseline path.
     pub api_config: crate::ApiConfig,
-    /// Register the fractal compute pass (needs the `fractal` feature and a render app);
-    /// it dispatches only while a fractal view exists. Default `true`. The GPU pass lands with
-    /// issue [FRACTAL] (the CPU reference is in `fractal::cpu`); until then this has no effect.
+    /// Register the fractal compute pass (needs the `fractal` feature; add this plugin after
+    /// Bevy's render plugins). It dispatches only while a
+    /// [`FractalSettings`](crate::fractal::gpu::FractalSettings) resource exists; without a
+    /// render app its status is `NoRenderer`. Default `true`.
     pub fractal: bool,
     /// Sample CPU, memory and I/O on a background thread. Default `true`.
     pub system_sampling: bool,
@@ -277,6 +278,10 @@ impl Plugin for RfmPerfPlugin {
                     .chain()
                     .in_set(RfmPerfSystems::Publish),
             );
+        #[cfg(feature = "dashboard")]
+        if self.dashboard && app.get_sub_app(bevy::render::RenderApp).is_some() {
+            app.add_plugins(crate::ui::overlay::DashboardUiPlugin);
+        }
         if self.dashboard {
             app.init_resource::<crate::overlay::DashboardOverlay>()
                 .add_systems(
@@ -316,7 +321,9 @@ impl Plugin for RfmPerfPlugin {
                 Err(e) => warn!("rfm_perf: could not start the system sampler thread: {e}"),
             }
         }
-        // The dashboard and fractal sub-plugins are added here by their modules, each a no-op
-        // where its prerequisites (feature, window, render app) are missing.
+        #[cfg(feature = "fractal")]
+        if self.fractal {
+            app.add_plugins(crate::fractal::gpu::FractalGpuPlugin::default());
+        }
     }
 }

@@ -59,6 +59,14 @@ pub const IO_PRESSURE_PCT: &str = "io.pressure_pct";
 pub const API_REQUEST_MS: &str = "api.request_ms";
 /// Requests served by the API since it started (cumulative).
 pub const API_REQUESTS: &str = "api.requests";
+/// Share of the fractal's pixels that escaped this frame (0–1).
+pub const FRACTAL_ESCAPED_RATIO: &str = "fractal.escaped_ratio";
+/// Pixels the fractal pass computed this frame.
+pub const FRACTAL_PIXELS: &str = "fractal.pixels";
+/// The fractal's iteration limit.
+pub const FRACTAL_MAX_ITER: &str = "fractal.max_iter";
+/// Zoom of the fractal view: the home view's width divided by the current width.
+pub const FRACTAL_ZOOM: &str = "fractal.zoom";
 /// Time the dashboard took to build its UI this frame (ms).
 pub const UI_DASHBOARD_MS: &str = "ui.dashboard_ms";
 
@@ -167,6 +175,30 @@ pub const BUILTINS: &[Builtin] = &[
         FRACTAL_ITERATIONS_PER_PIXEL,
         Unit::Count,
         "Mean fractal iterations per pixel (complexity)",
+        Neutral,
+    ),
+    b(
+        FRACTAL_ESCAPED_RATIO,
+        Unit::Ratio,
+        "Share of fractal pixels that escaped",
+        Neutral,
+    ),
+    b(
+        FRACTAL_PIXELS,
+        Unit::Count,
+        "Pixels the fractal pass computed",
+        Neutral,
+    ),
+    b(
+        FRACTAL_MAX_ITER,
+        Unit::Count,
+        "Fractal iteration limit",
+        Neutral,
+    ),
+    b(
+        FRACTAL_ZOOM,
+        Unit::None,
+        "Fractal zoom (home width / view width)",
         Neutral,
     ),
     b(

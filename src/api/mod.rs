@@ -58,6 +58,10 @@ pub(crate) struct Published {
     pub(crate) scopes: Vec<rfm_perf_core::ScopeStats>,
     pub(crate) latest_frame: Option<Arc<rfm_perf_core::FrameProfile>>,
     pub(crate) slowest_frame: Option<Arc<rfm_perf_core::FrameProfile>>,
+    /// The GPU the fractal pass runs on (JSON), once the render world has reported it.
+    pub(crate) gpu: Option<serde_json::Value>,
+    /// Status of the fractal pass (JSON), when the fractal plugin is present.
+    pub(crate) fractal: Option<serde_json::Value>,
 }
 
 /// Shared between the app (writer, once per interval) and the server (readers).
@@ -115,6 +119,8 @@ fn publish_for_api(
     thresholds: Res<'_, Thresholds>,
     cell: Res<'_, ApiPublished>,
     mut last: Local<'_, Option<Duration>>,
+    #[cfg(feature = "fractal")] gpu: Option<Res<'_, crate::fractal::gpu::GpuInfo>>,
+    #[cfg(feature = "fractal")] fractal: Option<Res<'_, crate::fractal::gpu::FractalStatus>>,
 ) {
     if !crate::diagnostics::update_due(&time, &mut last, config.update_interval) {
         return;
@@ -125,6 +131,16 @@ fn publish_for_api(
         scopes: tracker.scope_stats(),
         latest_frame: tracker.latest_frame(),
         slowest_frame: tracker.slowest_frames().into_iter().next(),
+        #[cfg(feature = "fractal")]
+        gpu: gpu
+            .filter(|g| !g.adapter.is_empty())
+            .and_then(|g| serde_json::to_value(&*g).ok()),
+        #[cfg(not(feature = "fractal"))]
+        gpu: None,
+        #[cfg(feature = "fractal")]
+        fractal: fractal.and_then(|f| serde_json::to_value(&*f).ok()),
+        #[cfg(not(feature = "fractal"))]
+        fractal: None,
     };
     *cell.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(published);
 }

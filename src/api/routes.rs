@@ -106,7 +106,7 @@ fn system_info() -> Value {
         "os": sysinfo::System::long_os_version(),
         "kernel": sysinfo::System::kernel_version(),
         "gpu": Value::Null,
-        "gpu_missing_reason": "no GPU adapter reported: the fractal render pass reports its adapter when it runs",
+        "gpu_missing_reason": "no GPU adapter reported: the app has no render app or no fractal pass, or the renderer has not started yet",
         "crate_version": env!("CARGO_PKG_VERSION"),
         "bevy_version": "0.19.1",
     })
@@ -515,8 +515,16 @@ async fn alerts(State(st): State<Shared>) -> Json<Value> {
 
 async fn system(State(st): State<Shared>) -> Json<Value> {
     let mut v = st.system.clone();
+    let published = st.published();
     if let Value::Object(o) = &mut v {
         o.insert("uptime_s".into(), json!(st.started.elapsed().as_secs_f64()));
+        if let Some(gpu) = &published.gpu {
+            o.insert("gpu".into(), gpu.clone());
+            o.remove("gpu_missing_reason");
+        }
+        if let Some(f) = &published.fractal {
+            o.insert("fractal_pass".into(), f.clone());
+        }
     }
     Json(v)
 }

@@ -1,5 +1,5 @@
 //! The fractal workload: parameters, views and precision, the CPU reference renderer and its
-//! df64 arithmetic. (The GPU compute pass joins here with issue [FRACTAL].)
+//! df64 arithmetic, and the GPU compute pass in Bevy's render graph ([`gpu`]).
 //!
 //! A view maps pixel `(px, py)` of a `w × h` image to the complex point
 //! `c = center + ((px + 0.5 − w/2)·s, −(py + 0.5 − h/2)·s)` with `s = width / w` (y points up).
@@ -8,6 +8,8 @@
 
 pub mod cpu;
 pub mod df64;
+pub mod gpu;
+pub mod headless;
 pub mod palette;
 
 use serde::{Deserialize, Serialize};

@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Smooth iterations per cycle of a palette's gradient (the CPU and the shader both use it).
+pub const PERIOD: f32 = 64.0;
+
 /// A cyclic gradient of colour stops.
 ///
 /// ```
@@ -65,7 +68,7 @@ impl Palette {
     /// every 64 iterations.
     pub fn color(self, smooth: Option<f32>) -> [u8; 3] {
         let Some(mu) = smooth else { return [0, 0, 0] };
-        let t = (mu / 64.0).rem_euclid(1.0);
+        let t = (mu / PERIOD).rem_euclid(1.0);
         let stops = self.stops();
         let i = stops
             .iter()

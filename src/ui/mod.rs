@@ -13,8 +13,12 @@
 //! output.textures_delta.clear(); // a real host uploads these to its renderer
 //! ```
 
+pub mod bottleneck;
 mod data;
+pub mod overlay;
+pub mod resources;
 pub mod theme;
+pub mod timeline;
 
 pub use data::{DashboardData, MetricRow, TunableView, format_value};
 

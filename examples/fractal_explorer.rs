@@ -1,0 +1,440 @@
+//! Fractal explorer: the GPU fractal pass filling a window, with rfm_perf watching it.
+//!
+//! Mouse: drag to pan, wheel to zoom around the cursor. Keys: `1` Mandelbrot, `2` Julia,
+//! `3` Burning Ship, `P` next palette, `+`/`-` max iterations, `[`/`]` resolution scale,
+//! `F` precision (auto → f32 → df64), `R` reset, `S` save a PNG screenshot, `F12` dashboard.
+//! The window title shows zoom, precision, iterations and FPS.
+//!
+//! Headless benchmark (no window or display needed; lavapipe works):
+//! `cargo run --release --example fractal_explorer -- --headless --frames 300 --report out.json`
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll, MouseScrollUnit};
+use bevy::prelude::*;
+use bevy::render::view::window::screenshot::{Screenshot, save_to_disk};
+use bevy::window::{PrimaryWindow, WindowResized};
+use clap::Parser;
+use rfm_perf::fractal::gpu::{
+    FractalFrameStats, FractalSettings, FractalStatus, FractalTarget, PrecisionMode,
+};
+use rfm_perf::fractal::headless::{BenchmarkOptions, run_benchmark};
+use rfm_perf::fractal::palette::Palette;
+use rfm_perf::fractal::{FractalKind, Precision, View};
+use rfm_perf::prelude::*;
+
+/// Command line.
+#[derive(Parser, Debug)]
+#[command(about = "GPU fractal explorer watched by rfm_perf")]
+struct Args {
+    /// Render offscreen along a fixed zoom path, print a summary and exit.
+    #[arg(long)]
+    headless: bool,
+    /// Frames of the headless benchmark.
+    #[arg(long, default_value_t = 300)]
+    frames: u32,
+    /// Where the headless benchmark writes its JSON report.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Render size of the headless benchmark, WIDTHxHEIGHT.
+    #[arg(long, default_value = "512x512")]
+    size: String,
+    /// Iteration limit.
+    #[arg(long, default_value_t = 1000)]
+    max_iter: u32,
+    /// Window mode: save a screenshot here after `--exit-after` frames and exit.
+    /// Headless mode: save the last frame here.
+    #[arg(long)]
+    screenshot: Option<PathBuf>,
+    /// Window mode: frames to run before the screenshot/exit (0 = run until closed).
+    #[arg(long, default_value_t = 0)]
+    exit_after: u32,
+    /// Window mode: open the dashboard at start.
+    #[arg(long)]
+    dashboard: bool,
+    /// Window mode: start at this view, `RE,IM,WIDTH`.
+    #[arg(long)]
+    view: Option<String>,
+    /// Address of the REST/Prometheus API (loopback by default; port 0 picks a free one).
+    #[arg(long, env = "RFM_PERF_API_ADDR", default_value = "127.0.0.1:8501")]
+    api_addr: std::net::SocketAddr,
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s.split_once('x').ok_or("expected WIDTHxHEIGHT")?;
+    let w: u32 = w.parse().map_err(|e| format!("width: {e}"))?;
+    let h: u32 = h.parse().map_err(|e| format!("height: {e}"))?;
+    if w == 0 || h == 0 || w > 8192 || h > 8192 {
+        return Err("sizes must be 1..=8192".into());
+    }
+    Ok((w, h))
+}
+
+fn parse_view(s: &str) -> Result<View, String> {
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|x| x.trim().parse::<f64>().map_err(|e| format!("{x}: {e}")))
+        .collect::<Result<_, _>>()?;
+    match v[..] {
+        [re, im, width] if width > 0.0 && width.is_finite() => Ok(View {
+            center: (re, im),
+            width,
+        }),
+        _ => Err("expected RE,IM,WIDTH with WIDTH > 0".into()),
+    }
+}
+
+fn main() -> AppExit {
+    let args = Args::parse();
+    if args.headless {
+        return headless(&args);
+    }
+    let view = match args.view.as_deref().map(parse_view).transpose() {
+        Ok(v) => v.unwrap_or(View::HOME),
+        Err(e) => {
+            eprintln!("--view: {e}");
+            return AppExit::error();
+        }
+    };
+    let mut app = App::new();
+    app.add_plugins(DefaultPlugins.set(WindowPlugin {
+        primary_window: Some(Window {
+            title: "rfm_perf fractal explorer".into(),
+            resolution: (1280, 800).into(),
+            ..default()
+        }),
+        ..default()
+    }))
+    .add_plugins(
+        RfmPerfPlugin::default().with_api_config(rfm_perf::ApiConfig {
+            bind: args.api_addr,
+            ..Default::default()
+        }),
+    )
+    .insert_resource(ClearColor(Color::BLACK))
+    .insert_resource(FractalSettings {
+        params: rfm_perf::fractal::FractalParams {
+            view,
+            max_iter: args.max_iter,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .insert_resource(Script {
+        exit_after: args.exit_after,
+        screenshot: args.screenshot.clone(),
+        open_dashboard: args.dashboard,
+        frame: 0,
+    })
+    .add_systems(Startup, setup)
+    .add_systems(
+        Update,
+        (
+            fit_to_window,
+            show_target,
+            navigate,
+            keys,
+            update_title,
+            script,
+        ),
+    );
+    app.run()
+}
+
+fn headless(args: &Args) -> AppExit {
+    let (width, height) = match parse_size(&args.size) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("--size: {e}");
+            return AppExit::error();
+        }
+    };
+    let options = BenchmarkOptions {
+        frames: args.frames.max(1),
+        width,
+        height,
+        max_iter: args.max_iter,
+        report: args.report.clone(),
+        screenshot: args.screenshot.clone(),
+        ..Default::default()
+    };
+    println!(
+        "rfm_perf headless benchmark: {} frames at {width}×{height}, zooming to width {:e}",
+        options.frames, options.deepest
+    );
+    match run_benchmark(&options, |line| println!("{line}")) {
+        Ok(report) => {
+            print!("{}", report.summary_table());
+            if let Some(p) = &options.report {
+                println!("report written to {}", p.display());
+            }
+            AppExit::Success
+        }
+        Err(e) => {
+            eprintln!("benchmark failed: {e}");
+            AppExit::error()
+        }
+    }
+}
+
+/// Test/screenshot automation from the command line.
+#[derive(Resource)]
+struct Script {
+    exit_after: u32,
+    screenshot: Option<PathBuf>,
+    open_dashboard: bool,
+    frame: u32,
+}
+
+#[derive(Component)]
+struct FractalSprite;
+
+fn setup(mut commands: Commands) {
+    commands.spawn(Camera2d);
+    commands.spawn((Sprite::default(), FractalSprite));
+}
+
+/// Renders at the window's physical size (times the resolution scale) and shows the image at its
+/// logical size.
+fn fit_to_window(
+    window: Single<&Window, With<PrimaryWindow>>,
+    mut resized: MessageReader<WindowResized>,
+    mut settings: ResMut<FractalSettings>,
+    mut sprite: Single<&mut Sprite, With<FractalSprite>>,
+    mut first: Local<bool>,
+) {
+    if resized.read().count() == 0 && *first {
+        return;
+    }
+    *first = true;
+    let physical = window.physical_size().max(UVec2::ONE);
+    if settings.output_size != physical {
+        settings.output_size = physical;
+    }
+    sprite.custom_size = Some(window.size());
+}
+
+fn show_target(
+    target: Option<Res<FractalTarget>>,
+    mut sprite: Single<&mut Sprite, With<FractalSprite>>,
+) {
+    if let Some(t) = target
+        && sprite.image != t.image
+    {
+        sprite.image = t.image.clone();
+    }
+}
+
+/// The complex point under a logical window position.
+fn point_at(view: &View, window: &Window, pos: Vec2) -> (f64, f64) {
+    let size = window.size().max(Vec2::ONE);
+    let s = view.width / f64::from(size.x);
+    (
+        view.center.0 + f64::from(pos.x - size.x / 2.0) * s,
+        view.center.1 - f64::from(pos.y - size.y / 2.0) * s,
+    )
+}
+
+fn navigate(
+    window: Single<&Window, With<PrimaryWindow>>,
+    buttons: Res<ButtonInput<MouseButton>>,
+    motion: Res<AccumulatedMouseMotion>,
+    scroll: Res<AccumulatedMouseScroll>,
+    mut settings: ResMut<FractalSettings>,
+    #[cfg(feature = "dashboard")] egui_wants: Option<Res<rfm_perf::ui::overlay::EguiWantsInput>>,
+) {
+    #[cfg(feature = "dashboard")]
+    if egui_wants.is_some_and(|w| w.wants_any_pointer_input()) {
+        return;
+    }
+    let size = window.size().max(Vec2::ONE);
+    if buttons.pressed(MouseButton::Left) && motion.delta != Vec2::ZERO {
+        let s = settings.params.view.width / f64::from(size.x);
+        let view = &mut settings.params.view;
+        view.center.0 -= f64::from(motion.delta.x) * s;
+        view.center.1 += f64::from(motion.delta.y) * s;
+    }
+    let lines = match scroll.unit {
+        MouseScrollUnit::Line => scroll.delta.y,
+        MouseScrollUnit::Pixel => scroll.delta.y / 40.0,
+    };
+    if lines != 0.0 {
+        let cursor = window.cursor_position().unwrap_or(size / 2.0);
+        let view = settings.params.view;
+        let p = point_at(&view, &window, cursor);
+        let f = 0.8f64.powf(f64::from(lines));
+        let width = (view.width * f).clamp(1e-15, 16.0);
+        let f = width / view.width;
+        settings.params.view = View {
+            center: (
+                p.0 - (p.0 - view.center.0) * f,
+                p.1 - (p.1 - view.center.1) * f,
+            ),
+            width,
+        };
+    }
+}
+
+fn keys(
+    mut commands: Commands,
+    input: Res<ButtonInput<KeyCode>>,
+    mut settings: ResMut<FractalSettings>,
+) {
+    let s = &mut *settings;
+    for key in input.get_just_pressed() {
+        match key {
+            KeyCode::Digit1 => s.params.kind = FractalKind::Mandelbrot,
+            KeyCode::Digit2 => s.params.kind = FractalKind::ALL[1],
+            KeyCode::Digit3 => s.params.kind = FractalKind::BurningShip,
+            KeyCode::KeyP => {
+                let i = Palette::ALL
+                    .iter()
+                    .position(|p| *p == s.palette)
+                    .unwrap_or(0);
+                s.palette = Palette::ALL[(i + 1) % Palette::ALL.len()];
+            }
+            KeyCode::Equal | KeyCode::NumpadAdd => {
+                s.params.max_iter = (s.params.max_iter * 5 / 4).clamp(16, 100_000)
+            }
+            KeyCode::Minus | KeyCode::NumpadSubtract => {
+                s.params.max_iter = (s.params.max_iter * 4 / 5).clamp(16, 100_000)
+            }
+            KeyCode::BracketLeft => s.resolution_scale = (s.resolution_scale - 0.1).max(0.1),
+            KeyCode::BracketRight => s.resolution_scale = (s.resolution_scale + 0.1).min(2.0),
+            KeyCode::KeyF => {
+                s.precision = match s.precision {
+                    PrecisionMode::Auto => PrecisionMode::F32,
+                    PrecisionMode::F32 => PrecisionMode::Df64,
+                    PrecisionMode::Df64 => PrecisionMode::Auto,
+                }
+            }
+            KeyCode::KeyR => {
+                s.params.view = if matches!(s.params.kind, FractalKind::Mandelbrot) {
+                    View::HOME
+                } else {
+                    View {
+                        center: (0.0, 0.0),
+                        width: 3.5,
+                    }
+                };
+                s.resolution_scale = 1.0;
+            }
+            KeyCode::KeyS => {
+                let path = format!(
+                    "fractal-{}.png",
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap_or_default()
+                        .as_secs()
+                );
+                info!("saving screenshot to {path}");
+                commands
+                    .spawn(Screenshot::primary_window())
+                    .observe(save_to_disk(path));
+            }
+            _ => {}
+        }
+    }
+}
+
+fn update_title(
+    mut window: Single<&mut Window, With<PrimaryWindow>>,
+    settings: Res<FractalSettings>,
+    stats: Res<FractalFrameStats>,
+    status: Res<FractalStatus>,
+    tracker: Res<PerfTracker>,
+    time: Res<Time<Real>>,
+    mut next: Local<Duration>,
+) {
+    if time.elapsed() < *next {
+        return;
+    }
+    *next = time.elapsed() + Duration::from_millis(250);
+    let size = settings.render_size();
+    let precision = settings.precision();
+    let mag = settings
+        .params
+        .view
+        .center
+        .0
+        .abs()
+        .max(settings.params.view.center.1.abs());
+    let limit = Precision::Df64.min_width(mag, size.x);
+    let depth = if settings.params.view.width < limit {
+        " — beyond the df64 limit".to_string()
+    } else {
+        String::new()
+    };
+    let title = match &*status {
+        FractalStatus::Failed(e) => format!("rfm_perf fractal explorer — shader error: {e}"),
+        FractalStatus::Compiling => "rfm_perf fractal explorer — compiling shader…".into(),
+        _ => format!(
+            "{} — zoom {:.2e} ({:?}, limit {:.0e}{depth}) — {} iter max, {:.1} it/px — {}×{} — {:.0} FPS — F12 dashboard",
+            settings.params.kind.name(),
+            settings.zoom(),
+            precision,
+            limit,
+            settings.params.max_iter,
+            stats.iterations_per_pixel(),
+            size.x,
+            size.y,
+            tracker.get_metric(names::FRAME_FPS).unwrap_or(0.0),
+        ),
+    };
+    if window.title != title {
+        window.title = title;
+    }
+}
+
+fn script(
+    mut commands: Commands,
+    mut script: ResMut<Script>,
+    status: Res<FractalStatus>,
+    mut exit: MessageWriter<AppExit>,
+    #[cfg(feature = "dashboard")] overlay: Option<ResMut<rfm_perf::overlay::DashboardOverlay>>,
+) {
+    script.frame += 1;
+    #[cfg(not(feature = "dashboard"))]
+    if script.frame == 1 && script.open_dashboard {
+        warn!("--dashboard: this build has no `dashboard` feature");
+    }
+    #[cfg(feature = "dashboard")]
+    if script.frame == 1
+        && script.open_dashboard
+        && let Some(mut o) = overlay
+    {
+        o.visible = true;
+    }
+    if script.exit_after == 0 {
+        return;
+    }
+    if script.frame == script.exit_after {
+        if status.is_error() {
+            error!("fractal pass failed: {status:?}");
+            exit.write(AppExit::error());
+            return;
+        }
+        match script.screenshot.clone() {
+            Some(path) => {
+                commands
+                    .spawn(Screenshot::primary_window())
+                    .observe(save_to_disk(path.clone()))
+                    .observe(
+                        move |_: On<bevy::render::view::window::screenshot::ScreenshotCaptured>,
+                              mut exit: MessageWriter<AppExit>| {
+                            info!("screenshot saved to {}", path.display());
+                            exit.write(AppExit::Success);
+                        },
+                    );
+            }
+            None => {
+                exit.write(AppExit::Success);
+            }
+        }
+    }
+    // a screenshot that never arrives must not hang a test
+    if script.frame > script.exit_after + 600 {
+        exit.write(AppExit::error());
+    }
+}

@@ -1,0 +1,305 @@
+// rfm_perf: the fractal compute pass (Mandelbrot, Julia, Burning Ship) in f32 and df64.
+//
+// One invocation per pixel of the output texture. Each writes its colour and its iteration count,
+// and every workgroup adds its iterations and escaped pixels to 64-bit totals (lo word + carry).
+// The Rust side lives in src/fractal/gpu.rs; the CPU twin of every formula is src/fractal/cpu.rs.
+
+struct Params {
+    // df64 values are (hi, lo) pairs.
+    center_re: vec2<f32>,
+    center_im: vec2<f32>,
+    pixel: vec2<f32>,
+    julia_re: vec2<f32>,
+    julia_im: vec2<f32>,
+    size: vec2<u32>,
+    max_iter: u32,
+    // 0 Mandelbrot, 1 Julia, 2 Burning Ship
+    kind: u32,
+    // 1.0; unused by the shader (see ZERO_BITS), kept for the layout
+    one: f32,
+    generation: u32,
+    stop_count: u32,
+    // smooth iterations per palette cycle
+    period: f32,
+    // sRGB colour in xyz, position 0..1 in w
+    stops: array<vec4<f32>, 8>,
+}
+
+struct Totals {
+    iterations_lo: atomic<u32>,
+    iterations_hi: atomic<u32>,
+    escaped: atomic<u32>,
+    generation: atomic<u32>,
+}
+
+struct Results {
+    totals: Totals,
+    // always 0, written by the host when the buffer is created (see ZERO_BITS)
+    zero_bits: u32,
+    pad0: u32,
+    pad1: u32,
+    pad2: u32,
+    counts: array<u32>,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var output: texture_storage_2d<rgba8unorm, write>;
+@group(0) @binding(2) var<storage, read_write> results: Results;
+
+// |z|² beyond which a point has escaped (radius 256, as on the CPU)
+const R2: f32 = 65536.0;
+
+var<workgroup> wg_iterations: atomic<u32>;
+var<workgroup> wg_escaped: atomic<u32>;
+
+// Zero bits the compiler cannot see: loaded from a storage buffer at the start of each invocation.
+// `opaque(x)` returns x unchanged, but through an integer XOR the optimizer cannot look through,
+// so it cannot simplify or re-associate the error-free transformations below (e.g. (a + b) − a → b,
+// or factor A·k − B·k into (A − B)·k). Measured on lavapipe (Mesa 22.3): multiplying by a runtime
+// 1.0 protected single operations but not whole iterations, whose orbits drifted at f32 level.
+var<private> ZERO_BITS: u32;
+
+fn opaque(x: f32) -> f32 {
+    return bitcast<f32>(bitcast<u32>(x) ^ ZERO_BITS);
+}
+
+// ---- df64 arithmetic (Knuth two-sum, Dekker split and two-product; no fma) ----
+
+fn two_sum(a: f32, b: f32) -> vec2<f32> {
+    let s = opaque(a + b);
+    let bb = opaque(s - a);
+    let e = (a - opaque(s - bb)) + (b - bb);
+    return vec2<f32>(s, e);
+}
+
+fn quick_two_sum(a: f32, b: f32) -> vec2<f32> {
+    let s = opaque(a + b);
+    let e = b - opaque(s - a);
+    return vec2<f32>(s, e);
+}
+
+fn split(a: f32) -> vec2<f32> {
+    let t = opaque(4097.0 * a);
+    let hi = t - opaque(t - a);
+    return vec2<f32>(hi, a - hi);
+}
+
+fn two_prod(a: f32, b: f32) -> vec2<f32> {
+    let p = opaque(a * b);
+    let sa = split(a);
+    let sb = split(b);
+    let e = opaque(opaque(opaque(sa.x * sb.x - p) + sa.x * sb.y) + sa.y * sb.x) + sa.y * sb.y;
+    return vec2<f32>(p, e);
+}
+
+fn df_add(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
+    let s = two_sum(a.x, b.x);
+    let t = two_sum(a.y, b.y);
+    let u = quick_two_sum(s.x, s.y + t.x);
+    return quick_two_sum(u.x, u.y + t.y);
+}
+
+fn df_mul(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
+    let p = two_prod(a.x, b.x);
+    return quick_two_sum(p.x, p.y + (a.x * b.y + a.y * b.x));
+}
+
+fn df_sqr(a: vec2<f32>) -> vec2<f32> {
+    let p = two_prod(a.x, a.x);
+    return quick_two_sum(p.x, p.y + 2.0 * a.x * a.y);
+}
+
+fn df_abs(a: vec2<f32>) -> vec2<f32> {
+    return select(a, -a, a.x < 0.0);
+}
+
+// One iteration z → z² + c (or the Burning Ship's (|x| + i|y|)² + c) given x², y².
+fn df_step(x: vec2<f32>, y: vec2<f32>, x2: vec2<f32>, y2: vec2<f32>, cr: vec2<f32>, ci: vec2<f32>) -> vec4<f32> {
+    var xy: vec2<f32>;
+    if P.kind == 2u {
+        xy = df_mul(df_abs(x), df_abs(y));
+    } else {
+        xy = df_mul(x, y);
+    }
+    let nx = df_add(df_add(x2, -y2), cr);
+    let ny = df_add(df_add(xy, xy), ci);
+    return vec4<f32>(nx, ny);
+}
+
+// ---- colouring ----
+
+fn srgb_to_linear(c: vec3<f32>) -> vec3<f32> {
+    let low = c / 12.92;
+    let high = pow((c + vec3<f32>(0.055)) / 1.055, vec3<f32>(2.4));
+    return select(high, low, c <= vec3<f32>(0.04045));
+}
+
+// The same gradient lookup as `Palette::color` on the CPU (interpolated in sRGB).
+fn palette_color(mu: f32) -> vec3<f32> {
+    let t = fract(mu / P.period);
+    let count = max(P.stop_count, 2u);
+    var i = 0u;
+    loop {
+        if i >= count || P.stops[i].w >= t {
+            break;
+        }
+        i = i + 1u;
+    }
+    i = clamp(i, 1u, count - 1u);
+    let a = P.stops[i - 1u];
+    let b = P.stops[i];
+    var f = 0.0;
+    if b.w > a.w {
+        f = (t - a.w) / (b.w - a.w);
+    }
+    return mix(a.xyz, b.xyz, f);
+}
+
+fn finish(gid: vec2<u32>, local_index: u32, inside_image: bool, n: u32, mag2: f32) {
+    if inside_image {
+        var rgb = vec3<f32>(0.0);
+        if n < P.max_iter {
+            // smooth iteration count n + 1 − log2(ln |z|)
+            let mu = f32(n) + 1.0 - log2(0.5 * log(mag2));
+            rgb = srgb_to_linear(palette_color(mu));
+        }
+        textureStore(output, vec2<i32>(gid), vec4<f32>(rgb, 1.0));
+        results.counts[gid.y * P.size.x + gid.x] = n;
+        atomicAdd(&wg_iterations, n);
+        if n < P.max_iter {
+            atomicAdd(&wg_escaped, 1u);
+        }
+    }
+    if all(gid == vec2<u32>(0u)) {
+        atomicStore(&results.totals.generation, P.generation);
+    }
+    workgroupBarrier();
+    if local_index == 0u {
+        // 64 pixels × max_iter (≤ 2^24) fits a u32; the frame total carries into the high word
+        let sum = atomicLoad(&wg_iterations);
+        let old = atomicAdd(&results.totals.iterations_lo, sum);
+        if old > 0xffffffffu - sum {
+            atomicAdd(&results.totals.iterations_hi, 1u);
+        }
+        atomicAdd(&results.totals.escaped, atomicLoad(&wg_escaped));
+    }
+}
+
+// pixel offset from the view center in pixels: (px + 0.5 − w/2, −(py + 0.5 − h/2)), exact in f32
+fn pixel_offset(gid: vec2<u32>) -> vec2<f32> {
+    let s = vec2<f32>(P.size);
+    return vec2<f32>(f32(gid.x) + 0.5 - s.x * 0.5, -(f32(gid.y) + 0.5 - s.y * 0.5));
+}
+
+@compute @workgroup_size(8, 8, 1)
+fn fractal_f32(
+    @builtin(global_invocation_id) gid3: vec3<u32>,
+    @builtin(local_invocation_index) local_index: u32,
+) {
+    ZERO_BITS = results.zero_bits;
+    let gid = gid3.xy;
+    let inside_image = gid.x < P.size.x && gid.y < P.size.y;
+    let k = pixel_offset(gid);
+    let p = vec2<f32>(
+        P.center_re.x + (k.x * P.pixel.x + P.center_re.y),
+        P.center_im.x + (k.y * P.pixel.x + P.center_im.y),
+    );
+    var z = vec2<f32>(0.0);
+    var c = p;
+    if P.kind == 1u {
+        z = p;
+        c = vec2<f32>(P.julia_re.x, P.julia_im.x);
+    }
+    var n = 0u;
+    var mag2 = 0.0;
+    let limit = select(0u, P.max_iter, inside_image);
+    loop {
+        let x2 = z.x * z.x;
+        let y2 = z.y * z.y;
+        mag2 = x2 + y2;
+        if n >= limit || mag2 > R2 {
+            break;
+        }
+        var xy = z.x * z.y;
+        if P.kind == 2u {
+            xy = abs(z.x) * abs(z.y);
+        }
+        z = vec2<f32>(x2 - y2 + c.x, 2.0 * xy + c.y);
+        n = n + 1u;
+    }
+    finish(gid, local_index, inside_image, n, mag2);
+}
+
+@compute @workgroup_size(8, 8, 1)
+fn fractal_df64(
+    @builtin(global_invocation_id) gid3: vec3<u32>,
+    @builtin(local_invocation_index) local_index: u32,
+) {
+    ZERO_BITS = results.zero_bits;
+    let gid = gid3.xy;
+    let inside_image = gid.x < P.size.x && gid.y < P.size.y;
+    let k = pixel_offset(gid);
+    let pr = df_add(P.center_re, df_mul(P.pixel, vec2<f32>(k.x, 0.0)));
+    let pi = df_add(P.center_im, df_mul(P.pixel, vec2<f32>(k.y, 0.0)));
+    var x = vec2<f32>(0.0);
+    var y = vec2<f32>(0.0);
+    var cr = pr;
+    var ci = pi;
+    if P.kind == 1u {
+        x = pr;
+        y = pi;
+        cr = P.julia_re;
+        ci = P.julia_im;
+    }
+    var n = 0u;
+    var mag2 = 0.0;
+    let limit = select(0u, P.max_iter, inside_image);
+    loop {
+        let x2 = df_sqr(x);
+        let y2 = df_sqr(y);
+        mag2 = x2.x + y2.x;
+        if n >= limit || mag2 > R2 {
+            break;
+        }
+        let z = df_step(x, y, x2, y2, cr, ci);
+        x = z.xy;
+        y = z.zw;
+        n = n + 1u;
+    }
+    finish(gid, local_index, inside_image, n, mag2);
+}
+
+// ---- arithmetic self-test (layout: binding 0 = P, 3 = inputs, 4 = outputs, which the host
+// fills with 1.0, so the opaque zero comes from a storage buffer here too) ----
+// For each (a.hi, a.lo, b.hi, b.lo): (a + b, a · b) as (sum.hi, sum.lo, product.hi, product.lo).
+
+@group(0) @binding(3) var<storage, read> test_in: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> test_out: array<vec4<f32>>;
+
+// Orbit self-test: input (cr, ci) as df64 pairs; output z after `P.max_iter` Mandelbrot steps.
+@compute @workgroup_size(64, 1, 1)
+fn df64_orbit_selftest(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if i < arrayLength(&test_in) {
+        ZERO_BITS = bitcast<u32>(test_out[i].x) ^ 0x3f800000u;
+        let c = test_in[i];
+        var x = vec2<f32>(0.0);
+        var y = vec2<f32>(0.0);
+        for (var n = 0u; n < P.max_iter; n = n + 1u) {
+            let z = df_step(x, y, df_sqr(x), df_sqr(y), c.xy, c.zw);
+            x = z.xy;
+            y = z.zw;
+        }
+        test_out[i] = vec4<f32>(x, y);
+    }
+}
+
+@compute @workgroup_size(64, 1, 1)
+fn df64_selftest(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if i < arrayLength(&test_in) {
+        ZERO_BITS = bitcast<u32>(test_out[i].x) ^ 0x3f800000u;
+        let v = test_in[i];
+        test_out[i] = vec4<f32>(df_add(v.xy, v.zw), df_mul(v.xy, v.zw));
+    }
+}

@@ -1,0 +1,714 @@
+//! The timeline panel: any recorded metrics over time, min–max decimated to the plot's pixel
+//! width and cached between snapshots, with robust-z anomaly points and baseline bands.
+//!
+//! x is seconds relative to "now" (negative = the past). "Now" is the moment the tracker's
+//! latest published snapshot was first drawn, so the series are only recomputed when a new
+//! snapshot arrives (at the plugin's update interval), when the selection changes, or when the
+//! user pans or zooms.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use egui::{Color32, RichText, Ui};
+use egui_plot::{
+    Axis, HLine, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoint, PlotPoints, PlotUi, Points,
+    Span,
+};
+use rfm_perf_core::{BaselineStat, MinMaxBucket, PerformanceTracker, Snapshot, TimeRange, names};
+
+/// How much history the timeline shows by default and after **Reset**.
+pub const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
+
+/// Robust z-score above which a point is drawn as an anomaly.
+pub const ANOMALY_Z: f64 = 3.5;
+
+const PLOT_HEIGHT: f32 = 240.0;
+const LIST_HEIGHT: f32 = 110.0;
+/// Buckets used before the plot's width is known, and the most ever asked for.
+const FIRST_BUCKETS: usize = 600;
+const MAX_BUCKETS: usize = 4096;
+const ANOMALY_COLOR: Color32 = Color32::from_rgb(235, 80, 70);
+
+/// What the timeline shows, and its cache of decimated series. Keep one per timeline across
+/// frames.
+///
+/// ```
+/// use rfm_perf::ui::timeline::{DEFAULT_WINDOW, TimelineState};
+/// let state = TimelineState::default();
+/// assert_eq!(state.selected, vec!["frame.time_ms".to_string()]);
+/// assert!(state.follow_live);
+/// assert_eq!(state.window, DEFAULT_WINDOW);
+/// ```
+#[derive(Debug)]
+pub struct TimelineState {
+    /// Metrics drawn, in the order they were ticked (default: `frame.time_ms`).
+    pub selected: Vec<String>,
+    /// Filter of the metric list: a case-insensitive substring.
+    pub search: String,
+    /// Keep the view on the newest [`window`](Self::window) of data (default on). Turned off
+    /// when the user drags or zooms the plot.
+    pub follow_live: bool,
+    /// Length of the live view (default [`DEFAULT_WINDOW`]).
+    pub window: Duration,
+    /// The x range shown, in seconds relative to `anchor`.
+    view: [f64; 2],
+    /// The moment x = 0 stands for.
+    anchor: Option<SystemTime>,
+    cache: SeriesCache,
+}
+
+impl Default for TimelineState {
+    fn default() -> Self {
+        Self {
+            selected: vec![names::FRAME_TIME_MS.to_string()],
+            search: String::new(),
+            follow_live: true,
+            window: DEFAULT_WINDOW,
+            view: live_view(DEFAULT_WINDOW),
+            anchor: None,
+            cache: SeriesCache::default(),
+        }
+    }
+}
+
+/// Decimated series and what they were computed from.
+#[derive(Debug, Default)]
+struct SeriesCache {
+    /// The snapshot the cache belongs to (compared by pointer).
+    snapshot: Option<Arc<Snapshot>>,
+    /// Recorded metric names as of `snapshot`.
+    names: Vec<String>,
+    /// Baselines as of `snapshot`.
+    baselines: BTreeMap<String, BaselineStat>,
+    /// Range and bucket count of `series`.
+    key: Option<RangeKey>,
+    series: BTreeMap<String, Series>,
+    /// The plot area last frame; its width in points is the bucket count.
+    plot_frame: Option<egui::Rect>,
+    /// How many series were decimated so far.
+    recomputed: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct RangeKey {
+    since: SystemTime,
+    until: SystemTime,
+    buckets: usize,
+}
+
+/// One metric's line, ready to draw.
+#[derive(Debug, Default)]
+struct Series {
+    label: String,
+    points: Vec<PlotPoint>,
+    anomalies: Vec<PlotPoint>,
+}
+
+impl TimelineState {
+    /// Back to the default window, following live data.
+    ///
+    /// ```
+    /// let mut state = rfm_perf::ui::timeline::TimelineState::default();
+    /// state.follow_live = false;
+    /// state.window = std::time::Duration::from_secs(5);
+    /// state.reset();
+    /// assert!(state.follow_live);
+    /// assert_eq!(state.window, rfm_perf::ui::timeline::DEFAULT_WINDOW);
+    /// ```
+    pub fn reset(&mut self) {
+        self.window = DEFAULT_WINDOW;
+        self.go_live();
+    }
+
+    /// How many series were decimated since this state was made: stays put from frame to frame
+    /// while nothing changes (the cache at work).
+    ///
+    /// ```
+    /// assert_eq!(rfm_perf::ui::timeline::TimelineState::default().recomputations(), 0);
+    /// ```
+    pub fn recomputations(&self) -> u64 {
+        self.cache.recomputed
+    }
+
+    fn go_live(&mut self) {
+        self.follow_live = true;
+        self.view = live_view(self.window);
+        self.anchor = Some(SystemTime::now());
+    }
+
+    /// Picks up a newly published snapshot: fresh names and baselines, series to recompute.
+    fn refresh_snapshot(&mut self, tracker: &PerformanceTracker) {
+        let snapshot = tracker.snapshot();
+        let fresh = self
+            .cache
+            .snapshot
+            .as_ref()
+            .is_none_or(|s| !Arc::ptr_eq(s, &snapshot));
+        if fresh {
+            self.cache.snapshot = Some(snapshot);
+            self.cache.names = tracker.recorded_metric_names();
+            self.cache.baselines = tracker.baselines().metrics;
+            self.cache.series.clear();
+            if self.follow_live || self.anchor.is_none() {
+                self.anchor = Some(SystemTime::now());
+            }
+        }
+    }
+
+    fn set_selected(&mut self, name: &str, on: bool) {
+        if on {
+            if !self.selected.iter().any(|s| s == name) {
+                self.selected.push(name.to_string());
+            }
+        } else {
+            self.selected.retain(|s| s != name);
+            self.cache.series.remove(name);
+        }
+    }
+
+    /// The x range to show this frame.
+    fn x_range(&self) -> [f64; 2] {
+        let [lo, hi] = self.view;
+        if self.follow_live || !(lo.is_finite() && hi.is_finite() && lo < hi) {
+            live_view(self.window)
+        } else {
+            self.view
+        }
+    }
+
+    /// Decimates the selected metrics that are not cached for `x` yet.
+    fn update_series(&mut self, tracker: &PerformanceTracker, x: [f64; 2]) {
+        let anchor = *self.anchor.get_or_insert_with(SystemTime::now);
+        let buckets = self
+            .cache
+            .plot_frame
+            .map_or(FIRST_BUCKETS, |r| r.width().round() as usize)
+            .clamp(1, MAX_BUCKETS);
+        let key = RangeKey {
+            since: at_offset(anchor, x[0]),
+            until: at_offset(anchor, x[1]),
+            buckets,
+        };
+        if self.cache.key != Some(key) {
+            self.cache.series.clear();
+            self.cache.key = Some(key);
+        }
+        let selected = &self.selected;
+        self.cache.series.retain(|name, _| selected.contains(name));
+        for name in selected {
+            if !self.cache.series.contains_key(name) {
+                let series = compute_series(tracker, name, key, anchor);
+                self.cache.series.insert(name.clone(), series);
+                self.cache.recomputed += 1;
+            }
+        }
+    }
+}
+
+/// Indices of `values` whose robust z-score `|x − median| / (1.4826 · MAD)` exceeds
+/// `threshold`. When the MAD is 0 (more than half the values equal) the scale falls back to
+/// `1.2533 · mean absolute deviation`; when that is 0 too nothing is flagged. Non-finite values
+/// are ignored and never flagged; fewer than 3 finite values flag nothing.
+///
+/// ```
+/// use rfm_perf::ui::timeline::robust_anomalies;
+/// let v = [10.0, 11.0, 9.0, 10.5, 9.5, 10.0, 60.0];
+/// assert_eq!(robust_anomalies(&v, 3.5), vec![6]);
+/// assert!(robust_anomalies(&[], 3.5).is_empty());
+/// ```
+pub fn robust_anomalies(values: &[f64], threshold: f64) -> Vec<usize> {
+    let mut finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if finite.len() < 3 {
+        return Vec::new();
+    }
+    let median = median_in_place(&mut finite);
+    for v in &mut finite {
+        *v = (*v - median).abs();
+    }
+    let mean_deviation = finite.iter().sum::<f64>() / finite.len() as f64;
+    let mad = median_in_place(&mut finite);
+    let scale = if mad > 0.0 {
+        1.4826 * mad
+    } else {
+        1.2533 * mean_deviation
+    };
+    if scale.is_nan() || scale <= 0.0 {
+        return Vec::new();
+    }
+    values
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.is_finite() && (*v - median).abs() / scale > threshold)
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Median of finite values in O(n) (reorders them); the mean of the middle two for an even
+/// count.
+fn median_in_place(v: &mut [f64]) -> f64 {
+    let n = v.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let (left, mid, _) = v.select_nth_unstable_by(n / 2, f64::total_cmp);
+    let upper = *mid;
+    if n % 2 == 1 {
+        return upper;
+    }
+    let lower = left.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (lower + upper) / 2.0
+}
+
+/// The timeline: a searchable list of recorded metrics to tick, **Follow live** and **Reset**,
+/// and a zoomable plot of the ticked metrics with anomalies (red points) and baselines
+/// (dashed median, dotted p95, shaded band between them).
+///
+/// ```
+/// use rfm_perf::ui::timeline::{TimelineState, timeline_panel};
+/// let tracker = rfm_perf::PerformanceTracker::new();
+/// tracker.track_metric("frame.time_ms", 16.0);
+/// let mut state = TimelineState::default();
+/// let ctx = egui::Context::default();
+/// let mut out = ctx.run_ui(egui::RawInput::default(), |ui| timeline_panel(ui, &mut state, &tracker));
+/// out.textures_delta.clear(); // a real host uploads these to its renderer
+/// assert_eq!(state.recomputations(), 1);
+/// ```
+pub fn timeline_panel(ui: &mut Ui, state: &mut TimelineState, tracker: &PerformanceTracker) {
+    state.refresh_snapshot(tracker);
+    controls(ui, state);
+    metric_list(ui, state);
+    let x = state.x_range();
+    state.update_series(tracker, x);
+    plot(ui, state, x);
+}
+
+fn controls(ui: &mut Ui, state: &mut TimelineState) {
+    ui.horizontal(|ui| {
+        ui.label("Search");
+        ui.add(
+            egui::TextEdit::singleline(&mut state.search)
+                .hint_text("metric name")
+                .desired_width(160.0),
+        );
+        let was_live = state.follow_live;
+        ui.checkbox(&mut state.follow_live, "Follow live")
+            .on_hover_text("Keep the view on the newest data");
+        if state.follow_live && !was_live {
+            state.go_live();
+        }
+        if ui
+            .button("Reset")
+            .on_hover_text(format!(
+                "Show the last {} s and follow live",
+                DEFAULT_WINDOW.as_secs()
+            ))
+            .clicked()
+        {
+            state.reset();
+        }
+        ui.label(RichText::new(format!("{} selected", state.selected.len())).weak());
+    });
+}
+
+fn metric_list(ui: &mut Ui, state: &mut TimelineState) {
+    let listed = listed_names(&state.cache.names, &state.selected, &state.search);
+    egui::ScrollArea::vertical()
+        .id_salt("rfm_perf_timeline_metrics")
+        .max_height(LIST_HEIGHT)
+        .show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                if state.cache.names.is_empty() {
+                    ui.label(RichText::new("No metrics recorded yet").weak());
+                } else if listed.is_empty() {
+                    ui.label(RichText::new("No metric matches the search").weak());
+                }
+                for name in &listed {
+                    let mut on = state.selected.contains(name);
+                    if ui.checkbox(&mut on, name.as_str()).changed() {
+                        state.set_selected(name, on);
+                    }
+                }
+            });
+        });
+}
+
+/// Recorded names plus selected ones not recorded (so they can be unticked), filtered by
+/// `search` (case-insensitive substring), sorted.
+fn listed_names(recorded: &[String], selected: &[String], search: &str) -> Vec<String> {
+    let needle = search.trim().to_lowercase();
+    let mut out: Vec<String> = recorded
+        .iter()
+        .chain(selected.iter().filter(|s| !recorded.contains(s)))
+        .filter(|n| needle.is_empty() || n.to_lowercase().contains(&needle))
+        .cloned()
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn plot(ui: &mut Ui, state: &mut TimelineState, x: [f64; 2]) {
+    let follow = state.follow_live;
+    let cache = &state.cache;
+    let selected = &state.selected;
+    let response = Plot::new("rfm_perf_timeline")
+        .height(PLOT_HEIGHT)
+        .legend(Legend::default())
+        .x_axis_label("seconds (0 = now)")
+        .show(ui, |plot_ui| {
+            plot_ui.set_plot_bounds_x(x[0]..=x[1]);
+            if follow {
+                plot_ui.set_auto_bounds([false, true]);
+            }
+            for (i, name) in selected.iter().enumerate() {
+                let color = series_color(i);
+                if let Some(b) = cache.baselines.get(name) {
+                    draw_baseline(plot_ui, name, b, color);
+                }
+                if let Some(s) = cache.series.get(name) {
+                    draw_series(plot_ui, s, color);
+                }
+            }
+        });
+    let bounds = response.transform.bounds();
+    let shown = [bounds.min()[0], bounds.max()[0]];
+    state.cache.plot_frame = Some(*response.transform.frame());
+    if follow && (response.response.dragged() || moved(shown, x)) {
+        state.follow_live = false;
+    }
+    state.view = shown;
+}
+
+/// Whether the user panned or zoomed away from `asked`.
+fn moved(shown: [f64; 2], asked: [f64; 2]) -> bool {
+    let eps = 1e-6 * (asked[1] - asked[0]).abs().max(1.0);
+    (shown[0] - asked[0]).abs() > eps || (shown[1] - asked[1]).abs() > eps
+}
+
+fn draw_series<'a>(plot_ui: &mut PlotUi<'a>, series: &'a Series, color: Color32) {
+    plot_ui
+        .line(Line::new(series.label.as_str(), PlotPoints::Borrowed(&series.points)).color(color));
+    if !series.anomalies.is_empty() {
+        plot_ui.points(
+            Points::new("anomalies", PlotPoints::Borrowed(&series.anomalies))
+                .color(ANOMALY_COLOR)
+                .shape(MarkerShape::Circle)
+                .filled(true)
+                .radius(3.5),
+        );
+    }
+}
+
+fn draw_baseline(plot_ui: &mut PlotUi<'_>, name: &str, b: &BaselineStat, color: Color32) {
+    if !(b.median.is_finite() && b.p95.is_finite()) {
+        return;
+    }
+    let label = format!("{name} baseline");
+    let (lo, hi) = (b.median.min(b.p95), b.median.max(b.p95));
+    plot_ui.add(
+        Span::new(label.as_str(), lo..=hi)
+            .axis(Axis::Y)
+            .fill(color.gamma_multiply(0.12)),
+    );
+    plot_ui.hline(
+        HLine::new(label.as_str(), b.median)
+            .color(color)
+            .style(LineStyle::dashed_loose()),
+    );
+    plot_ui.hline(
+        HLine::new(label, b.p95)
+            .color(color.gamma_multiply(0.7))
+            .style(LineStyle::dotted_loose()),
+    );
+}
+
+/// Decimates one metric over `key`'s range and finds its anomalies.
+fn compute_series(
+    tracker: &PerformanceTracker,
+    name: &str,
+    key: RangeKey,
+    anchor: SystemTime,
+) -> Series {
+    let range = TimeRange {
+        since: Some(key.since),
+        until: Some(key.until),
+    };
+    let points = bucket_points(&tracker.decimate(name, range, key.buckets), anchor);
+    let ys: Vec<f64> = points.iter().map(|p| p.y).collect();
+    let anomalies = robust_anomalies(&ys, ANOMALY_Z)
+        .into_iter()
+        .filter_map(|i| points.get(i).copied())
+        .collect();
+    let unit = tracker
+        .metric_info(name)
+        .map(|i| i.unit.symbol().to_string())
+        .unwrap_or_default();
+    let label = if unit.is_empty() || unit == "count" {
+        name.to_string()
+    } else {
+        format!("{name} ({unit})")
+    };
+    Series {
+        label,
+        points,
+        anomalies,
+    }
+}
+
+/// Each bucket's min and max, in time order, x in seconds relative to `anchor`.
+fn bucket_points(buckets: &[MinMaxBucket], anchor: SystemTime) -> Vec<PlotPoint> {
+    let mut out = Vec::with_capacity(buckets.len() * 2);
+    for b in buckets {
+        let lo = (b.min_at, b.min);
+        let hi = (b.max_at, b.max);
+        let (first, second) = if lo.0 <= hi.0 { (lo, hi) } else { (hi, lo) };
+        out.push(PlotPoint::new(seconds_from(anchor, first.0), first.1));
+        if second != first {
+            out.push(PlotPoint::new(seconds_from(anchor, second.0), second.1));
+        }
+    }
+    out
+}
+
+/// Signed seconds from `anchor` to `t`.
+fn seconds_from(anchor: SystemTime, t: SystemTime) -> f64 {
+    match t.duration_since(anchor) {
+        Ok(d) => d.as_secs_f64(),
+        Err(e) => -e.duration().as_secs_f64(),
+    }
+}
+
+/// `anchor` moved by `secs` (negative = earlier); `anchor` itself when that is not representable.
+fn at_offset(anchor: SystemTime, secs: f64) -> SystemTime {
+    let Ok(d) = Duration::try_from_secs_f64(secs.abs()) else {
+        return anchor;
+    };
+    let t = if secs < 0.0 {
+        anchor.checked_sub(d)
+    } else {
+        anchor.checked_add(d)
+    };
+    t.unwrap_or(anchor)
+}
+
+fn live_view(window: Duration) -> [f64; 2] {
+    let w = window.as_secs_f64();
+    [if w > 0.0 { -w } else { -1.0 }, 0.0]
+}
+
+/// Distinct colours for the i-th selected metric (golden-ratio hues).
+fn series_color(i: usize) -> Color32 {
+    let hue = (i as f32 * 0.618_034).fract();
+    egui::ecolor::Hsva::new(hue, 0.75, 0.9, 1.0).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+    use rfm_perf_core::BaselineSet;
+
+    fn draw(state: &mut TimelineState, tracker: &PerformanceTracker) {
+        let ctx = egui::Context::default();
+        let mut out = ctx.run_ui(egui::RawInput::default(), |ui| {
+            timeline_panel(ui, state, tracker);
+        });
+        out.textures_delta.clear();
+    }
+
+    #[test]
+    fn robust_z_flags_spikes_only() {
+        let mut v = vec![10.0, 10.2, 9.8, 10.1, 9.9, 10.0, 10.3, 9.7];
+        assert!(robust_anomalies(&v, ANOMALY_Z).is_empty());
+        v.push(25.0);
+        assert_eq!(robust_anomalies(&v, ANOMALY_Z), vec![8]);
+        // a low outlier is flagged too
+        v.push(-5.0);
+        assert_eq!(robust_anomalies(&v, ANOMALY_Z), vec![8, 9]);
+    }
+
+    #[test]
+    fn robust_z_handles_flat_empty_and_non_finite_data() {
+        assert!(robust_anomalies(&[], ANOMALY_Z).is_empty());
+        assert!(robust_anomalies(&[1.0, 100.0], ANOMALY_Z).is_empty());
+        assert!(robust_anomalies(&[5.0; 50], ANOMALY_Z).is_empty());
+        // MAD = 0: the mean-absolute-deviation fallback still finds the one spike
+        let mut flat = vec![10.0; 99];
+        flat.push(100.0);
+        assert_eq!(robust_anomalies(&flat, ANOMALY_Z), vec![99]);
+        // NaN and infinities are skipped, not flagged, and do not poison the median
+        let v = [1.0, f64::NAN, 1.1, 0.9, f64::INFINITY, 1.0, 1.05, 0.95, 9.0];
+        assert_eq!(robust_anomalies(&v, ANOMALY_Z), vec![8]);
+    }
+
+    #[test]
+    fn search_filters_case_insensitively_and_keeps_selected() {
+        let recorded = ["frame.time_ms", "system.cpu.core0_pct", "process.memory_mb"]
+            .map(String::from)
+            .to_vec();
+        let selected = vec!["io.pressure_pct".to_string()];
+        assert_eq!(
+            listed_names(&recorded, &selected, "CPU"),
+            vec!["system.cpu.core0_pct"]
+        );
+        assert_eq!(listed_names(&recorded, &selected, "").len(), 4);
+        assert_eq!(
+            listed_names(&recorded, &selected, "  Pressure "),
+            vec!["io.pressure_pct"]
+        );
+        assert!(listed_names(&recorded, &selected, "nothing").is_empty());
+    }
+
+    #[test]
+    fn offsets_round_trip_and_never_panic() {
+        let anchor = SystemTime::now();
+        let t = at_offset(anchor, -12.5);
+        assert!((seconds_from(anchor, t) + 12.5).abs() < 1e-6);
+        assert_eq!(at_offset(anchor, f64::NAN), anchor);
+        assert_eq!(at_offset(anchor, f64::INFINITY), anchor);
+        assert!(moved([-50.0, 0.0], [-60.0, 0.0]));
+        assert!(!moved([-60.0, 0.0], [-60.0, 0.0]));
+    }
+
+    #[test]
+    fn empty_tracker_draws_and_says_so() {
+        let tracker = PerformanceTracker::new();
+        let mut harness = Harness::new_ui_state(
+            |ui, state: &mut TimelineState| timeline_panel(ui, state, &tracker),
+            TimelineState::default(),
+        );
+        harness.run();
+        harness.get_by_label("No metrics recorded yet");
+        harness.get_by_label("Follow live");
+        harness.get_by_label("Reset");
+        // the default selection is listed so it can be unticked, and drew an empty series
+        harness.get_by_label("frame.time_ms");
+        assert!(
+            harness
+                .state()
+                .cache
+                .series
+                .get("frame.time_ms")
+                .is_some_and(|s| s.points.is_empty())
+        );
+    }
+
+    #[test]
+    fn decimated_series_are_cached_until_the_snapshot_changes() {
+        let tracker = PerformanceTracker::new();
+        let names: Vec<String> = (0..20).map(|i| format!("load.m{i:02}")).collect();
+        for n in 0..2_000 {
+            for name in &names {
+                tracker.track_metric(name, f64::from(n % 7));
+            }
+        }
+        tracker.publish_snapshot();
+        let mut state = TimelineState {
+            selected: names.clone(),
+            ..Default::default()
+        };
+        draw(&mut state, &tracker);
+        assert_eq!(state.recomputations(), 20);
+        // the second frame knows the plot's pixel width and decimates to it
+        draw(&mut state, &tracker);
+        assert_eq!(state.recomputations(), 40);
+        for _ in 0..5 {
+            draw(&mut state, &tracker);
+        }
+        assert_eq!(state.recomputations(), 40, "nothing changed: no recompute");
+        // buckets follow the plot's pixel width, min and max per bucket
+        let width = state
+            .cache
+            .plot_frame
+            .map_or(0, |r| r.width().round() as usize);
+        assert!(width > 0);
+        assert!(state.cache.series["load.m00"].points.len() <= 2 * width);
+        tracker.publish_snapshot();
+        draw(&mut state, &tracker);
+        assert_eq!(state.recomputations(), 60, "new snapshot: recompute all");
+        state.selected.truncate(19);
+        state.selected.push("frame.time_ms".into());
+        draw(&mut state, &tracker);
+        assert_eq!(state.recomputations(), 61, "one new metric: one recompute");
+    }
+
+    #[test]
+    fn spikes_become_anomaly_points_and_baselines_are_kept() {
+        let tracker = PerformanceTracker::new();
+        for i in 0..200 {
+            let v = if i == 150 {
+                80.0
+            } else {
+                16.0 + f64::from(i % 3) * 0.1
+            };
+            tracker.track_metric(names::FRAME_TIME_MS, v);
+        }
+        let mut set = BaselineSet::default();
+        set.metrics.insert(
+            names::FRAME_TIME_MS.into(),
+            BaselineStat {
+                median: 16.0,
+                p95: 17.0,
+                samples: 100,
+            },
+        );
+        tracker.set_baselines(set);
+        tracker.publish_snapshot();
+        let mut state = TimelineState::default();
+        draw(&mut state, &tracker);
+        let series = &state.cache.series[names::FRAME_TIME_MS];
+        assert_eq!(series.label, "frame.time_ms (ms)");
+        assert_eq!(series.anomalies.len(), 1);
+        assert_eq!(series.anomalies[0].y, 80.0);
+        assert!(series.points.iter().all(|p| p.x <= 0.0 && p.x > -60.0));
+        assert_eq!(state.cache.baselines[names::FRAME_TIME_MS].p95, 17.0);
+    }
+
+    #[test]
+    fn ticking_a_metric_selects_it_and_dragging_stops_following() {
+        let tracker = PerformanceTracker::new();
+        for v in [1.0, 2.0, 3.0] {
+            tracker.track_metric(names::FRAME_TIME_MS, v);
+            tracker.track_metric(names::PROCESS_MEMORY_MB, v * 100.0);
+        }
+        tracker.publish_snapshot();
+        let mut harness = Harness::new_ui_state(
+            |ui, state: &mut TimelineState| timeline_panel(ui, state, &tracker),
+            TimelineState::default(),
+        );
+        harness.run();
+        harness.get_by_label("process.memory_mb").click();
+        harness.run();
+        assert_eq!(
+            harness.state().selected,
+            vec!["frame.time_ms", "process.memory_mb"]
+        );
+        assert!(
+            harness
+                .state()
+                .cache
+                .series
+                .contains_key("process.memory_mb")
+        );
+
+        // drag the plot sideways: the view pans and follow-live turns off
+        let plot = harness.state().cache.plot_frame.unwrap_or(egui::Rect::ZERO);
+        let start = plot.center();
+        harness.hover_at(start);
+        harness.drag_at(start);
+        harness.run();
+        harness.hover_at(start + egui::vec2(120.0, 0.0));
+        harness.run();
+        harness.drop_at(start + egui::vec2(120.0, 0.0));
+        harness.run();
+        assert!(!harness.state().follow_live);
+        assert!(harness.state().view[1] < 0.0, "{:?}", harness.state().view);
+
+        harness.get_by_label("Reset").click();
+        harness.run();
+        assert!(harness.state().follow_live);
+        assert_eq!(harness.state().view, [-60.0, 0.0]);
+    }
+}

@@ -1,0 +1,166 @@
+//! A real window: runs `examples/fractal_explorer` (built by `cargo test` next to this binary)
+//! under the current display, or under Xvfb (`xvfb-run`) when there is none, once with the
+//! dashboard closed and once open, and compares Bevy's own window screenshots.
+//! Winit wants the main thread and one event loop per process, so each run is a child process
+//! and this binary has no test harness.
+//!
+//! Screenshots land in `$CARGO_TARGET_TMPDIR` (`explorer_closed.png`, `explorer_dashboard.png`).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+fn explorer_binary() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    // target/<profile>/deps/window-<hash> → target/<profile>/examples/fractal_explorer
+    let profile_dir = exe.parent()?.parent()?;
+    let bin = profile_dir.join("examples").join("fractal_explorer");
+    bin.exists().then_some(bin)
+}
+
+fn has(cmd: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {cmd} >/dev/null 2>&1")])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn run_explorer(bin: &Path, out: &Path, dashboard: bool, use_xvfb: bool) -> Result<(), String> {
+    let _ = std::fs::remove_file(out);
+    let mut args: Vec<String> = vec![
+        "--exit-after".into(),
+        "90".into(),
+        "--screenshot".into(),
+        out.display().to_string(),
+        "--max-iter".into(),
+        "300".into(),
+    ];
+    if dashboard {
+        args.push("--dashboard".into());
+    }
+    let mut cmd = if use_xvfb {
+        let mut c = Command::new("xvfb-run");
+        c.args(["-a", "-s", "-screen 0 1280x800x24"]).arg(bin);
+        c
+    } else {
+        Command::new(bin)
+    };
+    // keep the API off the shared default port while tests run in parallel
+    cmd.args(&args).env("RFM_PERF_API_ADDR", "127.0.0.1:0");
+    let output = cmd.output().map_err(|e| format!("spawn: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "explorer exited with {}:\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+                .lines()
+                .rev()
+                .take(25)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<Vec<_>>()
+                .join("\n")
+        ));
+    }
+    if !out.exists() {
+        return Err("no screenshot written".into());
+    }
+    Ok(())
+}
+
+/// RGBA pixels of a PNG.
+fn load(path: &Path) -> Result<(u32, u32, Vec<u8>), String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let img = bevy::image::Image::from_buffer(
+        &bytes,
+        bevy::image::ImageType::Extension("png"),
+        bevy::image::CompressedImageFormats::NONE,
+        true,
+        bevy::image::ImageSampler::Default,
+        bevy::asset::RenderAssetUsages::MAIN_WORLD,
+    )
+    .map_err(|e| e.to_string())?;
+    let rgba = img
+        .try_into_dynamic()
+        .map_err(|e| e.to_string())?
+        .to_rgba8();
+    Ok((rgba.width(), rgba.height(), rgba.into_raw()))
+}
+
+fn main() -> ExitCode {
+    if std::env::args().any(|a| a == "--list") {
+        println!("window: test");
+        return ExitCode::SUCCESS;
+    }
+    let Some(bin) = explorer_binary() else {
+        println!("FAIL fractal_explorer binary not found next to this test (cargo test builds it)");
+        return ExitCode::FAILURE;
+    };
+    let display = std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty());
+    let use_xvfb = !display;
+    if use_xvfb && !has("xvfb-run") {
+        println!("SKIPPED: no display and no xvfb-run (scripts/test installs xvfb)");
+        return ExitCode::SUCCESS;
+    }
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let closed = dir.join("explorer_closed.png");
+    let open = dir.join("explorer_dashboard.png");
+    let mut failures = Vec::new();
+    for (path, dashboard) in [(&closed, false), (&open, true)] {
+        match run_explorer(&bin, path, dashboard, use_xvfb) {
+            Ok(()) => println!("ok   screenshot {}", path.display()),
+            Err(e) => failures.push(format!("{}: {e}", path.display())),
+        }
+    }
+    if failures.is_empty() {
+        match (load(&closed), load(&open)) {
+            (Ok((w, h, a)), Ok((w2, h2, b))) => {
+                let distinct = |px: &[u8]| {
+                    let mut v: Vec<[u8; 3]> = px.chunks(4).map(|p| [p[0], p[1], p[2]]).collect();
+                    v.sort_unstable();
+                    v.dedup();
+                    v.len()
+                };
+                let (ca, cb) = (distinct(&a), distinct(&b));
+                println!("info {w}×{h}: {ca} colours closed, {cb} with the dashboard");
+                if ca < 50 || cb < 50 {
+                    failures.push(format!("a screenshot is blank-ish ({ca} / {cb} colours)"));
+                }
+                if (w, h) != (w2, h2) {
+                    failures.push("screenshots differ in size".into());
+                } else {
+                    let changed = a
+                        .chunks(4)
+                        .zip(b.chunks(4))
+                        .filter(|(p, q)| p[..3] != q[..3])
+                        .count();
+                    let share = changed as f64 / (w * h) as f64;
+                    println!(
+                        "info the dashboard changes {:.1} % of the pixels",
+                        share * 100.0
+                    );
+                    if share < 0.05 {
+                        failures.push(format!(
+                            "dashboard-open screenshot barely differs ({:.2} %)",
+                            share * 100.0
+                        ));
+                    }
+                }
+            }
+            (a, b) => failures.push(format!(
+                "could not read screenshots: {:?} {:?}",
+                a.err(),
+                b.err()
+            )),
+        }
+    }
+    if failures.is_empty() {
+        println!("window checks passed");
+        ExitCode::SUCCESS
+    } else {
+        for f in &failures {
+            println!("FAIL {f}");
+        }
+        ExitCode::FAILURE
+    }
+}
