@@ -24,6 +24,10 @@ use rfm_perf::fractal::palette::Palette;
 use rfm_perf::fractal::{FractalKind, Precision, View};
 use rfm_perf::prelude::*;
 
+// Counts heap allocations per frame for the dashboard's resources panel.
+#[global_allocator]
+static ALLOC: rfm_perf::alloc::CountingAllocator = rfm_perf::alloc::CountingAllocator;
+
 /// Command line.
 #[derive(Parser, Debug)]
 #[command(about = "GPU fractal explorer watched by rfm_perf")]
@@ -204,6 +208,7 @@ fn fit_to_window(
     mut sprite: Single<&mut Sprite, With<FractalSprite>>,
     mut first: Local<bool>,
 ) {
+    perf_scope!("explorer.fit");
     if resized.read().count() == 0 && *first {
         return;
     }
@@ -244,6 +249,7 @@ fn navigate(
     mut settings: ResMut<FractalSettings>,
     #[cfg(feature = "dashboard")] egui_wants: Option<Res<rfm_perf::ui::overlay::EguiWantsInput>>,
 ) {
+    perf_scope!("explorer.navigate");
     #[cfg(feature = "dashboard")]
     if egui_wants.is_some_and(|w| w.wants_any_pointer_input()) {
         return;
@@ -281,6 +287,7 @@ fn keys(
     input: Res<ButtonInput<KeyCode>>,
     mut settings: ResMut<FractalSettings>,
 ) {
+    perf_scope!("explorer.keys");
     let s = &mut *settings;
     for key in input.get_just_pressed() {
         match key {
@@ -347,6 +354,7 @@ fn update_title(
     time: Res<Time<Real>>,
     mut next: Local<Duration>,
 ) {
+    perf_scope!("explorer.title");
     if time.elapsed() < *next {
         return;
     }

@@ -111,6 +111,10 @@ pub(crate) fn start(
     }
 }
 
+#[allow(
+    clippy::too_many_arguments,
+    reason = "a Bevy system's inputs; how many depends on the enabled features"
+)]
 fn publish_for_api(
     time: Res<'_, Time<Real>>,
     tracker: Res<'_, PerfTracker>,

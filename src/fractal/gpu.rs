@@ -711,6 +711,7 @@ fn build_frame(
     mut current: ResMut<CurrentGeneration>,
     tracker: Option<Res<PerfTracker>>,
 ) {
+    rfm_perf_core::perf_scope!("fractal.prepare");
     let (Some(settings), Some(target)) = (settings, target) else {
         commands.remove_resource::<ExtractedFractal>();
         return;
@@ -906,7 +907,7 @@ fn check_pipelines(
     let Some(p) = pipelines else { return };
     *frame += 1;
     let mut state = shared.lock();
-    if *frame % 60 == 0 {
+    if (*frame).is_multiple_of(60) {
         state.gpu.allocator_bytes = device
             .wgpu_device()
             .generate_allocator_report()
@@ -953,6 +954,7 @@ fn prepare_bind_group(
     queue: Res<RenderQueue>,
     pipeline_cache: Res<PipelineCache>,
 ) {
+    rfm_perf_core::perf_scope!("render.fractal_bind_group");
     commands.remove_resource::<FractalBindGroup>();
     let (Some(frame), Some(pipelines), Some(uniforms)) = (frame, pipelines, uniforms.as_mut())
     else {
@@ -997,6 +999,7 @@ fn dispatch_fractal(
     pipeline_cache: Res<PipelineCache>,
     shared: Res<Shared>,
 ) {
+    rfm_perf_core::perf_scope!("render.fractal_encode");
     let (Some(bg), Some(p)) = (bind_group, pipelines) else {
         return;
     };

@@ -91,7 +91,7 @@ pub fn metrics_panel(ui: &mut Ui, data: &DashboardData) {
         .show(ui, |ui| {
             for row in &data.rows {
                 ui.horizontal(|ui| {
-                    ui.label(RichText::new("●").color(status_color(row.status)));
+                    theme::status_dot(ui, status_color(row.status));
                     ui.label(&row.label).on_hover_text(format!(
                         "{} — {}",
                         row.name,
@@ -140,7 +140,10 @@ pub fn alerts_panel(ui: &mut Ui, data: &DashboardData) {
     let mut alerts: Vec<_> = data.insights.alerts.iter().collect();
     alerts.sort_by_key(|a| std::cmp::Reverse(a.status));
     for a in alerts {
-        ui.label(RichText::new(format!("● {}", a.message)).color(status_color(a.status)));
+        ui.horizontal(|ui| {
+            theme::status_dot(ui, status_color(a.status));
+            ui.label(RichText::new(&a.message).color(status_color(a.status)));
+        });
     }
 }
 
@@ -187,8 +190,9 @@ pub fn suggestions_panel(ui: &mut Ui, data: &DashboardData) -> Vec<UiAction> {
 pub fn status_bar(ui: &mut Ui, data: &DashboardData) {
     ui.horizontal(|ui| {
         for row in &data.rows {
+            theme::status_dot(ui, status_color(row.status));
             ui.label(
-                RichText::new(format!("● {} {}", row.label, row.value_text))
+                RichText::new(format!("{} {}", row.label, row.value_text))
                     .color(status_color(row.status))
                     .small(),
             );

@@ -132,6 +132,57 @@ pub const MAX_TOASTS: usize = 3;
 /// How long a toast stays.
 pub const TOAST_DURATION: Duration = Duration::from_secs(6);
 
+/// Where the windows open first (egui remembers moves and resizes for the rest of the run): a
+/// left column (metrics, suggestions, resources) and a right column (timeline, bottlenecks),
+/// clear of the FPS overlay (top right) and the status bar (bottom).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DefaultLayout {
+    /// The main window (controls and real-time metrics).
+    pub main: egui::Rect,
+    /// Suggestions and alerts.
+    pub suggestions: egui::Rect,
+    /// Resources.
+    pub resources: egui::Rect,
+    /// Timeline.
+    pub timeline: egui::Rect,
+    /// Bottleneck analyzer.
+    pub bottlenecks: egui::Rect,
+}
+
+impl DefaultLayout {
+    /// The layout for a screen.
+    ///
+    /// ```
+    /// use rfm_perf::ui::overlay::DefaultLayout;
+    /// let l = DefaultLayout::for_screen(egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1280.0, 800.0)));
+    /// assert!(!l.main.intersects(l.timeline) && !l.timeline.intersects(l.bottlenecks));
+    /// ```
+    pub fn for_screen(screen: egui::Rect) -> Self {
+        use egui::{Rect, pos2};
+        let (m, top, bottom) = (8.0, 8.0, 44.0);
+        let (w, h) = (screen.width().max(640.0), screen.height().max(480.0));
+        let left_w = (w * 0.33).clamp(330.0, 470.0);
+        let x1 = m + left_w + m;
+        let usable = h - top - bottom;
+        let col = |x0: f32, x1: f32, y0: f32, y1: f32| {
+            Rect::from_min_max(pos2(x0, top + usable * y0), pos2(x1, top + usable * y1 - m))
+        };
+        Self {
+            main: col(m, m + left_w, 0.0, 0.42),
+            suggestions: col(m, m + left_w, 0.42, 0.64),
+            resources: col(m, m + left_w, 0.64, 1.0),
+            timeline: Rect::from_min_max(
+                pos2(x1, top + 36.0),
+                pos2(w - m, top + 36.0 + (usable - 36.0) * 0.5 - m),
+            ),
+            bottlenecks: Rect::from_min_max(
+                pos2(x1, top + 36.0 + (usable - 36.0) * 0.5),
+                pos2(w - m, h - bottom),
+            ),
+        }
+    }
+}
+
 /// Adds the dashboard windows (see the module docs).
 #[derive(Default)]
 pub struct DashboardUiPlugin;
@@ -179,8 +230,63 @@ fn gpu_summary(world_gpu: Option<&crate::fractal::gpu::GpuInfo>) -> Option<GpuSu
         })
 }
 
+/// What [`DashboardUi::refresh`] reads.
+pub struct RefreshInputs<'a> {
+    /// The tracker.
+    pub tracker: &'a rfm_perf_core::PerformanceTracker,
+    /// Status thresholds.
+    pub thresholds: &'a Thresholds,
+    /// Metrics of the real-time panel.
+    pub metrics_to_show: &'a [String],
+    /// Alerts and suggestions.
+    pub insights: &'a Insights,
+    /// Tunable parameters.
+    pub tunables: &'a Tunables,
+    /// Whether the dashboard windows are shown (the heavy data is gathered only then).
+    pub visible: bool,
+    /// Whether the bottleneck analyzer is on.
+    pub show_bottlenecks: bool,
+    /// The GPU, when known.
+    pub gpu: Option<GpuSummary>,
+    /// How often to refresh.
+    pub interval: Duration,
+}
+
+impl DashboardUi {
+    /// Gathers the panels' data when the update interval has passed (or the dashboard was just
+    /// opened); otherwise returns at once. Returns whether it gathered.
+    pub fn refresh(&mut self, input: RefreshInputs<'_>) -> bool {
+        let due = self.refreshed.is_none_or(|t| t.elapsed() >= input.interval);
+        let just_opened = input.visible && !self.was_visible;
+        self.was_visible = input.visible;
+        if !due && !just_opened {
+            return false;
+        }
+        self.refreshed = Some(Instant::now());
+        self.data = DashboardData::gather(
+            input.tracker,
+            input.thresholds,
+            input.metrics_to_show,
+            input.insights,
+            tunable_views(input.tunables),
+            Duration::from_secs(60),
+        );
+        new_toasts(self, input.insights);
+        if input.visible {
+            self.resources = ResourcesData::gather(input.tracker, input.gpu);
+            if input.show_bottlenecks {
+                self.bottleneck_data = BottleneckData::gather(input.tracker);
+            }
+        }
+        true
+    }
+}
+
 /// Gathers the panels' data once per update interval (the heavy parts only while visible).
-#[expect(clippy::too_many_arguments, reason = "a Bevy system's inputs")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "a Bevy system's inputs; how many depends on the enabled features"
+)]
 fn refresh_data(
     mut ui: ResMut<DashboardUi>,
     tracker: Res<PerfTracker>,
@@ -191,35 +297,22 @@ fn refresh_data(
     overlay: Option<Res<DashboardOverlay>>,
     #[cfg(feature = "fractal")] gpu: Option<Res<crate::fractal::gpu::GpuInfo>>,
 ) {
-    let visible = overlay.is_some_and(|o| o.visible);
-    let due = ui
-        .refreshed
-        .is_none_or(|t| t.elapsed() >= config.update_interval);
-    let just_opened = visible && !ui.was_visible;
-    ui.was_visible = visible;
-    if !due && !just_opened {
-        return;
-    }
-    ui.refreshed = Some(Instant::now());
-    ui.data = DashboardData::gather(
-        &tracker,
-        &thresholds,
-        &config.metrics_to_show,
-        &insights,
-        tunable_views(&tunables),
-        Duration::from_secs(60),
-    );
-    new_toasts(&mut ui, &insights);
-    if visible {
-        #[cfg(feature = "fractal")]
-        let summary = gpu_summary(gpu.as_deref());
-        #[cfg(not(feature = "fractal"))]
-        let summary = None;
-        ui.resources = ResourcesData::gather(&tracker, summary);
-        if config.show_bottleneck_analysis {
-            ui.bottleneck_data = BottleneckData::gather(&tracker);
-        }
-    }
+    rfm_perf_core::perf_scope!("ui.refresh");
+    #[cfg(feature = "fractal")]
+    let gpu = gpu_summary(gpu.as_deref());
+    #[cfg(not(feature = "fractal"))]
+    let gpu = None;
+    ui.refresh(RefreshInputs {
+        tracker: &tracker,
+        thresholds: &thresholds,
+        metrics_to_show: &config.metrics_to_show,
+        insights: &insights,
+        tunables: &tunables,
+        visible: overlay.is_some_and(|o| o.visible),
+        show_bottlenecks: config.show_bottleneck_analysis,
+        gpu,
+        interval: config.update_interval,
+    });
 }
 
 /// One toast per newly raised alert; a burst beyond [`MAX_TOASTS`] collapses into one summary.
@@ -280,8 +373,30 @@ fn draw_always_on(
     tracker: Res<PerfTracker>,
     thresholds: Res<Thresholds>,
 ) -> Result {
-    let ctx = contexts.ctx_mut()?;
-    if ui_state.show_fps_overlay {
+    rfm_perf_core::perf_scope!("ui.always_on");
+    show_always_on(contexts.ctx_mut()?, &ui_state, &tracker, &thresholds);
+    Ok(())
+}
+
+/// Draws the always-on pieces (FPS overlay, status bar, toasts, each as `state` enables them)
+/// into `ctx`.
+///
+/// ```
+/// use rfm_perf::ui::overlay::{DashboardUi, show_always_on};
+/// let ctx = egui::Context::default();
+/// let tracker = rfm_perf::PerformanceTracker::new();
+/// let mut out = ctx.run_ui(egui::RawInput::default(), |ui| {
+///     show_always_on(ui.ctx(), &DashboardUi::default(), &tracker, &Default::default());
+/// });
+/// out.textures_delta.clear(); // a real host uploads these to its renderer
+/// ```
+pub fn show_always_on(
+    ctx: &egui::Context,
+    state: &DashboardUi,
+    tracker: &rfm_perf_core::PerformanceTracker,
+    thresholds: &Thresholds,
+) {
+    if state.show_fps_overlay {
         let fps = tracker.get_metric(names::FRAME_FPS);
         let ms = tracker.get_metric(names::FRAME_TIME_MS);
         let status = fps.map_or(Status::Unknown, |v| thresholds.status(names::FRAME_FPS, v));
@@ -290,32 +405,35 @@ fn draw_always_on(
             .interactable(false)
             .show(ctx, |ui| {
                 panel_frame().show(ui, |ui| {
-                    ui.label(
-                        RichText::new(format!(
-                            "{} FPS  {}",
-                            fps.map_or("–".into(), |v| format!("{v:.0}")),
-                            ms.map_or(String::new(), |v| format!("{v:.2} ms"))
-                        ))
-                        .monospace()
-                        .color(status_color(status)),
+                    ui.add(
+                        egui::Label::new(
+                            RichText::new(format!(
+                                "{} FPS  {}",
+                                fps.map_or("–".into(), |v| format!("{v:.0}")),
+                                ms.map_or(String::new(), |v| format!("{v:.2} ms"))
+                            ))
+                            .monospace()
+                            .color(status_color(status)),
+                        )
+                        .extend(),
                     );
                 });
             });
     }
-    if ui_state.show_status_bar && !ui_state.data.rows.is_empty() {
+    if state.show_status_bar && !state.data.rows.is_empty() {
         egui::Area::new(egui::Id::new("rfm_perf_status_bar"))
             .anchor(Align2::LEFT_BOTTOM, [8.0, -8.0])
             .interactable(false)
             .show(ctx, |ui| {
-                panel_frame().show(ui, |ui| super::status_bar(ui, &ui_state.data));
+                panel_frame().show(ui, |ui| super::status_bar(ui, &state.data));
             });
     }
-    if !ui_state.toasts.is_empty() {
+    if !state.toasts.is_empty() {
         egui::Area::new(egui::Id::new("rfm_perf_toasts"))
-            .anchor(Align2::RIGHT_TOP, [-8.0, 44.0])
+            .anchor(Align2::RIGHT_BOTTOM, [-8.0, -48.0])
             .interactable(false)
             .show(ctx, |ui| {
-                for t in &ui_state.toasts {
+                for t in &state.toasts {
                     panel_frame()
                         .stroke(egui::Stroke::new(1.5, status_color(t.status)))
                         .show(ui, |ui| {
@@ -326,11 +444,13 @@ fn draw_always_on(
                 }
             });
     }
-    Ok(())
 }
 
 /// The dashboard windows (only while the overlay is visible).
-#[expect(clippy::too_many_arguments, reason = "a Bevy system's inputs")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "a Bevy system's inputs; how many depends on the enabled features"
+)]
 fn draw_dashboard(
     mut contexts: EguiContexts,
     mut ui_state: ResMut<DashboardUi>,
@@ -341,97 +461,29 @@ fn draw_dashboard(
     #[cfg(feature = "api")] api: Option<Res<crate::api::ApiStatus>>,
     #[cfg(feature = "fractal")] fractal: Option<Res<crate::fractal::gpu::FractalStatus>>,
 ) -> Result {
+    rfm_perf_core::perf_scope!("ui.dashboard");
     let started = Instant::now();
     let ctx = contexts.ctx_mut()?;
-    let state = &mut *ui_state;
-    let mut actions: Vec<UiAction> = Vec::new();
-    let mut open = overlay.visible;
-    egui::Window::new("rfm_perf")
-        .id(egui::Id::new("rfm_perf_main"))
-        .open(&mut open)
-        .default_pos([12.0, 12.0])
-        .default_width(420.0)
-        .resizable(true)
-        .show(ctx, |ui| {
-            ui.horizontal(|ui| {
-                ui.selectable_value(&mut state.layout, Layout::Compact, "Compact");
-                ui.selectable_value(&mut state.layout, Layout::Full, "Full");
-                ui.separator();
-                if state.layout == Layout::Full {
-                    ui.toggle_value(&mut state.open.timeline, "Timeline");
-                    if config.show_bottleneck_analysis {
-                        ui.toggle_value(&mut state.open.bottlenecks, "Bottlenecks");
-                    }
-                    ui.toggle_value(&mut state.open.resources, "Resources");
-                    ui.toggle_value(&mut state.open.suggestions, "Suggestions");
-                }
-            });
-            ui.horizontal(|ui| {
-                ui.checkbox(&mut state.show_fps_overlay, "FPS overlay");
-                ui.checkbox(&mut state.show_status_bar, "Status bar");
-                ui.checkbox(&mut state.show_toasts, "Alert toasts");
-            });
-            #[cfg(feature = "api")]
-            if let Some(api) = &api {
-                ui.label(RichText::new(api_line(api)).small().weak());
-            }
-            #[cfg(feature = "fractal")]
-            if let Some(f) = &fractal
-                && let crate::fractal::gpu::FractalStatus::Failed(e) = &**f
-            {
-                ui.label(
-                    RichText::new(format!("Fractal pass failed: {e}"))
-                        .color(status_color(Status::Critical)),
-                );
-            }
-            ui.separator();
-            metrics_panel(ui, &state.data);
-            if state.layout == Layout::Compact {
-                ui.separator();
-                alerts_panel(ui, &state.data);
-            }
-        });
-    if state.layout == Layout::Full {
-        let screen = ctx.content_rect();
-        if state.open.timeline {
-            egui::Window::new("Timeline")
-                .id(egui::Id::new("rfm_perf_timeline"))
-                .open(&mut state.open.timeline)
-                .default_pos([screen.width() * 0.36, 12.0])
-                .default_size([screen.width() * 0.6, 300.0])
-                .show(ctx, |ui| timeline_panel(ui, &mut state.timeline, &tracker));
-        }
-        if state.open.bottlenecks && config.show_bottleneck_analysis {
-            egui::Window::new("Bottleneck analyzer")
-                .id(egui::Id::new("rfm_perf_bottlenecks"))
-                .open(&mut state.open.bottlenecks)
-                .default_pos([screen.width() * 0.36, 360.0])
-                .default_size([screen.width() * 0.6, 320.0])
-                .show(ctx, |ui| {
-                    bottleneck_panel(ui, &mut state.bottlenecks, &state.bottleneck_data)
-                });
-        }
-        if state.open.resources {
-            egui::Window::new("Resources")
-                .id(egui::Id::new("rfm_perf_resources"))
-                .open(&mut state.open.resources)
-                .default_pos([12.0, 330.0])
-                .default_width(400.0)
-                .show(ctx, |ui| resources_panel(ui, &state.resources));
-        }
-        if state.open.suggestions {
-            egui::Window::new("Suggestions & alerts")
-                .id(egui::Id::new("rfm_perf_suggestions"))
-                .open(&mut state.open.suggestions)
-                .default_pos([12.0, 600.0])
-                .default_width(400.0)
-                .show(ctx, |ui| {
-                    alerts_panel(ui, &state.data);
-                    ui.separator();
-                    actions.extend(suggestions_panel(ui, &state.data));
-                });
-        }
+    let mut status_lines: Vec<(String, Status)> = Vec::new();
+    #[cfg(feature = "api")]
+    if let Some(api) = &api {
+        status_lines.push((api_line(api), Status::Unknown));
     }
+    #[cfg(feature = "fractal")]
+    if let Some(f) = &fractal
+        && let crate::fractal::gpu::FractalStatus::Failed(e) = &**f
+    {
+        status_lines.push((format!("Fractal pass failed: {e}"), Status::Critical));
+    }
+    let mut open = overlay.visible;
+    let actions = show_dashboard(
+        ctx,
+        &mut ui_state,
+        &tracker,
+        config.show_bottleneck_analysis,
+        &status_lines,
+        &mut open,
+    );
     if overlay.visible != open {
         overlay.visible = open;
     }
@@ -446,6 +498,119 @@ fn draw_dashboard(
         started.elapsed().as_secs_f64() * 1000.0,
     );
     Ok(())
+}
+
+/// Draws the dashboard windows into `ctx` (the main window with controls and real-time metrics,
+/// and in the full layout the timeline, bottleneck analyzer, resources and suggestions windows)
+/// from the data last gathered by [`DashboardUi::refresh`]. `open` is the main window's close
+/// button; `status_lines` are extra lines under the controls (API address, pass errors).
+/// Returns the parameter changes the user asked for.
+///
+/// ```
+/// use rfm_perf::ui::overlay::{DashboardUi, show_dashboard};
+/// let ctx = egui::Context::default();
+/// let tracker = rfm_perf::PerformanceTracker::new();
+/// let mut state = DashboardUi::default();
+/// let mut open = true;
+/// let mut out = ctx.run_ui(egui::RawInput::default(), |ui| {
+///     let actions = show_dashboard(ui.ctx(), &mut state, &tracker, true, &[], &mut open);
+///     assert!(actions.is_empty());
+/// });
+/// out.textures_delta.clear(); // a real host uploads these to its renderer
+/// ```
+pub fn show_dashboard(
+    ctx: &egui::Context,
+    state: &mut DashboardUi,
+    tracker: &rfm_perf_core::PerformanceTracker,
+    show_bottlenecks: bool,
+    status_lines: &[(String, Status)],
+    open: &mut bool,
+) -> Vec<UiAction> {
+    let mut actions: Vec<UiAction> = Vec::new();
+    let layout = DefaultLayout::for_screen(ctx.content_rect());
+    egui::Window::new("rfm_perf")
+        .id(egui::Id::new("rfm_perf_main"))
+        .open(open)
+        .default_rect(layout.main)
+        .max_width(layout.main.width())
+        .resizable(true)
+        .show(ctx, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                ui.selectable_value(&mut state.layout, Layout::Compact, "Compact");
+                ui.selectable_value(&mut state.layout, Layout::Full, "Full");
+                ui.separator();
+                if state.layout == Layout::Full {
+                    ui.toggle_value(&mut state.open.timeline, "Timeline");
+                    if show_bottlenecks {
+                        ui.toggle_value(&mut state.open.bottlenecks, "Bottlenecks");
+                    }
+                    ui.toggle_value(&mut state.open.resources, "Resources");
+                    ui.toggle_value(&mut state.open.suggestions, "Suggestions");
+                }
+            });
+            ui.horizontal_wrapped(|ui| {
+                ui.checkbox(&mut state.show_fps_overlay, "FPS overlay");
+                ui.checkbox(&mut state.show_status_bar, "Status bar");
+                ui.checkbox(&mut state.show_toasts, "Alert toasts");
+            });
+            for (line, status) in status_lines {
+                let text = RichText::new(line).small();
+                ui.label(match status {
+                    Status::Unknown | Status::Ok => text.weak(),
+                    _ => text.color(status_color(*status)),
+                });
+            }
+            ui.separator();
+            metrics_panel(ui, &state.data);
+            if state.layout == Layout::Compact {
+                ui.separator();
+                alerts_panel(ui, &state.data);
+            }
+        });
+    if state.layout == Layout::Full {
+        if state.open.timeline {
+            egui::Window::new("Timeline")
+                .id(egui::Id::new("rfm_perf_timeline"))
+                .open(&mut state.open.timeline)
+                .default_rect(layout.timeline)
+                .max_width(layout.timeline.width())
+                .show(ctx, |ui| timeline_panel(ui, &mut state.timeline, tracker));
+        }
+        if state.open.bottlenecks && show_bottlenecks {
+            egui::Window::new("Bottleneck analyzer")
+                .id(egui::Id::new("rfm_perf_bottlenecks"))
+                .open(&mut state.open.bottlenecks)
+                .default_rect(layout.bottlenecks)
+                .max_width(layout.bottlenecks.width())
+                .vscroll(true)
+                .show(ctx, |ui| {
+                    bottleneck_panel(ui, &mut state.bottlenecks, &state.bottleneck_data)
+                });
+        }
+        if state.open.resources {
+            egui::Window::new("Resources")
+                .id(egui::Id::new("rfm_perf_resources"))
+                .open(&mut state.open.resources)
+                .default_rect(layout.resources)
+                .max_width(layout.resources.width())
+                .vscroll(true)
+                .show(ctx, |ui| resources_panel(ui, &state.resources));
+        }
+        if state.open.suggestions {
+            egui::Window::new("Suggestions & alerts")
+                .id(egui::Id::new("rfm_perf_suggestions"))
+                .open(&mut state.open.suggestions)
+                .default_rect(layout.suggestions)
+                .max_width(layout.suggestions.width())
+                .vscroll(true)
+                .show(ctx, |ui| {
+                    alerts_panel(ui, &state.data);
+                    ui.separator();
+                    actions.extend(suggestions_panel(ui, &state.data));
+                });
+        }
+    }
+    actions
 }
 
 #[cfg(feature = "api")]

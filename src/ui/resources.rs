@@ -19,7 +19,7 @@ const CORE_BAR_WIDTH: f32 = 150.0;
 
 const NO_SAMPLE: &str = "n/a: waiting for the first system sample";
 const NO_CPU_SAMPLE: &str = "n/a: waiting for the first CPU sample";
-const NO_ALLOCATOR: &str = "n/a: counting allocator not installed (rfm_perf::alloc)";
+const NO_ALLOCATOR: &str = "n/a: no CountingAllocator";
 const NO_GPU_PASS: &str = "n/a: no GPU pass in this app";
 const NO_TIMESTAMPS: &str = "n/a: no timestamp queries on this adapter";
 const NO_GPU_MEMORY: &str = "n/a: not reported by this backend";

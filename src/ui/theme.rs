@@ -1,6 +1,6 @@
 //! Colours of health statuses (green / yellow / red, grey when unknown).
 
-use egui::Color32;
+use egui::{Color32, Response, Sense, Ui, Vec2};
 
 use crate::status::Status;
 
@@ -17,4 +17,21 @@ pub fn status_color(status: Status) -> Color32 {
         Status::Critical => Color32::from_rgb(235, 80, 70),
         Status::Unknown => Color32::from_gray(150),
     }
+}
+
+/// A small filled circle in `color` (a status light), sized to the current text height.
+///
+/// ```
+/// let ctx = egui::Context::default();
+/// let mut out = ctx.run_ui(egui::RawInput::default(), |ui| {
+///     rfm_perf::ui::theme::status_dot(ui, egui::Color32::GREEN);
+/// });
+/// out.textures_delta.clear(); // a real host uploads these to its renderer
+/// ```
+pub fn status_dot(ui: &mut Ui, color: Color32) -> Response {
+    let size = ui.text_style_height(&egui::TextStyle::Body).max(10.0);
+    let (rect, response) = ui.allocate_exact_size(Vec2::splat(size * 0.8), Sense::hover());
+    ui.painter()
+        .circle_filled(rect.center(), rect.width() * 0.38, color);
+    response
 }

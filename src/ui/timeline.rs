@@ -24,7 +24,7 @@ pub const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
 pub const ANOMALY_Z: f64 = 3.5;
 
 const PLOT_HEIGHT: f32 = 240.0;
-const LIST_HEIGHT: f32 = 110.0;
+const LIST_HEIGHT: f32 = 64.0;
 /// Buckets used before the plot's width is known, and the most ever asked for.
 const FIRST_BUCKETS: usize = 600;
 const MAX_BUCKETS: usize = 4096;

@@ -1,0 +1,190 @@
+//! The in-game dashboard's CPU cost at 1280 × 800: our UI code plus egui's layout and
+//! tessellation, with every panel open, a timeline of 20 metrics × 36 000 samples, a bottleneck
+//! table and a flame graph of 500 scopes. Also the cost while the dashboard is hidden (our code
+//! only, and the empty egui pass bevy_egui runs anyway), and the peer: the same 20 × 36 000
+//! samples plotted raw through egui_plot.
+//!
+//! Run: `cargo bench -p rfm_perf_benches --bench dashboard`
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use egui::{Pos2, RawInput, Rect, vec2};
+use egui_plot::{Line, Plot, PlotPoints};
+use rfm_perf::PerformanceTracker;
+use rfm_perf::insights::Insights;
+use rfm_perf::status::Thresholds;
+use rfm_perf::tunables::Tunables;
+use rfm_perf::ui::overlay::{DashboardUi, RefreshInputs, show_always_on, show_dashboard};
+
+const METRICS: usize = 20;
+const SAMPLES: usize = 36_000;
+
+fn input() -> RawInput {
+    RawInput {
+        screen_rect: Some(Rect::from_min_size(Pos2::ZERO, vec2(1280.0, 800.0))),
+        ..Default::default()
+    }
+}
+
+fn metric_names() -> Vec<String> {
+    (0..METRICS)
+        .map(|i| format!("bench.metric_{i:02}"))
+        .collect()
+}
+
+/// A tracker with 20 full histories and a frame of 500 scopes (20 × 25, two levels).
+fn loaded_tracker() -> PerformanceTracker {
+    let t = PerformanceTracker::new();
+    for name in metric_names() {
+        for s in 0..SAMPLES {
+            t.track_metric(&name, 16.0 + ((s * 7919) % 97) as f64 * 0.05);
+        }
+    }
+    for frame in 0..3 {
+        for a in 0..20 {
+            let outer = format!("system_{a:02}");
+            t.start_timer(&outer);
+            for b in 0..24 {
+                let inner = format!("system_{a:02}.part_{b:02}");
+                t.start_timer(&inner);
+                t.end_timer(&inner);
+            }
+            t.end_timer(&outer);
+        }
+        t.collect_frame_with_duration(Some(Duration::from_micros(16_600 + frame)));
+    }
+    t.publish_snapshot();
+    t
+}
+
+fn refreshed_state(tracker: &PerformanceTracker, visible: bool) -> DashboardUi {
+    let mut state = DashboardUi::default();
+    state.timeline.selected = metric_names();
+    state.refresh(RefreshInputs {
+        tracker,
+        thresholds: &Thresholds::default(),
+        metrics_to_show: &rfm_perf::DEFAULT_METRICS_TO_SHOW
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>(),
+        insights: &Insights::default(),
+        tunables: &Tunables::default(),
+        visible,
+        show_bottlenecks: true,
+        gpu: None,
+        interval: Duration::from_secs(3600),
+    });
+    state
+}
+
+fn frame(ctx: &egui::Context, mut draw: impl FnMut(&egui::Context)) -> usize {
+    let mut out = ctx.run_ui(input(), |ui| draw(ui.ctx()));
+    out.textures_delta.clear(); // bevy_egui uploads these; nothing to upload here
+    ctx.tessellate(out.shapes, out.pixels_per_point).len()
+}
+
+fn dashboard(c: &mut Criterion) {
+    let tracker = loaded_tracker();
+    let thresholds = Thresholds::default();
+    let mut g = c.benchmark_group("dashboard_1280x800");
+    g.sample_size(30);
+
+    let ctx = egui::Context::default();
+    let mut state = refreshed_state(&tracker, true);
+    let mut open = true;
+    // warm up: fonts, window layout, the timeline's decimation cache at the plot's width
+    for _ in 0..3 {
+        frame(&ctx, |ctx| {
+            show_always_on(ctx, &state, &tracker, &thresholds);
+            show_dashboard(ctx, &mut state, &tracker, true, &[], &mut open);
+        });
+    }
+    g.bench_function("full_frame_all_panels", |b| {
+        b.iter(|| {
+            black_box(frame(&ctx, |ctx| {
+                show_always_on(ctx, &state, &tracker, &thresholds);
+                show_dashboard(ctx, &mut state, &tracker, true, &[], &mut open);
+            }))
+        })
+    });
+    g.bench_function("full_frame_after_new_snapshot", |b| {
+        b.iter(|| {
+            // once per update interval: a new snapshot invalidates the timeline's cache
+            tracker.publish_snapshot();
+            black_box(frame(&ctx, |ctx| {
+                show_always_on(ctx, &state, &tracker, &thresholds);
+                show_dashboard(ctx, &mut state, &tracker, true, &[], &mut open);
+            }))
+        })
+    });
+
+    let hidden_ctx = egui::Context::default();
+    let mut hidden = refreshed_state(&tracker, false);
+    let show: Vec<String> = rfm_perf::DEFAULT_METRICS_TO_SHOW
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    g.bench_function("hidden_our_refresh_check", |b| {
+        b.iter(|| {
+            black_box(hidden.refresh(RefreshInputs {
+                tracker: &tracker,
+                thresholds: &thresholds,
+                metrics_to_show: &show,
+                insights: &Insights::default(),
+                tunables: &Tunables::default(),
+                visible: false,
+                show_bottlenecks: true,
+                gpu: None,
+                interval: Duration::from_secs(3600),
+            }))
+        })
+    });
+    g.bench_function("hidden_always_on_frame", |b| {
+        b.iter(|| {
+            black_box(frame(&hidden_ctx, |ctx| {
+                show_always_on(ctx, &hidden, &tracker, &thresholds)
+            }))
+        })
+    });
+    let empty_ctx = egui::Context::default();
+    g.bench_function("egui_empty_frame", |b| {
+        b.iter(|| black_box(frame(&empty_ctx, |_| {})))
+    });
+
+    // the peer: every raw sample through egui_plot
+    let series: Vec<(String, Vec<[f64; 2]>)> = metric_names()
+        .into_iter()
+        .map(|name| {
+            let pts = tracker
+                .get_history(&name)
+                .into_iter()
+                .enumerate()
+                .map(|(i, (_, v))| [i as f64, v])
+                .collect();
+            (name, pts)
+        })
+        .collect();
+    let raw_ctx = egui::Context::default();
+    g.sample_size(10);
+    g.bench_function("peer_raw_egui_plot_20x36000", |b| {
+        b.iter(|| {
+            black_box(frame(&raw_ctx, |ctx| {
+                egui::Window::new("raw")
+                    .default_size([840.0, 380.0])
+                    .show(ctx, |ui| {
+                        Plot::new("raw").show(ui, |plot| {
+                            for (name, pts) in &series {
+                                plot.line(Line::new(name.clone(), PlotPoints::from(pts.clone())));
+                            }
+                        });
+                    });
+            }))
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, dashboard);
+criterion_main!(benches);

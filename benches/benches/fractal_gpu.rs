@@ -1,0 +1,103 @@
+//! The GPU fractal pass against the CPU reference on the same 256 × 256 views, in one run:
+//! a shallow f32 view and a deep df64 view (the prototype views).
+//!
+//! - `gpu_frame`: one headless Bevy frame that renders the view and waits for the GPU
+//!   (wall time: Bevy's frame overhead + upload + pass + readback);
+//! - `gpu_pass`: the pass alone, from its own GPU timestamps (criterion's `iter_custom`);
+//! - `cpu_lanes_all_cores` / `cpu_scalar_1_thread`: the CPU reference (f64; df64 for the deep view
+//!   as `cpu_df64_all_cores`).
+//!
+//! Throughput is in iterations (criterion's "elem/s" = iterations per second).
+//! Run: `WGPU_BACKEND=vulkan WGPU_ADAPTER_NAME=llvmpipe cargo bench -p rfm_perf_benches --bench fractal_gpu`
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use bevy::math::UVec2;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rfm_perf::fractal::gpu::{FractalSettings, PrecisionMode};
+use rfm_perf::fractal::headless::{headless_app, read_results};
+use rfm_perf::fractal::{FractalParams, View, cpu};
+use rfm_perf::{PerformanceTracker, names};
+
+const SIZE: u32 = 256;
+
+fn views() -> [(&'static str, FractalParams); 2] {
+    [
+        (
+            "shallow_f32_home_max2000",
+            FractalParams {
+                view: View::HOME,
+                max_iter: 2000,
+                ..Default::default()
+            },
+        ),
+        (
+            "deep_df64_1e-12_max300",
+            FractalParams {
+                view: View {
+                    center: (-1.7499, 0.0),
+                    width: 1e-12,
+                },
+                max_iter: 300,
+                ..Default::default()
+            },
+        ),
+    ]
+}
+
+fn fractal_gpu(c: &mut Criterion) {
+    let tracker = PerformanceTracker::new();
+    let mut app = headless_app(
+        FractalSettings {
+            output_size: UVec2::splat(SIZE),
+            precision: PrecisionMode::Auto,
+            ..Default::default()
+        },
+        tracker.clone(),
+    );
+    for (name, params) in views() {
+        app.world_mut().resource_mut::<FractalSettings>().params = params;
+        let gpu = read_results(&mut app, 600).expect("GPU result");
+        let mut g = c.benchmark_group(format!("fractal_gpu/{name}"));
+        g.throughput(Throughput::Elements(gpu.iterations));
+        g.sample_size(20);
+        g.measurement_time(Duration::from_secs(8));
+        g.bench_function("gpu_frame", |b| b.iter(|| app.update()));
+        g.bench_function("gpu_pass", |b| {
+            b.iter_custom(|iters| {
+                let before = tracker.get_history(names::RENDER_FRACTAL_GPU_MS).len();
+                for _ in 0..iters {
+                    app.update();
+                }
+                // the last frames' timestamps arrive one or two frames later
+                for _ in 0..3 {
+                    app.update();
+                }
+                let ms: Vec<f64> = tracker
+                    .get_history(names::RENDER_FRACTAL_GPU_MS)
+                    .into_iter()
+                    .skip(before)
+                    .map(|(_, v)| v)
+                    .collect();
+                let mean = ms.iter().sum::<f64>() / ms.len().max(1) as f64;
+                Duration::from_secs_f64(mean / 1000.0 * iters as f64)
+            })
+        });
+        if params.view.width < 1e-6 {
+            g.bench_function("cpu_df64_all_cores", |b| {
+                b.iter(|| black_box(cpu::render_df64(&params, SIZE, SIZE)))
+            });
+        }
+        g.bench_function("cpu_lanes_all_cores", |b| {
+            b.iter(|| black_box(cpu::render(&params, SIZE, SIZE)))
+        });
+        g.bench_function("cpu_scalar_1_thread", |b| {
+            b.iter(|| black_box(cpu::render_scalar(&params, SIZE, SIZE)))
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, fractal_gpu);
+criterion_main!(benches);
