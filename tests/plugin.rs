@@ -326,3 +326,82 @@ fn hotkey_toggles_the_dashboard_overlay() {
     press(&mut app, KeyCode::F3);
     assert!(app.world().resource::<DashboardOverlay>().visible);
 }
+
+/// The fractal registers its parameters even without a render app, and a suggestion's Apply
+/// (a `Tunables::set`) reaches `FractalSettings` the next frame.
+#[cfg(feature = "fractal")]
+#[test]
+fn fractal_parameters_are_tunable_without_naming_fractal_types() {
+    use rfm_perf::fractal::gpu::{FractalSettings, FractalStatus, PrecisionMode};
+    use rfm_perf::insights::{IterationHeadroom, RuleContext, SuggestionRule};
+    use rfm_perf::ui::UiAction;
+
+    let tracker = PerformanceTracker::new();
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins)
+        .add_plugins(RfmPerfPlugin {
+            fractal: true,
+            system_sampling: false,
+            ..RfmPerfPlugin::headless().with_tracker(tracker.clone())
+        })
+        .insert_resource(FractalSettings::default());
+    app.update();
+    assert_eq!(
+        *app.world().resource::<FractalStatus>(),
+        FractalStatus::NoRenderer
+    );
+    let names: Vec<String> = app
+        .world()
+        .resource::<Tunables>()
+        .iter()
+        .map(|t| t.name.clone())
+        .collect();
+    for n in [
+        "fractal.max_iter",
+        "fractal.resolution_scale",
+        "fractal.precision",
+    ] {
+        assert!(names.iter().any(|x| x == n), "{n} registered: {names:?}");
+    }
+
+    // the rule sees only metrics and tunables; its change goes through the registry
+    tracker.track_metric("fractal.iterations_per_pixel", 120.0); // 20 % inside × 500 + 80 % × 25
+    tracker.track_metric("fractal.escaped_ratio", 0.8);
+    app.update(); // the plugin collects the frame's samples
+    let snapshot = tracker.publish_snapshot();
+    let tunables: Vec<_> = app
+        .world()
+        .resource::<Tunables>()
+        .iter()
+        .map(|t| (t.name.clone(), t.value(), *t.range.start(), *t.range.end()))
+        .collect();
+    let ctx = RuleContext {
+        snapshot: &snapshot,
+        scopes: &[],
+        regressions: &[],
+        tunables,
+    };
+    let suggestion = IterationHeadroom.suggest(&ctx).pop().expect("a suggestion");
+    let change = suggestion.parameter.expect("a parameter change");
+    let action = UiAction::SetTunable {
+        name: change.name,
+        value: change.value,
+    };
+    action
+        .apply(&mut app.world_mut().resource_mut::<Tunables>())
+        .expect("in range");
+    app.update();
+    let settings = app.world().resource::<FractalSettings>();
+    assert_eq!(settings.params.max_iter, change.value as u32);
+    assert_eq!(settings.params.max_iter, 100, "4 × the escaped mean of 25");
+
+    app.world_mut()
+        .resource_mut::<Tunables>()
+        .set("fractal.precision", 2.0)
+        .unwrap();
+    app.update();
+    assert_eq!(
+        app.world().resource::<FractalSettings>().precision,
+        PrecisionMode::Df64
+    );
+}

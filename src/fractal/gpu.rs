@@ -457,7 +457,8 @@ impl Plugin for FractalGpuPlugin {
             .init_resource::<FractalFrameStats>()
             .init_resource::<GpuInfo>()
             .init_resource::<Generations>()
-            .init_resource::<CurrentGeneration>();
+            .init_resource::<CurrentGeneration>()
+            .add_systems(Startup, register_tunables);
         if app.get_sub_app(RenderApp).is_none() {
             app.insert_resource(FractalStatus::NoRenderer);
             return;
@@ -467,7 +468,6 @@ impl Plugin for FractalGpuPlugin {
         }
         let shared = Shared::default();
         app.insert_resource(shared.clone())
-            .add_systems(Startup, register_tunables)
             .add_systems(PostUpdate, (sync_target, build_frame, sync_status).chain())
             .add_systems(
                 Last,
