@@ -97,6 +97,26 @@ impl Threshold {
         }
     }
 
+    /// Where `value` sits on a green → yellow → red gradient (0 = comfortably good, 0.5 = at the
+    /// warning level, 1 = at or past the critical level), as iyes_perf_ui colours its entries.
+    ///
+    /// ```
+    /// use rfm_perf::status::Threshold;
+    /// let fps = Threshold::below(55.0, 30.0);
+    /// assert_eq!(fps.gradient(120.0), 0.0);
+    /// assert_eq!(fps.gradient(55.0), 0.5);
+    /// assert_eq!(fps.gradient(10.0), 1.0);
+    /// ```
+    pub fn gradient(&self, value: f64) -> f32 {
+        if !value.is_finite() {
+            return 0.5;
+        }
+        // the good end sits as far from the warning level as the critical level does
+        let good = 2.0 * self.warning - self.critical;
+        let t = (value - good) / (self.critical - good);
+        t.clamp(0.0, 1.0) as f32
+    }
+
     /// Whether `value` is back in the good range by at least `margin` (relative) of the
     /// warning level — the hysteresis that ends an alert.
     pub fn recovered(&self, value: f64, margin: f64) -> bool {

@@ -109,6 +109,53 @@ fn dashboard(c: &mut Criterion) {
             }))
         })
     });
+    {
+        use rfm_perf::ui::bottleneck::bottleneck_panel;
+        use rfm_perf::ui::timeline::timeline_panel;
+        let solo = egui::Context::default();
+        let mut st = refreshed_state(&tracker, true);
+        let bdata = rfm_perf::ui::bottleneck::BottleneckData::gather(&tracker);
+        let mut bstate = rfm_perf::ui::bottleneck::BottleneckState::default();
+        for _ in 0..3 {
+            frame(&solo, |ctx| {
+                egui::Window::new("t")
+                    .default_size([840.0, 380.0])
+                    .show(ctx, |ui| timeline_panel(ui, &mut st.timeline, &tracker));
+            });
+        }
+        g.bench_function("part_timeline_20_metrics", |b| {
+            b.iter(|| {
+                black_box(frame(&solo, |ctx| {
+                    egui::Window::new("t")
+                        .default_size([840.0, 380.0])
+                        .show(ctx, |ui| timeline_panel(ui, &mut st.timeline, &tracker));
+                }))
+            })
+        });
+        let one = egui::Context::default();
+        let mut st1 = refreshed_state(&tracker, true);
+        st1.timeline.selected.truncate(1);
+        g.bench_function("part_timeline_1_metric", |b| {
+            b.iter(|| {
+                black_box(frame(&one, |ctx| {
+                    egui::Window::new("t")
+                        .default_size([840.0, 380.0])
+                        .show(ctx, |ui| timeline_panel(ui, &mut st1.timeline, &tracker));
+                }))
+            })
+        });
+        let solo2 = egui::Context::default();
+        g.bench_function("part_bottlenecks_500_scopes", |b| {
+            b.iter(|| {
+                black_box(frame(&solo2, |ctx| {
+                    egui::Window::new("b")
+                        .default_size([840.0, 380.0])
+                        .vscroll(true)
+                        .show(ctx, |ui| bottleneck_panel(ui, &mut bstate, &bdata));
+                }))
+            })
+        });
+    }
     g.bench_function("full_frame_after_new_snapshot", |b| {
         b.iter(|| {
             // once per update interval: a new snapshot invalidates the timeline's cache

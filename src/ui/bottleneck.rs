@@ -450,13 +450,30 @@ fn scope_table(ui: &mut Ui, state: &mut BottleneckState, data: &BottleneckData) 
                         header(ui, state, column);
                     }
                     ui.end_row();
-                    for s in order.iter().filter_map(|&i| data.scopes.get(i)) {
+                    for s in order
+                        .iter()
+                        .take(MAX_TABLE_ROWS)
+                        .filter_map(|&i| data.scopes.get(i))
+                    {
                         scope_row(ui, s);
                         ui.end_row();
                     }
                 });
         });
+    if order.len() > MAX_TABLE_ROWS {
+        ui.label(
+            RichText::new(format!(
+                "first {MAX_TABLE_ROWS} of {} scopes in this order (click a header to re-sort)",
+                order.len()
+            ))
+            .small()
+            .weak(),
+        );
+    }
 }
+
+/// Rows the scope table lays out (egui lays out every row of a grid, visible or not).
+pub const MAX_TABLE_ROWS: usize = 40;
 
 fn header(ui: &mut Ui, state: &mut BottleneckState, column: SortColumn) {
     let active = state.sort == column;
@@ -618,13 +635,16 @@ fn flame_graph(ui: &mut Ui, frame: &FrameProfile) -> bool {
             response.widget_info(|| {
                 egui::WidgetInfo::labeled(egui::WidgetType::Button, true, node.name.as_ref())
             });
-            let response = response.on_hover_text(format!(
-                "{}\ntotal {} · self {} · {} calls",
-                node.name,
-                format_value(node.total_ms, "ms"),
-                format_value(node.self_ms, "ms"),
-                node.calls
-            ));
+            // the tooltip text is built only for the hovered box
+            let response = response.on_hover_ui(|ui| {
+                ui.label(format!(
+                    "{}\ntotal {} · self {} · {} calls",
+                    node.name,
+                    format_value(node.total_ms, "ms"),
+                    format_value(node.self_ms, "ms"),
+                    node.calls
+                ));
+            });
             clicked |= response.clicked();
         }
     }

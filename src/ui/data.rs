@@ -36,6 +36,28 @@ pub struct MetricRow {
     pub sparkline: Vec<[f64; 2]>,
 }
 
+/// One entry of the compact, iyes_perf_ui-style list (fps, worst fps, frame time, entities, CPU,
+/// memory).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PerfEntry {
+    /// Short label ("FPS", "FPS (worst)").
+    pub label: &'static str,
+    /// Formatted value, or "–" when not recorded yet.
+    pub value_text: String,
+    /// Position on the green → yellow → red gradient; `None` = neutral (no threshold).
+    pub gradient: Option<f32>,
+}
+
+/// The perf entries, in iyes_perf_ui's order.
+pub const PERF_ENTRIES: [(&str, &str); 6] = [
+    ("FPS", names::FRAME_FPS),
+    ("FPS (worst)", names::FRAME_FPS_1PCT_LOW),
+    ("Frame time", names::FRAME_TIME_MS),
+    ("Entities", names::ENTITY_COUNT),
+    ("CPU", names::SYSTEM_CPU_PCT),
+    ("Memory", names::PROCESS_MEMORY_MB),
+];
+
 /// Everything the dashboard draws.
 #[derive(Clone, Debug, Default)]
 pub struct DashboardData {
@@ -47,6 +69,8 @@ pub struct DashboardData {
     pub insights: Insights,
     /// Tunable parameters.
     pub tunables: Vec<TunableView>,
+    /// The compact perf entry list.
+    pub perf_entries: Vec<PerfEntry>,
 }
 
 fn label_of(name: &str) -> String {
@@ -134,11 +158,27 @@ impl DashboardData {
                 }
             })
             .collect();
+        let perf_entries = PERF_ENTRIES
+            .iter()
+            .map(|&(label, name)| {
+                let unit = tracker
+                    .metric_info(name)
+                    .map(|i| i.unit.symbol().to_string())
+                    .unwrap_or_default();
+                let value = snapshot.value(name);
+                PerfEntry {
+                    label,
+                    value_text: value.map_or_else(|| "–".to_string(), |v| format_value(v, &unit)),
+                    gradient: value.and_then(|v| thresholds.get(name).map(|th| th.gradient(v))),
+                }
+            })
+            .collect();
         Self {
             snapshot,
             rows,
             insights: insights.clone(),
             tunables,
+            perf_entries,
         }
     }
 }

@@ -20,7 +20,7 @@ pub mod resources;
 pub mod theme;
 pub mod timeline;
 
-pub use data::{DashboardData, MetricRow, TunableView, format_value};
+pub use data::{DashboardData, MetricRow, PERF_ENTRIES, PerfEntry, TunableView, format_value};
 
 use egui::{RichText, Ui};
 use egui_plot::{Line, Plot, PlotPoints};
@@ -128,6 +128,26 @@ fn sparkline(ui: &mut Ui, name: &str, points: &[[f64; 2]], color: egui::Color32)
                 plot.line(
                     Line::new(name.to_string(), PlotPoints::from(points.to_vec())).color(color),
                 );
+            }
+        });
+}
+
+/// The compact perf entry list (as iyes_perf_ui users know it): fps, worst fps, frame time,
+/// entities, CPU and memory, each value coloured on a green → yellow → red gradient of its
+/// thresholds.
+pub fn perf_entries(ui: &mut Ui, data: &DashboardData) {
+    egui::Grid::new("rfm_perf_entries")
+        .num_columns(2)
+        .spacing([16.0, 2.0])
+        .show(ui, |ui| {
+            for e in &data.perf_entries {
+                ui.label(RichText::new(e.label).small());
+                let text = RichText::new(&e.value_text).monospace();
+                ui.label(match e.gradient {
+                    Some(t) => text.color(theme::gradient_color(t)),
+                    None => text,
+                });
+                ui.end_row();
             }
         });
 }
@@ -341,5 +361,34 @@ mod tests {
         ] {
             harness.get_by_label(label);
         }
+    }
+
+    #[test]
+    fn perf_entries_follow_iyes_perf_ui_with_threshold_gradients() {
+        let t = PerformanceTracker::new();
+        t.track_metric("frame.fps", 20.0);
+        t.track_metric("frame.time_ms", 8.0);
+        let data = data_with(&t, Insights::default());
+        let labels: Vec<_> = data.perf_entries.iter().map(|e| e.label).collect();
+        assert_eq!(
+            labels,
+            [
+                "FPS",
+                "FPS (worst)",
+                "Frame time",
+                "Entities",
+                "CPU",
+                "Memory"
+            ]
+        );
+        let fps = &data.perf_entries[0];
+        assert_eq!(fps.gradient, Some(1.0), "20 fps is past critical");
+        assert!(data.perf_entries[2].gradient.is_some_and(|g| g < 0.5));
+        assert_eq!(data.perf_entries[3].value_text, "–", "not recorded");
+        assert_eq!(data.perf_entries[3].gradient, None);
+        let mut harness = Harness::new_ui(|ui| perf_entries(ui, &data));
+        harness.run();
+        harness.get_by_label("FPS (worst)");
+        harness.get_by_label(&fps.value_text);
     }
 }

@@ -372,10 +372,12 @@ fn draw_always_on(
     ui_state: Res<DashboardUi>,
     tracker: Res<PerfTracker>,
     thresholds: Res<Thresholds>,
-) -> Result {
+) {
     rfm_perf_core::perf_scope!("ui.always_on");
-    show_always_on(contexts.ctx_mut()?, &ui_state, &tracker, &thresholds);
-    Ok(())
+    // no egui context (no window or camera yet): nothing to draw on
+    if let Ok(ctx) = contexts.ctx_mut() {
+        show_always_on(ctx, &ui_state, &tracker, &thresholds);
+    }
 }
 
 /// Draws the always-on pieces (FPS overlay, status bar, toasts, each as `state` enables them)
@@ -460,10 +462,12 @@ fn draw_dashboard(
     mut overlay: ResMut<DashboardOverlay>,
     #[cfg(feature = "api")] api: Option<Res<crate::api::ApiStatus>>,
     #[cfg(feature = "fractal")] fractal: Option<Res<crate::fractal::gpu::FractalStatus>>,
-) -> Result {
+) {
     rfm_perf_core::perf_scope!("ui.dashboard");
     let started = Instant::now();
-    let ctx = contexts.ctx_mut()?;
+    let Ok(ctx) = contexts.ctx_mut() else {
+        return;
+    };
     let mut status_lines: Vec<(String, Status)> = Vec::new();
     #[cfg(feature = "api")]
     if let Some(api) = &api {
@@ -497,7 +501,6 @@ fn draw_dashboard(
         names::UI_DASHBOARD_MS,
         started.elapsed().as_secs_f64() * 1000.0,
     );
-    Ok(())
 }
 
 /// Draws the dashboard windows into `ctx` (the main window with controls and real-time metrics,
@@ -562,6 +565,10 @@ pub fn show_dashboard(
             }
             ui.separator();
             metrics_panel(ui, &state.data);
+            egui::CollapsingHeader::new("Perf entries")
+                .id_salt("rfm_perf_entries_header")
+                .default_open(false)
+                .show(ui, |ui| super::perf_entries(ui, &state.data));
             if state.layout == Layout::Compact {
                 ui.separator();
                 alerts_panel(ui, &state.data);
@@ -621,5 +628,121 @@ fn api_line(api: &crate::api::ApiStatus) -> String {
         ApiStatus::Disabled => "API: off".into(),
         ApiStatus::Invalid(e) => format!("API refused: {e}"),
         ApiStatus::BindFailed(e) => format!("API not running: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::insights::Alert;
+
+    fn alert(metric: &str, raised: f64) -> Alert {
+        Alert {
+            metric: metric.into(),
+            status: Status::Warning,
+            value: 1.0,
+            threshold: 0.5,
+            raised_unix_s: raised,
+            active: true,
+            message: format!("{metric} is high"),
+        }
+    }
+
+    #[test]
+    fn toasts_once_per_raised_alert_and_never_a_storm() {
+        let mut ui = DashboardUi::default();
+        let one = Insights {
+            alerts: vec![alert("a", 1.0)],
+            ..Default::default()
+        };
+        new_toasts(&mut ui, &one);
+        assert_eq!(ui.toasts.len(), 1);
+        assert_eq!(ui.toasts[0].text, "a is high");
+        // the same alert still active at the next refresh: no second toast
+        new_toasts(&mut ui, &one);
+        assert_eq!(ui.toasts.len(), 1);
+        // a burst of five new alerts collapses into one summary toast
+        let burst = Insights {
+            alerts: (0..6).map(|i| alert(&format!("m{i}"), 2.0)).collect(),
+            ..Default::default()
+        };
+        new_toasts(&mut ui, &burst);
+        assert!(ui.toasts.len() <= MAX_TOASTS);
+        assert!(ui.toasts.iter().any(|t| t.text.starts_with("6 new alerts")));
+        // raised again later (after recovering): a new toast
+        let again = Insights {
+            alerts: vec![alert("a", 9.0)],
+            ..Default::default()
+        };
+        ui.toasts.clear();
+        new_toasts(&mut ui, &again);
+        assert_eq!(ui.toasts.len(), 1);
+        // toasts switched off: nothing
+        ui.show_toasts = false;
+        ui.toasts.clear();
+        new_toasts(
+            &mut ui,
+            &Insights {
+                alerts: vec![alert("z", 10.0)],
+                ..Default::default()
+            },
+        );
+        assert!(ui.toasts.is_empty());
+    }
+
+    #[test]
+    fn refresh_gathers_heavy_data_only_while_visible_and_when_due() {
+        let tracker = rfm_perf_core::PerformanceTracker::new();
+        tracker.track_metric("frame.time_ms", 16.0);
+        tracker.publish_snapshot();
+        let mut ui = DashboardUi::default();
+        let show = vec!["frame.time_ms".to_string()];
+        let (th, ins, tun) = (
+            Thresholds::default(),
+            Insights::default(),
+            Tunables::default(),
+        );
+        let input = |visible| RefreshInputs {
+            tracker: &tracker,
+            thresholds: &th,
+            metrics_to_show: &show,
+            insights: &ins,
+            tunables: &tun,
+            visible,
+            show_bottlenecks: true,
+            gpu: None,
+            interval: Duration::from_secs(3600),
+        };
+        assert!(ui.refresh(input(false)), "first refresh gathers");
+        assert_eq!(ui.data.rows.len(), 1);
+        assert!(
+            !ui.refresh(input(false)),
+            "hidden and not due: returns at once"
+        );
+        assert!(ui.refresh(input(true)), "just opened: gathers now");
+        assert!(!ui.refresh(input(true)), "open and not due");
+    }
+
+    #[test]
+    fn default_layout_keeps_windows_apart_on_common_screens() {
+        for (w, h) in [(1280.0, 800.0), (1920.0, 1080.0), (800.0, 600.0)] {
+            let l = DefaultLayout::for_screen(egui::Rect::from_min_size(
+                egui::Pos2::ZERO,
+                egui::vec2(w, h),
+            ));
+            let all = [
+                l.main,
+                l.suggestions,
+                l.resources,
+                l.timeline,
+                l.bottlenecks,
+            ];
+            for (i, a) in all.iter().enumerate() {
+                assert!(a.width() > 100.0 && a.height() > 80.0, "{w}x{h} #{i} {a:?}");
+                for b in &all[i + 1..] {
+                    assert!(!a.intersects(*b), "{w}x{h}: {a:?} overlaps {b:?}");
+                }
+            }
+        }
     }
 }

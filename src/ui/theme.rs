@@ -35,3 +35,29 @@ pub fn status_dot(ui: &mut Ui, color: Color32) -> Response {
         .circle_filled(rect.center(), rect.width() * 0.38, color);
     response
 }
+
+/// The colour at `t` (0–1) of the green → yellow → red gradient of perf entries.
+///
+/// ```
+/// use rfm_perf::ui::theme::gradient_color;
+/// assert_eq!(gradient_color(0.0), egui::Color32::from_rgb(80, 200, 120));
+/// assert_eq!(gradient_color(1.0), egui::Color32::from_rgb(235, 80, 70));
+/// ```
+pub fn gradient_color(t: f32) -> Color32 {
+    let (a, b, f) = if t <= 0.5 {
+        (
+            status_color(Status::Ok),
+            status_color(Status::Warning),
+            t * 2.0,
+        )
+    } else {
+        (
+            status_color(Status::Warning),
+            status_color(Status::Critical),
+            (t - 0.5) * 2.0,
+        )
+    };
+    let f = f.clamp(0.0, 1.0);
+    let mix = |x: u8, y: u8| (f32::from(x) + (f32::from(y) - f32::from(x)) * f).round() as u8;
+    Color32::from_rgb(mix(a.r(), b.r()), mix(a.g(), b.g()), mix(a.b(), b.b()))
+}

@@ -84,7 +84,7 @@ struct SeriesCache {
     /// Range and bucket count of `series`.
     key: Option<RangeKey>,
     series: BTreeMap<String, Series>,
-    /// The plot area last frame; its width in points is the bucket count.
+    /// The plot area last frame; half its width in points is the bucket count.
     plot_frame: Option<egui::Rect>,
     /// How many series were decimated so far.
     recomputed: u64,
@@ -183,7 +183,9 @@ impl TimelineState {
         let buckets = self
             .cache
             .plot_frame
-            .map_or(FIRST_BUCKETS, |r| r.width().round() as usize)
+            // a min and a max per bucket: one bucket per two points of width is one vertex per
+            // point, as fine as the line can show
+            .map_or(FIRST_BUCKETS, |r| (r.width() / 2.0).round() as usize)
             .clamp(1, MAX_BUCKETS);
         let key = RangeKey {
             since: at_offset(anchor, x[0]),
