@@ -37,3 +37,10 @@ ensure_cargo() {
 # System packages the plugin needs at run time: Vulkan (lavapipe where there is no GPU) and
 # the X11 libraries winit loads for a window.
 RUNTIME_PACKAGES=(mesa-vulkan-drivers libvulkan1 libxkbcommon-x11-0 libx11-6 libxcursor1 libxrandr2 libxi6)
+
+# Headless sessions (containers, ssh) often lack XDG_RUNTIME_DIR, which graphics libraries warn
+# about; give them a private one.
+if [ -z "${XDG_RUNTIME_DIR:-}" ]; then
+  export XDG_RUNTIME_DIR="${TMPDIR:-/tmp}/runtime-$(id -u)"
+  mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+fi
