@@ -414,7 +414,12 @@ fn run_parent() -> ExitCode {
     // 7. a shader that does not compile → error status, not a panic (fresh process)
     // 8. headless benchmark: 60 frames, report parses with timings (fresh process)
     let me = std::env::current_exe().expect("current exe");
-    for child in ["broken-shader", "benchmark"] {
+    let children: &[&str] = if cfg!(feature = "api") {
+        &["broken-shader", "benchmark", "api-gpu"]
+    } else {
+        &["broken-shader", "benchmark"]
+    };
+    for &child in children {
         let status = Command::new(&me).args(["--child", child]).status();
         check.expect(
             status.as_ref().is_ok_and(|s| s.success()),
@@ -440,7 +445,12 @@ fn child_broken_shader() -> ExitCode {
             output_size: UVec2::splat(64),
             ..Default::default()
         },
-        PerformanceTracker::new(),
+        rfm_perf::RfmPerfPlugin {
+            dashboard: false,
+            api: false,
+            system_sampling: false,
+            ..rfm_perf::RfmPerfPlugin::new().with_tracker(PerformanceTracker::new())
+        },
         FractalGpuPlugin {
             shader_source:
                 "@compute @workgroup_size(8, 8, 1) fn fractal_f32() { let x: u32 = oops; }".into(),
@@ -460,6 +470,66 @@ fn child_broken_shader() -> ExitCode {
             println!("FAIL broken shader gave {other:?}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The API's `/api/performance/system` names the adapter the pass runs on, and its status.
+#[cfg(feature = "api")]
+fn child_api_gpu() -> ExitCode {
+    let mut app = headless_app_with(
+        FractalSettings {
+            output_size: UVec2::splat(64),
+            ..Default::default()
+        },
+        rfm_perf::RfmPerfPlugin {
+            dashboard: false,
+            system_sampling: false,
+            update_interval: std::time::Duration::from_millis(50),
+            ..rfm_perf::RfmPerfPlugin::new()
+                .with_tracker(PerformanceTracker::new())
+                .with_api_config(rfm_perf::ApiConfig {
+                    bind: "127.0.0.1:0".parse().expect("addr"),
+                    ..Default::default()
+                })
+        },
+        FractalGpuPlugin::default(),
+    );
+    if let Err(e) = read_results(&mut app, 300) {
+        println!("FAIL no GPU result: {e}");
+        return ExitCode::FAILURE;
+    }
+    let Some(addr) = app.world().resource::<rfm_perf::api::ApiStatus>().address() else {
+        println!(
+            "FAIL API not running: {:?}",
+            app.world().resource::<rfm_perf::api::ApiStatus>()
+        );
+        return ExitCode::FAILURE;
+    };
+    // let a publish interval pass
+    let until = std::time::Instant::now() + std::time::Duration::from_millis(200);
+    while std::time::Instant::now() < until {
+        app.update();
+    }
+    let url = format!("http://{addr}/api/performance/system");
+    let body: serde_json::Value = match ureq::get(&url).call() {
+        Ok(mut r) => r.body_mut().read_json().unwrap_or_default(),
+        Err(e) => {
+            println!("FAIL GET {url}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let adapter = body["gpu"]["adapter"].as_str().unwrap_or("");
+    let state = body["fractal_pass"]["state"].as_str().unwrap_or("");
+    let ok =
+        !adapter.is_empty() && state == "running" && body["gpu"]["timestamp_queries"].is_boolean();
+    println!(
+        "{} /system gpu: adapter {adapter:?}, pass {state:?}",
+        if ok { "ok  " } else { "FAIL" }
+    );
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 
@@ -520,6 +590,8 @@ fn main() -> ExitCode {
     {
         Some(c) if c == "broken-shader" => child_broken_shader(),
         Some(c) if c == "benchmark" => child_benchmark(),
+        #[cfg(feature = "api")]
+        Some(c) if c == "api-gpu" => child_api_gpu(),
         Some(other) => {
             println!("unknown child {other}");
             ExitCode::FAILURE

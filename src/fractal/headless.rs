@@ -68,13 +68,24 @@ fn wait_for_gpu(device: Res<RenderDevice>) {
 /// app.update();
 /// ```
 pub fn headless_app(settings: FractalSettings, tracker: PerformanceTracker) -> App {
-    headless_app_with(settings, tracker, super::gpu::FractalGpuPlugin::default())
+    headless_app_with(
+        settings,
+        RfmPerfPlugin {
+            dashboard: false,
+            api: false,
+            system_sampling: false,
+            tracker: Some(tracker),
+            ..RfmPerfPlugin::new()
+        },
+        super::gpu::FractalGpuPlugin::default(),
+    )
 }
 
-/// [`headless_app`] with a given pass plugin (tests use it to install a broken shader).
+/// [`headless_app`] with a given `RfmPerfPlugin` (its `fractal` field is ignored: `pass` is the
+/// pass; tests install a broken shader this way) — e.g. with the API on.
 pub fn headless_app_with(
     settings: FractalSettings,
-    tracker: PerformanceTracker,
+    perf: RfmPerfPlugin,
     pass: super::gpu::FractalGpuPlugin,
 ) -> App {
     let mut app = App::new();
@@ -91,12 +102,8 @@ pub fn headless_app_with(
             .disable::<bevy::log::LogPlugin>(),
     )
     .add_plugins(RfmPerfPlugin {
-        dashboard: false,
-        api: false,
         fractal: false,
-        system_sampling: false,
-        tracker: Some(tracker),
-        ..RfmPerfPlugin::new()
+        ..perf
     })
     .add_plugins(pass)
     .insert_resource(settings);
