@@ -24,7 +24,7 @@ pub const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
 pub const ANOMALY_Z: f64 = 3.5;
 
 const PLOT_HEIGHT: f32 = 240.0;
-const LIST_HEIGHT: f32 = 64.0;
+const LIST_HEIGHT: f32 = 90.0;
 /// Buckets used before the plot's width is known, and the most ever asked for.
 const FIRST_BUCKETS: usize = 600;
 const MAX_BUCKETS: usize = 4096;
@@ -314,24 +314,27 @@ fn controls(ui: &mut Ui, state: &mut TimelineState) {
 }
 
 fn metric_list(ui: &mut Ui, state: &mut TimelineState) {
-    let listed = listed_names(&state.cache.names, &state.selected, &state.search);
+    let mut listed = listed_names(&state.cache.names, &state.selected, &state.search);
+    // selected first, so they stay in view; the list is virtual (only visible rows are laid
+    // out), so thousands of scopes cost nothing
+    listed.sort_by_key(|n| !state.selected.contains(n));
+    if state.cache.names.is_empty() {
+        ui.label(RichText::new("No metrics recorded yet").weak());
+    } else if listed.is_empty() {
+        ui.label(RichText::new("No metric matches the search").weak());
+    }
+    let row_height = ui.spacing().interact_size.y;
     egui::ScrollArea::vertical()
         .id_salt("rfm_perf_timeline_metrics")
         .max_height(LIST_HEIGHT)
-        .show(ui, |ui| {
-            ui.horizontal_wrapped(|ui| {
-                if state.cache.names.is_empty() {
-                    ui.label(RichText::new("No metrics recorded yet").weak());
-                } else if listed.is_empty() {
-                    ui.label(RichText::new("No metric matches the search").weak());
+        .auto_shrink([false, true])
+        .show_rows(ui, row_height, listed.len(), |ui, rows| {
+            for name in &listed[rows] {
+                let mut on = state.selected.contains(name);
+                if ui.checkbox(&mut on, name.as_str()).changed() {
+                    state.set_selected(name, on);
                 }
-                for name in &listed {
-                    let mut on = state.selected.contains(name);
-                    if ui.checkbox(&mut on, name.as_str()).changed() {
-                        state.set_selected(name, on);
-                    }
-                }
-            });
+            }
         });
 }
 
