@@ -413,6 +413,8 @@ struct SharedState {
     gpu: GpuInfo,
     /// CPU time of the latest encode of the pass (ms).
     encode_ms: Option<f64>,
+    /// Bumped whenever `gpu` changes, so the main world copies it only then.
+    gpu_version: u64,
 }
 
 impl Shared {
@@ -758,27 +760,43 @@ fn sync_status(
     mut status: ResMut<FractalStatus>,
     mut info: ResMut<GpuInfo>,
     tracker: Option<Res<PerfTracker>>,
+    mut seen_gpu_version: Local<u64>,
 ) {
     let mut state = shared.lock();
-    let new = match (&state.pipeline, settings.is_some()) {
-        (Some(Err(e)), _) => FractalStatus::Failed(e.clone()),
-        (_, false) => FractalStatus::Idle,
-        (None, true) => FractalStatus::Compiling,
-        (Some(Ok(())), true) => FractalStatus::Running,
+    // per frame: compare first, allocate only when something changed
+    let up_to_date = match (&state.pipeline, settings.is_some(), &*status) {
+        (Some(Err(e)), _, FractalStatus::Failed(shown)) => e == shown,
+        (Some(Err(_)), _, _) => false,
+        (_, false, FractalStatus::Idle)
+        | (None, true, FractalStatus::Compiling)
+        | (Some(Ok(())), true, FractalStatus::Running) => true,
+        _ => false,
     };
-    if *status != new {
-        *status = new;
+    if !up_to_date {
+        *status = match (&state.pipeline, settings.is_some()) {
+            (Some(Err(e)), _) => FractalStatus::Failed(e.clone()),
+            (_, false) => FractalStatus::Idle,
+            (None, true) => FractalStatus::Compiling,
+            (Some(Ok(())), true) => FractalStatus::Running,
+        };
     }
     if let (Some(ms), Some(t)) = (state.encode_ms.take(), tracker) {
         t.track_metric(names::RENDER_FRACTAL_CPU_MS, ms);
     }
-    let mut gpu = state.gpu.clone();
-    gpu.fractal_bytes = target.map_or(0, |t| {
+    if state.gpu_version != *seen_gpu_version {
+        *seen_gpu_version = state.gpu_version;
+        let bytes = info.fractal_bytes;
+        *info = GpuInfo {
+            fractal_bytes: bytes,
+            ..state.gpu.clone()
+        };
+    }
+    let bytes = target.map_or(0, |t| {
         let px = u64::from(t.size.x) * u64::from(t.size.y);
         px * 4 + RESULTS_PREFIX_BYTES + px * 4
     });
-    if *info != gpu {
-        *info = gpu;
+    if info.fractal_bytes != bytes {
+        info.fractal_bytes = bytes;
     }
 }
 
@@ -895,6 +913,7 @@ fn read_adapter(
             .map(|r| r.total_allocated_bytes),
         timestamp_period_ns: queue.get_timestamp_period(),
     };
+    state.gpu_version += 1;
 }
 
 fn check_pipelines(
@@ -908,10 +927,14 @@ fn check_pipelines(
     *frame += 1;
     let mut state = shared.lock();
     if (*frame).is_multiple_of(60) {
-        state.gpu.allocator_bytes = device
+        let bytes = device
             .wgpu_device()
             .generate_allocator_report()
             .map(|r| r.total_allocated_bytes);
+        if bytes != state.gpu.allocator_bytes {
+            state.gpu.allocator_bytes = bytes;
+            state.gpu_version += 1;
+        }
     }
     if matches!(state.pipeline, Some(Err(_))) {
         return;
