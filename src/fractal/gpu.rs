@@ -827,6 +827,8 @@ struct UniformStore(UniformBuffer<FractalUniform>);
 #[derive(Resource)]
 struct FractalBindGroup {
     bind_group: BindGroup,
+    /// What `bind_group` binds: the texture view, the results buffer and the uniform buffer.
+    key: (TextureViewId, BufferId, BufferId),
     results: Buffer,
     timings: Option<Buffer>,
     precision: Precision,
@@ -971,6 +973,7 @@ fn prepare_bind_group(
     frame: Option<Res<ExtractedFractal>>,
     pipelines: Option<Res<FractalPipelines>>,
     mut uniforms: Option<ResMut<UniformStore>>,
+    current: Option<ResMut<FractalBindGroup>>,
     images: Res<RenderAssets<GpuImage>>,
     buffers: Res<RenderAssets<GpuShaderBuffer>>,
     device: Res<RenderDevice>,
@@ -978,20 +981,41 @@ fn prepare_bind_group(
     pipeline_cache: Res<PipelineCache>,
 ) {
     rfm_perf_core::perf_scope!("render.fractal_bind_group");
-    commands.remove_resource::<FractalBindGroup>();
-    let (Some(frame), Some(pipelines), Some(uniforms)) = (frame, pipelines, uniforms.as_mut())
+    let ready = frame
+        .as_ref()
+        .and_then(|f| Some((f, images.get(&f.image)?, buffers.get(&f.results)?)));
+    let (Some((frame, image, results)), Some(pipelines), Some(uniforms)) =
+        (ready, pipelines, uniforms.as_mut())
     else {
-        return;
-    };
-    let (Some(image), Some(results)) = (images.get(&frame.image), buffers.get(&frame.results))
-    else {
+        if current.is_some() {
+            commands.remove_resource::<FractalBindGroup>();
+        }
         return;
     };
     uniforms.0.set(frame.uniform);
     uniforms.0.write_buffer(&device, &queue);
-    let Some(uniform) = uniforms.0.binding() else {
+    let (Some(uniform), Some(uniform_buffer)) = (uniforms.0.binding(), uniforms.0.buffer()) else {
         return;
     };
+    let key = (
+        image.texture_view.id(),
+        results.buffer.id(),
+        uniform_buffer.id(),
+    );
+    let timings = buffers.get(&frame.timings).map(|b| b.buffer.clone());
+    let workgroups = UVec2::new(
+        frame.size.x.div_ceil(WORKGROUP_SIZE),
+        frame.size.y.div_ceil(WORKGROUP_SIZE),
+    );
+    // the same texture and buffers as last frame: keep the bind group
+    if let Some(mut bg) = current
+        && bg.key == key
+    {
+        bg.precision = frame.precision;
+        bg.workgroups = workgroups;
+        bg.timings = timings;
+        return;
+    }
     let bind_group = device.create_bind_group(
         "rfm_perf fractal",
         &pipeline_cache.get_bind_group_layout(&pipelines.layout),
@@ -1003,13 +1027,11 @@ fn prepare_bind_group(
     );
     commands.insert_resource(FractalBindGroup {
         bind_group,
+        key,
         results: results.buffer.clone(),
-        timings: buffers.get(&frame.timings).map(|b| b.buffer.clone()),
+        timings,
         precision: frame.precision,
-        workgroups: UVec2::new(
-            frame.size.x.div_ceil(WORKGROUP_SIZE),
-            frame.size.y.div_ceil(WORKGROUP_SIZE),
-        ),
+        workgroups,
     });
 }
 
