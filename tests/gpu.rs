@@ -439,18 +439,25 @@ fn run_parent() -> ExitCode {
     }
 }
 
-fn child_broken_shader() -> ExitCode {
-    let mut app = headless_app_with(
+/// A 64 × 64 headless app for a child check: no dashboard, no sampling, its own tracker.
+fn child_app(perf: rfm_perf::RfmPerfPlugin, pass: FractalGpuPlugin) -> bevy::app::App {
+    headless_app_with(
         FractalSettings {
             output_size: UVec2::splat(64),
             ..Default::default()
         },
         rfm_perf::RfmPerfPlugin {
             dashboard: false,
-            api: false,
             system_sampling: false,
-            ..rfm_perf::RfmPerfPlugin::new().with_tracker(PerformanceTracker::new())
+            ..perf.with_tracker(PerformanceTracker::new())
         },
+        pass,
+    )
+}
+
+fn child_broken_shader() -> ExitCode {
+    let mut app = child_app(
+        rfm_perf::RfmPerfPlugin::new().with_api(false),
         FractalGpuPlugin {
             shader_source:
                 "@compute @workgroup_size(8, 8, 1) fn fractal_f32() { let x: u32 = oops; }".into(),
@@ -476,21 +483,13 @@ fn child_broken_shader() -> ExitCode {
 /// The API's `/api/performance/system` names the adapter the pass runs on, and its status.
 #[cfg(feature = "api")]
 fn child_api_gpu() -> ExitCode {
-    let mut app = headless_app_with(
-        FractalSettings {
-            output_size: UVec2::splat(64),
-            ..Default::default()
-        },
+    let mut app = child_app(
         rfm_perf::RfmPerfPlugin {
-            dashboard: false,
-            system_sampling: false,
             update_interval: std::time::Duration::from_millis(50),
-            ..rfm_perf::RfmPerfPlugin::new()
-                .with_tracker(PerformanceTracker::new())
-                .with_api_config(rfm_perf::ApiConfig {
-                    bind: "127.0.0.1:0".parse().expect("addr"),
-                    ..Default::default()
-                })
+            ..rfm_perf::RfmPerfPlugin::new().with_api_config(rfm_perf::ApiConfig {
+                bind: "127.0.0.1:0".parse().expect("addr"),
+                ..Default::default()
+            })
         },
         FractalGpuPlugin::default(),
     );
