@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::BaselineError;
+use crate::stats::{quantile_sorted, sorted_finite};
 
 /// Format version of baseline files this build reads and writes.
 pub const BASELINE_FORMAT_VERSION: u32 = 1;
@@ -29,36 +30,23 @@ pub struct BaselineStat {
 }
 
 impl BaselineStat {
-    /// Median, p95 and count of `values` (nearest-rank), `None` when empty.
+    /// Median, p95 and count of the finite `values` ([quantiles](crate::stats) interpolated
+    /// between closest ranks), `None` when there is none.
     ///
     /// ```
     /// assert!(rfm_perf_core::BaselineStat::from_values(&[]).is_none());
     /// ```
     pub fn from_values(values: &[f64]) -> Option<Self> {
-        if values.is_empty() {
+        let v = sorted_finite(values);
+        if v.is_empty() {
             return None;
         }
-        let mut v: Vec<f64> = values.to_vec();
-        v.sort_by(f64::total_cmp);
         Some(Self {
             median: quantile_sorted(&v, 0.5),
             p95: quantile_sorted(&v, 0.95),
             samples: v.len(),
         })
     }
-}
-
-/// Nearest-rank quantile of sorted values (the median of an even count is the mean of the middle two).
-pub(crate) fn quantile_sorted(v: &[f64], q: f64) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    if (q - 0.5).abs() < f64::EPSILON && v.len().is_multiple_of(2) {
-        let m = v.len() / 2;
-        return (v[m - 1] + v[m]) / 2.0;
-    }
-    let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
-    v[rank - 1]
 }
 
 /// A set of baselines, as saved to and loaded from a file.

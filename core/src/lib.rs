@@ -39,6 +39,7 @@ pub mod names;
 mod scope;
 mod scope_stats;
 mod snapshot;
+pub mod stats;
 mod tracker;
 
 pub use baseline::{

@@ -5,10 +5,10 @@
 //! collector touch. No global lock and no allocation on the hot path once a call path is known.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+
+use rustc_hash::FxHashMap;
 
 use crate::clock;
 use crate::histogram::Histogram;
@@ -109,38 +109,6 @@ struct Open {
     child_ns: u64,
 }
 
-/// Tiny FxHash for the per-thread name cache (names are short; SipHash would dominate).
-#[derive(Default)]
-pub(crate) struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b))
-                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    #[inline]
-    fn write_u32(&mut self, i: u32) {
-        self.write_u64(u64::from(i));
-    }
-    #[inline]
-    fn write_u64(&mut self, i: u64) {
-        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
 /// One thread's state for one tracker.
 pub(crate) struct LocalTracker {
     pub(crate) tracker_id: u64,
@@ -151,7 +119,8 @@ pub(crate) struct LocalTracker {
     next_token: u32,
     /// Direct-mapped cache `(parent, scope) -> node` in front of the sibling-list walk.
     child_cache: Box<[(u32, u32, u32); CHILD_CACHE]>,
-    pub(crate) names: HashMap<Box<str>, MetricId, BuildHasherDefault<FxHasher>>,
+    /// Names this thread has resolved. FxHash: names are short and SipHash would dominate the lookup.
+    pub(crate) names: FxHashMap<Box<str>, MetricId>,
 }
 
 impl Drop for LocalTracker {
@@ -192,7 +161,7 @@ impl LocalTracker {
             current: ROOT,
             next_token: 0,
             child_cache: Box::new([(NONE, u32::MAX, NONE); CHILD_CACHE]),
-            names: HashMap::default(),
+            names: FxHashMap::default(),
         }
     }
 

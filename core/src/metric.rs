@@ -61,7 +61,7 @@ pub enum Unit {
     FramesPerSecond,
     /// Bytes.
     Bytes,
-    /// Mebibytes (2^20 bytes), the seed's "MB".
+    /// Mebibytes (2^20 bytes), what the original spec calls "MB".
     Megabytes,
     /// Bytes per second.
     BytesPerSecond,

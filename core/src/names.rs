@@ -1,4 +1,4 @@
-//! Names of the built-in metrics (stable, dotted, lowercase) and the seed's short aliases.
+//! Names of the built-in metrics (stable, dotted, lowercase) and their short aliases (the names of the original Python spec).
 //!
 //! Any non-empty UTF-8 string is a valid metric name; these constants are the ones the plugin,
 //! dashboard, API and analysis agree on, like Bevy's `DiagnosticPath` constants.
@@ -79,7 +79,7 @@ pub fn cpu_core(n: usize) -> String {
     format!("{SYSTEM_CPU_CORE_PREFIX}{n}_pct")
 }
 
-/// The seed's short names and the built-ins they stand for.
+/// The original spec's short names and the built-ins they stand for.
 pub const ALIASES: &[(&str, &str)] = &[
     ("render_time", FRAME_TIME_MS),
     ("fps", FRAME_FPS),
@@ -88,7 +88,7 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("complexity", FRACTAL_ITERATIONS_PER_PIXEL),
 ];
 
-/// Resolves a seed short name to its built-in; any other name is returned unchanged.
+/// Resolves a short alias to its built-in; any other name is returned unchanged.
 ///
 /// ```
 /// assert_eq!(rfm_perf_core::names::resolve_alias("fps"), "frame.fps");

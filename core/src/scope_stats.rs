@@ -9,6 +9,10 @@ use crate::histogram::Histogram;
 
 /// Statistics of one scope over the tracker's scope window.
 ///
+/// The percentiles are approximations from a log histogram of call times (each within 6.25 %
+/// of the exact value), so recording never keeps every call; min, max, mean and totals are
+/// exact. Raw-sample quantiles elsewhere in the crate use [`stats`](crate::stats).
+///
 /// ```
 /// let t = rfm_perf_core::PerformanceTracker::new();
 /// for _ in 0..3 { t.start_timer("work"); t.end_timer("work"); }
@@ -43,6 +47,28 @@ pub struct ScopeStats {
     pub p99_ms: f64,
     /// Share of frame time spent in this scope per frame (%; may exceed 100 with several threads).
     pub frame_pct: f64,
+}
+
+impl ScopeStats {
+    /// A window total of this scope (e.g. [`total_ms`](Self::total_ms) or
+    /// [`self_ms`](Self::self_ms)) as a mean per frame; 0 when it made no calls.
+    ///
+    /// ```
+    /// let t = rfm_perf_core::PerformanceTracker::new();
+    /// t.set_frame_driver(true); // reads do not collect frames of their own
+    /// for _ in 0..2 { t.start_timer("work"); t.end_timer("work"); }
+    /// t.collect_frame();
+    /// let s = t.scope_stat("work").unwrap();
+    /// assert_eq!((s.calls, s.calls_per_frame), (2, 2.0));
+    /// assert!((s.per_frame_ms(s.total_ms) - s.total_ms).abs() < 1e-12); // both calls in one frame
+    /// ```
+    pub fn per_frame_ms(&self, window_total_ms: f64) -> f64 {
+        if self.calls == 0 {
+            return 0.0;
+        }
+        let v = window_total_ms * self.calls_per_frame / self.calls as f64;
+        if v.is_finite() { v.max(0.0) } else { 0.0 }
+    }
 }
 
 #[derive(Debug, Default)]

@@ -149,7 +149,7 @@ fn end_timer_without_start_is_counted_not_a_panic() {
 #[test]
 fn timers_with_alias_names_can_be_ended() {
     let t = PerformanceTracker::new();
-    t.start_timer("render_time"); // the seed's alias of frame.time_ms
+    t.start_timer("render_time"); // the short alias of frame.time_ms
     assert!(t.end_timer("render_time").is_some(), "same alias");
     t.start_timer("render_time");
     assert!(

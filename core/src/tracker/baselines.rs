@@ -1,0 +1,120 @@
+//! Baselines of the tracker's metrics: capture, save, load and the regression check.
+
+use super::*;
+
+impl PerformanceTracker {
+    // ---------------------------------------------------------------- baselines
+
+    /// Median, p95 and count of every metric over the last `window`. The samples are copied
+    /// under the store lock; sorting happens after it is released, so a large window never
+    /// holds up the frame's collect.
+    fn window_stats(&self, window: Duration) -> Vec<(String, BaselineStat)> {
+        let now = self.now_offset();
+        let from = now.saturating_sub(u64::try_from(window.as_nanos()).unwrap_or(u64::MAX));
+        let copied: Vec<(MetricId, Vec<f64>)> = {
+            let store = lock(&self.inner.store);
+            store
+                .histories
+                .iter()
+                .enumerate()
+                .filter_map(|(i, h)| Some((MetricId(i as u32), h.as_ref()?.values(from, u64::MAX))))
+                .collect()
+        };
+        let r = self.registry();
+        copied
+            .into_iter()
+            .filter_map(|(id, values)| {
+                let info = r.info(id)?;
+                Some((info.name.to_string(), BaselineStat::from_values(&values)?))
+            })
+            .collect()
+    }
+
+    /// Captures the current statistics (median, p95, count over the baseline window) of every
+    /// metric with samples as the baseline, replacing the previous baselines. Returns how many.
+    pub fn capture_baseline(&self) -> usize {
+        self.sync_reads();
+        let window = self.config().baseline_window;
+        let stats = self.window_stats(window);
+        let n = stats.len();
+        lock(&self.inner.store).baselines = BaselineSet {
+            captured_unix_s: SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64()),
+            window_s: window.as_secs_f64(),
+            metrics: stats.into_iter().collect(),
+            ..BaselineSet::default()
+        };
+        n
+    }
+
+    /// The current baselines.
+    pub fn baselines(&self) -> BaselineSet {
+        lock(&self.inner.store).baselines.clone()
+    }
+
+    /// Replaces the baselines.
+    pub fn set_baselines(&self, set: BaselineSet) {
+        lock(&self.inner.store).baselines = set;
+    }
+
+    /// Saves the baselines as JSON, atomically (temporary file + rename).
+    pub fn save_baselines(&self, path: impl AsRef<Path>) -> Result<(), BaselineError> {
+        self.baselines().save(path)
+    }
+
+    /// Loads baselines saved by [`save_baselines`](Self::save_baselines). On a missing,
+    /// corrupt or other-version file it returns the error and keeps the current baselines.
+    /// Returns how many metrics were loaded.
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("rfm-doc-lb-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let bad = dir.join("bad.json");
+    /// std::fs::write(&bad, b"{ not json").unwrap();
+    /// let t = rfm_perf_core::PerformanceTracker::new();
+    /// t.track_metric("m", 1.0);
+    /// t.capture_baseline();
+    /// assert!(t.load_baselines(&bad).is_err());
+    /// assert!(t.baselines().metrics.contains_key("m"));
+    /// ```
+    pub fn load_baselines(&self, path: impl AsRef<Path>) -> Result<usize, BaselineError> {
+        let set = BaselineSet::load(path)?;
+        let n = set.metrics.len();
+        self.set_baselines(set);
+        Ok(n)
+    }
+
+    /// Metrics whose median over the baseline window got worse than the baseline median by at
+    /// least `threshold` (relative, e.g. `0.2` = 20 %), oriented by each metric's direction.
+    /// Neutral metrics are never flagged. Worst first. See [`Severity`] for the levels.
+    pub fn detect_regressions(&self, threshold: f64) -> Vec<RegressionReport> {
+        self.sync_reads();
+        let window = self.config().baseline_window;
+        let baselines = self.baselines();
+        if baselines.metrics.is_empty() {
+            return Vec::new();
+        }
+        let current = self.window_stats(window);
+        baselines.compare(
+            current,
+            |name| self.metric_info(name).map(|i| i.direction),
+            threshold,
+        )
+    }
+
+    /// Median, p95 and sample count of every metric with samples over the baseline window:
+    /// what [`capture_baseline`](Self::capture_baseline) would store, without storing it.
+    ///
+    /// ```
+    /// let t = rfm_perf_core::PerformanceTracker::new();
+    /// for v in [1.0, 2.0, 3.0] { t.track_metric("m", v); }
+    /// assert_eq!(t.current_stats()["m"].median, 2.0);
+    /// ```
+    pub fn current_stats(&self) -> std::collections::BTreeMap<String, BaselineStat> {
+        self.sync_reads();
+        self.window_stats(self.config().baseline_window)
+            .into_iter()
+            .collect()
+    }
+}

@@ -1,0 +1,279 @@
+//! Recording: timers, scopes and metric samples into the calling thread's buffer.
+
+use super::*;
+
+impl PerformanceTracker {
+    // ---------------------------------------------------------------- thread-local access
+
+    /// Runs `f` on this thread's state for this tracker, registering the thread on first use.
+    #[inline]
+    pub(crate) fn with_local<R>(&self, f: impl FnOnce(&mut LocalTracker) -> R) -> Option<R> {
+        LOCAL
+            .try_with(|cell| {
+                let mut v = cell.try_borrow_mut().ok()?;
+                let id = self.inner.id;
+                let pos = match v.iter().position(|l| l.tracker_id == id) {
+                    Some(p) => p,
+                    None => {
+                        v.retain(|l| Arc::strong_count(&l.shared) > 1);
+                        v.push(self.register_thread());
+                        v.len() - 1
+                    }
+                };
+                Some(f(&mut v[pos]))
+            })
+            .ok()
+            .flatten()
+    }
+
+    fn register_thread(&self) -> LocalTracker {
+        let t = std::thread::current();
+        let name: Arc<str> = match t.name() {
+            Some(n) => n.into(),
+            None => format!("{:?}", t.id()).into(),
+        };
+        let shared = Arc::new(ThreadShared {
+            name,
+            data: Mutex::new(SharedData::default()),
+            alive: AtomicBool::new(true),
+        });
+        lock(&self.inner.threads).push(shared.clone());
+        self.inner
+            .counters
+            .threads_seen
+            .fetch_add(1, Ordering::Relaxed);
+        LocalTracker::new(self.inner.id, shared)
+    }
+
+    /// Resolves a name through this thread's cache (no global lock once seen).
+    #[inline]
+    fn cached_id(&self, local: &mut LocalTracker, name: &str, kind: MetricKind) -> MetricId {
+        if let Some(id) = local.names.get(name) {
+            return *id;
+        }
+        let id = self.intern(name, kind);
+        local.names.insert(name.into(), id);
+        id
+    }
+
+    fn reject(&self, err: &TrackError) {
+        match err {
+            TrackError::EmptyName => {
+                self.inner
+                    .counters
+                    .rejected_names
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            TrackError::NonFinite { .. } => {
+                self.inner
+                    .counters
+                    .rejected_values
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            TrackError::NotStarted(_) => {
+                self.inner
+                    .counters
+                    .unmatched_end_timers
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let key = match err {
+            TrackError::EmptyName => String::from("\u{0}empty"),
+            TrackError::NonFinite { name, .. } => format!("v:{name}"),
+            TrackError::NotStarted(name) => format!("t:{name}"),
+        };
+        if lock(&self.inner.logged).insert(key) {
+            log::warn!("rfm_perf: {err} (further reports for this name are counted, not logged)");
+        }
+    }
+
+    // ---------------------------------------------------------------- timers and scopes
+
+    /// Starts a timer named `name` on this thread. Timers nest; the same name on two threads
+    /// does not collide. An empty name is rejected (counted and logged once), never a panic.
+    ///
+    /// ```
+    /// let t = rfm_perf_core::PerformanceTracker::new();
+    /// t.start_timer("load");
+    /// assert!(t.end_timer("load").is_some());
+    /// ```
+    pub fn start_timer(&self, name: &str) {
+        if let Err(e) = self.try_start_timer(name) {
+            self.reject(&e);
+        }
+    }
+
+    /// [`start_timer`](Self::start_timer) that reports bad input as an error.
+    pub fn try_start_timer(&self, name: &str) -> Result<(), TrackError> {
+        if name.is_empty() {
+            return Err(TrackError::EmptyName);
+        }
+        self.with_local(|l| {
+            let id = self.cached_id(l, name, MetricKind::Scope);
+            l.enter(id, clock::now_ticks(), true);
+        });
+        Ok(())
+    }
+
+    /// Ends the innermost open timer `name` on this thread and returns its duration.
+    /// Timers still open inside it are ended at the same moment. Returns `None` — never panics —
+    /// when no such timer was started on this thread.
+    ///
+    /// ```
+    /// let t = rfm_perf_core::PerformanceTracker::new();
+    /// assert_eq!(t.end_timer("never started"), None);
+    /// ```
+    pub fn end_timer(&self, name: &str) -> Option<Duration> {
+        match self.try_end_timer(name) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.reject(&e);
+                None
+            }
+        }
+    }
+
+    /// [`end_timer`](Self::end_timer) that reports bad input as an error.
+    pub fn try_end_timer(&self, name: &str) -> Result<Duration, TrackError> {
+        let end = clock::now_ticks();
+        if name.is_empty() {
+            return Err(TrackError::EmptyName);
+        }
+        let closed = self
+            .with_local(|l| {
+                // the cache is keyed by the name as started (an alias stays an alias); on a miss
+                // the registry resolves aliases both ways
+                let id = match l.names.get(name) {
+                    Some(id) => *id,
+                    None => self.lookup(name)?,
+                };
+                l.exit_named(id, end)
+            })
+            .flatten();
+        closed
+            .map(|c| Duration::from_nanos(c.nanos))
+            .ok_or_else(|| TrackError::NotStarted(name.to_string()))
+    }
+
+    /// A timer for a span that may end on another thread (e.g. two Bevy systems). It records
+    /// outside the per-thread call tree when stopped or dropped.
+    ///
+    /// ```
+    /// let t = rfm_perf_core::PerformanceTracker::new();
+    /// let timer = t.timer("upload");
+    /// let d = std::thread::spawn(move || timer.stop()).join().unwrap();
+    /// assert!(d.as_secs() < 10);
+    /// t.collect_frame();
+    /// assert_eq!(t.scope_stats().iter().find(|s| s.name.as_ref() == "upload").unwrap().calls, 1);
+    /// ```
+    pub fn timer(&self, name: &str) -> crate::scope::Timer {
+        let id = if name.is_empty() {
+            self.reject(&TrackError::EmptyName);
+            None
+        } else {
+            Some(self.intern(name, MetricKind::Scope))
+        };
+        crate::scope::Timer::new(self.clone(), id)
+    }
+
+    /// Opens a scope for the call-site metric `id` (used by `#[track_performance]`).
+    #[inline]
+    pub(crate) fn enter_scope(&self, id: MetricId) -> Option<(u32, u32)> {
+        let start = clock::now_ticks();
+        self.with_local(|l| l.enter(id, start, false))
+    }
+
+    #[inline]
+    pub(crate) fn exit_scope(&self, token: u32, depth: u32) {
+        let end = clock::now_ticks();
+        self.with_local(|l| l.exit(token, depth, end));
+    }
+
+    /// Interns a scope name (call sites resolve it once).
+    pub(crate) fn scope_id(&self, name: &str) -> MetricId {
+        self.intern(name, MetricKind::Scope)
+    }
+
+    pub(crate) fn record_detached(&self, id: MetricId, nanos: u64) {
+        let flush = self
+            .with_local(|l| l.record_detached(id, nanos))
+            .unwrap_or(false);
+        // without a frame driver nothing else empties the out-of-tree buffer; with one, the
+        // next frame does
+        if flush && !self.has_frame_driver() {
+            self.collect_frame();
+        }
+    }
+
+    // ---------------------------------------------------------------- metrics
+
+    /// Records `value` for metric `name` (aliases such as `"fps"` resolve to built-ins).
+    /// NaN, ±inf and empty names are rejected: not stored, counted in [`stats`](Self::stats),
+    /// logged once per name.
+    ///
+    /// ```
+    /// let t = rfm_perf_core::PerformanceTracker::new();
+    /// t.track_metric("memory_usage", 512.0);
+    /// assert_eq!(t.get_metric("process.memory_mb"), Some(512.0));
+    /// t.track_metric("memory_usage", f64::INFINITY);
+    /// assert_eq!(t.get_metric("memory_usage"), Some(512.0));
+    /// ```
+    #[inline]
+    pub fn track_metric(&self, name: &str, value: f64) {
+        if let Err(e) = self.try_track_metric(name, value) {
+            self.reject(&e);
+        }
+    }
+
+    /// [`track_metric`](Self::track_metric) that reports bad input as an error.
+    #[inline]
+    pub fn try_track_metric(&self, name: &str, value: f64) -> Result<(), TrackError> {
+        if name.is_empty() {
+            return Err(TrackError::EmptyName);
+        }
+        if !value.is_finite() {
+            return Err(TrackError::NonFinite {
+                name: name.to_string(),
+                value,
+            });
+        }
+        let t = clock::now_ticks();
+        let flush = self
+            .with_local(|l| {
+                let id = self.cached_id(l, name, MetricKind::Gauge);
+                l.record_sample(id, t, value)
+            })
+            .unwrap_or(false);
+        if flush {
+            self.drain_samples();
+        }
+        Ok(())
+    }
+
+    /// Records a value for an already-resolved metric id (skips the name lookup).
+    ///
+    /// ```
+    /// let t = rfm_perf_core::PerformanceTracker::new();
+    /// let id = t.metric_id("m").unwrap();
+    /// t.track_id(id, 3.0);
+    /// assert_eq!(t.get_metric("m"), Some(3.0));
+    /// ```
+    #[inline]
+    pub fn track_id(&self, id: MetricId, value: f64) {
+        if !value.is_finite() {
+            let name = self
+                .metric_name(id)
+                .map(|n| n.to_string())
+                .unwrap_or_default();
+            self.reject(&TrackError::NonFinite { name, value });
+            return;
+        }
+        let t = clock::now_ticks();
+        let flush = self
+            .with_local(|l| l.record_sample(id, t, value))
+            .unwrap_or(false);
+        if flush {
+            self.drain_samples();
+        }
+    }
+}
