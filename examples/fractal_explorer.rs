@@ -7,6 +7,8 @@
 //!
 //! Headless benchmark (no window or display needed; lavapipe works):
 //! `cargo run --release --example fractal_explorer -- --headless --frames 300 --report out.json`
+//! serves the API while it runs (first line: `rfm_perf API: http://ADDR/`), so `rfm-perf watch`,
+//! a Prometheus scrape or a browser can follow it from elsewhere; `--no-api` turns it off.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -16,12 +18,11 @@ use bevy::prelude::*;
 use bevy::render::view::window::screenshot::{Screenshot, save_to_disk};
 use bevy::window::{PrimaryWindow, WindowResized};
 use clap::Parser;
-use rfm_perf::fractal::gpu::{
-    FractalFrameStats, FractalSettings, FractalStatus, FractalTarget, PrecisionMode,
-};
-use rfm_perf::fractal::headless::{BenchmarkOptions, run_benchmark};
+use rfm_perf::GpuPassStatus;
+use rfm_perf::fractal::gpu::{FractalFrameStats, FractalSettings, FractalTarget, PrecisionMode};
 use rfm_perf::fractal::palette::Palette;
 use rfm_perf::fractal::{FractalKind, Precision, View};
+use rfm_perf::headless::{BenchmarkOptions, run_benchmark};
 use rfm_perf::prelude::*;
 
 // Counts heap allocations per frame for the dashboard's resources panel.
@@ -63,6 +64,9 @@ struct Args {
     /// Address of the REST/Prometheus API (loopback by default; port 0 picks a free one).
     #[arg(long, env = "RFM_PERF_API_ADDR", default_value = "127.0.0.1:8501")]
     api_addr: std::net::SocketAddr,
+    /// Do not serve the API.
+    #[arg(long)]
+    no_api: bool,
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -111,10 +115,12 @@ fn main() -> AppExit {
         ..default()
     }))
     .add_plugins(
-        RfmPerfPlugin::default().with_api_config(rfm_perf::ApiConfig {
-            bind: args.api_addr,
-            ..Default::default()
-        }),
+        RfmPerfPlugin::default()
+            .with_api_config(rfm_perf::ApiConfig {
+                bind: args.api_addr,
+                ..Default::default()
+            })
+            .with_api(!args.no_api),
     )
     .insert_resource(ClearColor(Color::BLACK))
     .insert_resource(FractalSettings {
@@ -161,12 +167,12 @@ fn headless(args: &Args) -> AppExit {
         max_iter: args.max_iter,
         report: args.report.clone(),
         screenshot: args.screenshot.clone(),
+        api: (!args.no_api).then(|| rfm_perf::ApiConfig {
+            bind: args.api_addr,
+            ..Default::default()
+        }),
         ..Default::default()
     };
-    println!(
-        "rfm_perf headless benchmark: {} frames at {width}×{height}, zooming to width {:e}",
-        options.frames, options.deepest
-    );
     match run_benchmark(&options, |line| println!("{line}")) {
         Ok(report) => {
             print!("{}", report.summary_table());
@@ -247,7 +253,7 @@ fn navigate(
     motion: Res<AccumulatedMouseMotion>,
     scroll: Res<AccumulatedMouseScroll>,
     mut settings: ResMut<FractalSettings>,
-    #[cfg(feature = "dashboard")] egui_wants: Option<Res<rfm_perf::ui::overlay::EguiWantsInput>>,
+    #[cfg(feature = "dashboard")] egui_wants: Option<Res<rfm_perf::ui::EguiWantsInput>>,
 ) {
     perf_scope!("explorer.navigate");
     #[cfg(feature = "dashboard")]
@@ -349,7 +355,7 @@ fn update_title(
     mut window: Single<&mut Window, With<PrimaryWindow>>,
     settings: Res<FractalSettings>,
     stats: Res<FractalFrameStats>,
-    status: Res<FractalStatus>,
+    status: Res<GpuPassStatus>,
     tracker: Res<PerfTracker>,
     time: Res<Time<Real>>,
     mut next: Local<Duration>,
@@ -375,8 +381,8 @@ fn update_title(
         String::new()
     };
     let title = match &*status {
-        FractalStatus::Failed(e) => format!("rfm_perf fractal explorer — shader error: {e}"),
-        FractalStatus::Compiling => "rfm_perf fractal explorer — compiling shader…".into(),
+        GpuPassStatus::Failed(e) => format!("rfm_perf fractal explorer — shader error: {e}"),
+        GpuPassStatus::Compiling => "rfm_perf fractal explorer — compiling shader…".into(),
         _ => format!(
             "{} — zoom {:.2e} ({:?}, limit {:.0e}{depth}) — {} iter max, {:.1} it/px — {}×{} — {:.0} FPS — F12 dashboard",
             settings.params.kind.name(),
@@ -398,21 +404,20 @@ fn update_title(
 fn script(
     mut commands: Commands,
     mut script: ResMut<Script>,
-    status: Res<FractalStatus>,
+    status: Res<GpuPassStatus>,
     mut exit: MessageWriter<AppExit>,
-    #[cfg(feature = "dashboard")] overlay: Option<ResMut<rfm_perf::overlay::DashboardOverlay>>,
+    visibility: Option<ResMut<rfm_perf::ui::DashboardVisibility>>,
 ) {
     script.frame += 1;
     #[cfg(not(feature = "dashboard"))]
     if script.frame == 1 && script.open_dashboard {
         warn!("--dashboard: this build has no `dashboard` feature");
     }
-    #[cfg(feature = "dashboard")]
     if script.frame == 1
         && script.open_dashboard
-        && let Some(mut o) = overlay
+        && let Some(mut v) = visibility
     {
-        o.visible = true;
+        v.visible = true;
     }
     if script.exit_after == 0 {
         return;

@@ -1,12 +1,13 @@
-//! Rendering without a window: a render [`App`] with no winit and no surface (lavapipe works),
+//! Rendering without a window: a render [`App`] with no winit and no surface (lavapipe works)
+//! assembled from several plugins (Bevy's, the base, the fractal pass, optionally the API),
 //! reading GPU results back, and the fractal benchmark that `fractal_explorer --headless` runs
 //! along a fixed, deterministic zoom path.
 //!
 //! ```no_run
-//! use rfm_perf::fractal::headless::{BenchmarkOptions, run_benchmark};
+//! use rfm_perf::headless::{BenchmarkOptions, run_benchmark};
 //! let report = run_benchmark(&BenchmarkOptions { frames: 60, ..Default::default() }, |line| println!("{line}"))?;
 //! println!("{}", report.summary_table());
-//! # Ok::<(), rfm_perf::fractal::headless::HeadlessError>(())
+//! # Ok::<(), rfm_perf::headless::HeadlessError>(())
 //! ```
 
 use std::path::PathBuf;
@@ -23,13 +24,16 @@ use bevy::winit::WinitPlugin;
 use rfm_perf_core::{PerformanceTracker, names};
 use serde::{Deserialize, Serialize};
 
-use super::gpu::{
-    CurrentGeneration, FractalFrameStats, FractalSettings, FractalStatus, FractalTarget, GpuInfo,
+pub use rfm_perf_core::stats::Percentiles;
+
+use crate::RfmPerfPlugin;
+use crate::base::{ApiConfig, ApiStatus, GpuPassStatus, GpuSummary};
+use crate::fractal::gpu::{
+    CurrentGeneration, FractalFrameStats, FractalGpuPlugin, FractalSettings, FractalTarget,
     GpuResults,
 };
-use super::palette::Palette;
-use super::{FractalParams, Precision, View};
-use crate::RfmPerfPlugin;
+use crate::fractal::palette::Palette;
+use crate::fractal::{FractalParams, Precision, View};
 
 /// What went wrong in a headless run.
 #[derive(Debug, thiserror::Error)]
@@ -64,7 +68,7 @@ fn wait_for_gpu(device: Res<RenderDevice>) {
 ///
 /// ```no_run
 /// use rfm_perf::fractal::gpu::FractalSettings;
-/// let mut app = rfm_perf::fractal::headless::headless_app(FractalSettings::default(), rfm_perf::PerformanceTracker::new());
+/// let mut app = rfm_perf::headless::headless_app(FractalSettings::default(), rfm_perf::PerformanceTracker::new());
 /// app.update();
 /// ```
 pub fn headless_app(settings: FractalSettings, tracker: PerformanceTracker) -> App {
@@ -77,7 +81,7 @@ pub fn headless_app(settings: FractalSettings, tracker: PerformanceTracker) -> A
             tracker: Some(tracker),
             ..RfmPerfPlugin::new()
         },
-        super::gpu::FractalGpuPlugin::default(),
+        FractalGpuPlugin::default(),
     )
 }
 
@@ -86,7 +90,7 @@ pub fn headless_app(settings: FractalSettings, tracker: PerformanceTracker) -> A
 pub fn headless_app_with(
     settings: FractalSettings,
     perf: RfmPerfPlugin,
-    pass: super::gpu::FractalGpuPlugin,
+    pass: FractalGpuPlugin,
 ) -> App {
     let mut app = App::new();
     app.add_plugins(
@@ -120,7 +124,7 @@ pub fn headless_app_with(
 }
 
 /// The render device and queue of a headless app (for direct GPU work such as
-/// [`df64_selftest`](super::gpu::df64_selftest)).
+/// [`df64_selftest`](crate::fractal::gpu::df64_selftest)).
 pub fn render_device(app: &App) -> Option<(RenderDevice, RenderQueue)> {
     let main = app.world();
     if let (Some(d), Some(q)) = (
@@ -146,7 +150,7 @@ pub fn read_results(app: &mut App, max_frames: u32) -> Result<GpuResults, Headle
     let mut reader = None;
     for _ in 0..max_frames {
         app.update();
-        if let FractalStatus::Failed(e) = app.world().resource::<FractalStatus>() {
+        if let GpuPassStatus::Failed(e) = app.world().resource::<GpuPassStatus>() {
             return Err(HeadlessError::PassFailed(e.clone()));
         }
         let Some(target) = app.world().get_resource::<FractalTarget>().cloned() else {
@@ -259,7 +263,7 @@ pub fn save_png(image: Image, path: &std::path::Path) -> Result<(), String> {
 /// real axis), from width 3.5 down to `deepest` geometrically, so the later part runs in df64.
 ///
 /// ```
-/// use rfm_perf::fractal::headless::zoom_path;
+/// use rfm_perf::headless::zoom_path;
 /// assert_eq!(zoom_path(0, 60, 1e-12).width, 3.5);
 /// assert!((zoom_path(59, 60, 1e-12).width - 1e-12).abs() < 1e-24);
 /// ```
@@ -288,6 +292,9 @@ pub struct BenchmarkOptions {
     pub report: Option<PathBuf>,
     /// Where to save a PNG of the last frame.
     pub screenshot: Option<PathBuf>,
+    /// Serve the API (and sample the system) while the run lasts, so it can be watched from
+    /// elsewhere. Default `None`: no server.
+    pub api: Option<ApiConfig>,
 }
 
 impl Default for BenchmarkOptions {
@@ -300,43 +307,8 @@ impl Default for BenchmarkOptions {
             deepest: 1e-12,
             report: None,
             screenshot: None,
+            api: None,
         }
-    }
-}
-
-/// p50/p95/p99/mean of a series (ms).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Percentiles {
-    /// Median.
-    pub p50: f64,
-    /// 95th percentile.
-    pub p95: f64,
-    /// 99th percentile.
-    pub p99: f64,
-    /// Mean.
-    pub mean: f64,
-}
-
-impl Percentiles {
-    /// Of `values` (nearest rank); `None` when empty.
-    ///
-    /// ```
-    /// let p = rfm_perf::fractal::headless::Percentiles::of(&[1.0, 2.0, 3.0, 4.0]).unwrap();
-    /// assert_eq!((p.p50, p.p99, p.mean), (2.0, 4.0, 2.5));
-    /// ```
-    pub fn of(values: &[f64]) -> Option<Self> {
-        if values.is_empty() {
-            return None;
-        }
-        let mut v = values.to_vec();
-        v.sort_by(f64::total_cmp);
-        let rank = |q: f64| v[((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
-        Some(Self {
-            p50: rank(0.50),
-            p95: rank(0.95),
-            p99: rank(0.99),
-            mean: v.iter().sum::<f64>() / v.len() as f64,
-        })
     }
 }
 
@@ -386,6 +358,9 @@ pub struct BenchmarkReport {
     pub mpixels_per_s: f64,
     /// Frames rendered in df64.
     pub df64_frames: u32,
+    /// Where the API served during the run (`http://ADDR/`), when it did.
+    #[serde(default)]
+    pub api_address: Option<String>,
     /// Per frame.
     pub path: Vec<FrameRecord>,
 }
@@ -421,6 +396,9 @@ impl BenchmarkReport {
                 .map_or(String::new(), |g| format!(", {g:.3e} GPU-pass"))
         );
         s += &format!("Mpixel/s           {:.2}\n", self.mpixels_per_s);
+        if let Some(api) = &self.api_address {
+            s += &format!("API (while running) {api}\n");
+        }
         s
     }
 }
@@ -445,7 +423,36 @@ pub fn run_benchmark(
         output_size: UVec2::new(options.width, options.height),
         ..Default::default()
     };
-    let mut app = headless_app(settings, tracker.clone());
+    let mut app = match &options.api {
+        None => headless_app(settings, tracker.clone()),
+        Some(api) => headless_app_with(
+            settings,
+            RfmPerfPlugin {
+                dashboard: false,
+                tracker: Some(tracker.clone()),
+                ..RfmPerfPlugin::new().with_api_config(api.clone())
+            },
+            FractalGpuPlugin::default(),
+        ),
+    };
+    let api_address = match app.world().resource::<ApiStatus>() {
+        ApiStatus::Running(addr) => {
+            progress(&format!("rfm_perf API: http://{addr}/"));
+            Some(format!("http://{addr}/"))
+        }
+        ApiStatus::Disabled => None,
+        other => {
+            progress(&format!(
+                "warning: {}; the benchmark runs without it",
+                other.describe()
+            ));
+            None
+        }
+    };
+    progress(&format!(
+        "rfm_perf headless benchmark: {} frames at {}×{}, zooming to width {:e}",
+        options.frames, options.width, options.height, options.deepest
+    ));
     // warm up: compile the pipelines and get a first result
     read_results(&mut app, 600)?;
     let mut path = Vec::with_capacity(options.frames as usize);
@@ -489,7 +496,7 @@ pub fn run_benchmark(
     for _ in 0..3 {
         app.update();
     }
-    if let FractalStatus::Failed(e) = app.world().resource::<FractalStatus>() {
+    if let GpuPassStatus::Failed(e) = app.world().resource::<GpuPassStatus>() {
         return Err(HeadlessError::PassFailed(e.clone()));
     }
     let values = |name: &str, skip: usize| -> Vec<f64> {
@@ -504,7 +511,7 @@ pub fn run_benchmark(
     let cpu_ms = values(names::RENDER_FRACTAL_CPU_MS, cpu_before);
     let iterations = values(names::FRACTAL_ITERATIONS, it_before);
     let total_iterations: f64 = iterations.iter().sum();
-    let info = app.world().resource::<GpuInfo>().clone();
+    let info = app.world().resource::<GpuSummary>().clone();
     let gpu_pass_ms = Percentiles::of(&gpu_ms);
     let report = BenchmarkReport {
         adapter: info.adapter.clone(),
@@ -541,6 +548,7 @@ pub fn run_benchmark(
             .iter()
             .filter(|f| f.precision == Precision::Df64)
             .count() as u32,
+        api_address,
         path,
     };
     if let Some(png) = &options.screenshot {

@@ -1,9 +1,13 @@
 //! # rfm_perf
 //!
-//! A Bevy plugin that makes the performance of a GPU fractal renderer — or any Bevy app —
+//! Bevy plugins that make the performance of a GPU fractal renderer — or any Bevy app —
 //! visible, explainable and guarded: a tracker with timers, scopes and metrics
 //! ([`rfm_perf_core`]), `#[track_performance]`, a bridge from Bevy diagnostics, system
-//! sampling, and (behind features) an in-game dashboard, an HTTP API and a fractal workload.
+//! sampling, analysis (alerts, suggestions, the frame breakdown) and, behind features, an
+//! in-game dashboard, an HTTP API and a fractal workload.
+//!
+//! [`RfmPerfPlugins`] groups the plugins as `DefaultPlugins` groups Bevy's; [`RfmPerfPlugin`]
+//! adds the group in one line.
 //!
 //! ```
 //! use bevy::prelude::*;
@@ -22,43 +26,53 @@
 //! let tracker = app.world().resource::<PerfTracker>();
 //! assert!(tracker.scope_stats().iter().any(|s| s.name.as_ref() == "game.physics"));
 //! ```
+//!
+//! Layers (each depends only on those below it; the leaves never on each other):
+//! - [`plugins`](RfmPerfPlugins) and [`headless`]: assemble apps from the leaves;
+//! - leaves: [`bridge`], [`system`], [`analysis`], [`ui`], `api`, `fractal`;
+//! - the base ([`RfmPerfBasePlugin`] and what it holds, re-exported here);
+//! - [`rfm_perf_core`]: the tracker, without Bevy.
 
 // Lets `#[track_performance]` expand to `::rfm_perf::…` paths inside this crate too.
 extern crate self as rfm_perf;
 
+mod base;
+mod plugins;
+
+pub mod analysis;
 #[cfg(feature = "api")]
 pub mod api;
-mod api_config;
-pub mod diagnostics;
+pub mod bridge;
 #[cfg(feature = "fractal")]
 pub mod fractal;
-pub mod insights;
-pub mod overlay;
-mod plugin;
-pub mod status;
+#[cfg(feature = "fractal")]
+pub mod headless;
 pub mod system;
-pub mod tunables;
-#[cfg(feature = "dashboard")]
 pub mod ui;
 
-pub use api_config::{ApiConfig, ApiConfigError};
-pub use plugin::{DEFAULT_METRICS_TO_SHOW, PerfConfig, PerfTracker, RfmPerfPlugin, RfmPerfSystems};
+pub use base::*;
+pub use plugins::{RfmPerfPlugin, RfmPerfPlugins};
 pub use rfm_perf_core::*;
-pub use system::alloc;
 
 #[doc(inline)]
 pub use rfm_perf_core::track_performance;
 
-/// What most apps need: the plugin, its resources, the tracker API and the macros.
+/// What most apps need: the plugins, their resources, the tracker API and the macros.
 pub mod prelude {
-    pub use crate::plugin::{PerfConfig, PerfTracker, RfmPerfPlugin, RfmPerfSystems};
-    pub use crate::tunables::{Tunable, Tunables};
+    pub use crate::base::{
+        AlertRaised, ApplyTunable, Insights, PerfConfig, PerfTracker, RfmPerfSystems, Tunable,
+        Tunables,
+    };
+    pub use crate::plugins::{RfmPerfPlugin, RfmPerfPlugins};
     pub use rfm_perf_core::{
         PerformanceTracker, get_performance_tracker, names, perf_scope, track_performance,
     };
 }
 
 /// The README's Rust examples, compiled and run as doctests.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "api", feature = "fractal", feature = "dashboard"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+#[cfg(test)]
+mod layering;

@@ -1,31 +1,85 @@
-//! [`RfmPerfPlugin`]: adds the tracker to a Bevy app, bridges diagnostics, samples the system
-//! and hosts the sub-plugins (dashboard, API, fractal pass) and the tunable-parameter registry.
+//! The plugin group ([`RfmPerfPlugins`]) and the one-line entry ([`RfmPerfPlugin`]) that adds it.
+//! They name every leaf, so they sit above them.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use bevy::diagnostic::EntityCountDiagnosticsPlugin;
+use bevy::app::PluginGroupBuilder;
 use bevy::input::keyboard::KeyCode;
 use bevy::prelude::*;
-use rfm_perf_core::{PerformanceTracker, get_performance_tracker};
+use rfm_perf_core::PerformanceTracker;
 
-use crate::diagnostics::{self, FrameWindow};
-use crate::system::SystemSampler;
-use crate::tunables::{self, Tunables};
+use crate::analysis::AnalysisPlugin;
+use crate::base::{ApiConfig, DEFAULT_METRICS_TO_SHOW, PerfConfig, RfmPerfBasePlugin};
+use crate::bridge::DiagnosticsBridgePlugin;
+use crate::system::SystemSamplerPlugin;
+use crate::ui::DashboardPlugin;
 
-/// The seed's default `metrics_to_show`.
-pub const DEFAULT_METRICS_TO_SHOW: [&str; 5] = [
-    "render_time",
-    "fps",
-    "memory_usage",
-    "gpu_utilization",
-    "complexity",
-];
-
-/// Adds performance tracking to a Bevy app.
+/// Every plugin of the crate, as Bevy's `DefaultPlugins` groups Bevy's: the base
+/// ([`RfmPerfBasePlugin`]), the diagnostics bridge, the system sampler, the analysis, the
+/// dashboard and — with their features — the API and the fractal pass. Add it after Bevy's
+/// render plugins; change one with `.set(..)`, leave one out with `.disable::<..>()`.
 ///
-/// Mirrors the seed's `launch_dashboard(update_interval, metrics_to_show, show_bottleneck_analysis)`
-/// plus a hotkey. Every field is public; [`Default`] gives the documented defaults.
+/// ```
+/// use bevy::prelude::*;
+/// use rfm_perf::RfmPerfPlugins;
+/// use rfm_perf::system::SystemSamplerPlugin;
+/// use rfm_perf::ui::{DashboardPlugin, DashboardVisibility};
+///
+/// let mut app = App::new();
+/// app.add_plugins(MinimalPlugins).add_plugins(
+///     RfmPerfPlugins::headless() // or RfmPerfPlugins.build(): everything
+///         .disable::<DashboardPlugin>()
+///         .set(SystemSamplerPlugin { interval: Some(std::time::Duration::from_secs(2)) }),
+/// );
+/// app.update();
+/// assert!(app.world().get_resource::<DashboardVisibility>().is_none());
+/// assert_eq!(*app.world().resource::<rfm_perf::ApiStatus>(), rfm_perf::ApiStatus::Disabled);
+/// ```
+pub struct RfmPerfPlugins;
+
+impl PluginGroup for RfmPerfPlugins {
+    fn build(self) -> PluginGroupBuilder {
+        let group = PluginGroupBuilder::start::<Self>()
+            .add(RfmPerfBasePlugin::default())
+            .add(DiagnosticsBridgePlugin::default())
+            .add(SystemSamplerPlugin::default())
+            .add(AnalysisPlugin::default())
+            .add(DashboardPlugin::default());
+        #[cfg(feature = "api")]
+        let group = group.add(crate::api::ApiPlugin::default());
+        #[cfg(feature = "fractal")]
+        let group = group.add(crate::fractal::gpu::FractalGpuPlugin::default());
+        group
+    }
+}
+
+impl RfmPerfPlugins {
+    /// The group without the dashboard, the API and the fractal pass: tracking and analysis
+    /// only (tests, servers, CI). `.add(..)` puts one back.
+    ///
+    /// ```
+    /// use bevy::prelude::*;
+    /// let mut app = App::new();
+    /// app.add_plugins(MinimalPlugins).add_plugins(rfm_perf::RfmPerfPlugins::headless());
+    /// app.update();
+    /// assert!(app.world().get_resource::<rfm_perf::ui::DashboardVisibility>().is_none());
+    /// ```
+    pub fn headless() -> PluginGroupBuilder {
+        let group = RfmPerfPlugins.build().disable::<DashboardPlugin>();
+        #[cfg(feature = "api")]
+        let group = group.disable::<crate::api::ApiPlugin>();
+        #[cfg(feature = "fractal")]
+        let group = group.disable::<crate::fractal::gpu::FractalGpuPlugin>();
+        group
+    }
+}
+
+/// Adds performance tracking to a Bevy app in one line: [`RfmPerfPlugins`] with the settings
+/// of its fields (a `false` field leaves that plugin out).
+///
+/// Mirrors the original spec's `launch_dashboard(update_interval, metrics_to_show,
+/// show_bottleneck_analysis)` plus a hotkey. Every field is public; [`Default`] gives the
+/// documented defaults.
 ///
 /// ```
 /// use bevy::prelude::*;
@@ -46,22 +100,21 @@ pub const DEFAULT_METRICS_TO_SHOW: [&str; 5] = [
 pub struct RfmPerfPlugin {
     /// How often snapshots (dashboard, API, analysis) refresh and the system is sampled. Default 1 s.
     pub update_interval: Duration,
-    /// Metrics the real-time panel shows (built-in names or the seed's short names).
+    /// Metrics the real-time panel shows (built-in names or their short aliases).
     /// Default: [`DEFAULT_METRICS_TO_SHOW`].
     pub metrics_to_show: Vec<String>,
     /// Whether the dashboard shows the bottleneck analyzer. Default `true`.
     pub show_bottleneck_analysis: bool,
-    /// Key that toggles the dashboard overlay ([`DashboardOverlay`](crate::overlay::DashboardOverlay)). Default F12.
+    /// Key that toggles the dashboard ([`DashboardVisibility`](crate::ui::DashboardVisibility)). Default F12.
     pub hotkey: KeyCode,
-    /// Add the in-game dashboard (needs the `dashboard` feature and a window). Default `true`.
-    /// Adds the hotkey toggle ([`DashboardOverlay`](crate::overlay::DashboardOverlay)) and, when
-    /// the app renders, the bevy_egui windows ([`DashboardUiPlugin`](crate::ui::overlay::DashboardUiPlugin)).
+    /// Add the dashboard ([`DashboardPlugin`]): the hotkey toggle and, with the `dashboard`
+    /// feature in an app that renders, the bevy_egui windows. Default `true`.
     pub dashboard: bool,
     /// Serve the REST/Prometheus API (needs the `api` feature). Default `true`.
     pub api: bool,
-    /// API settings: address (default `127.0.0.1:8501`, where the seed's clients look),
-    /// token, CORS, limits, baseline path.
-    pub api_config: crate::ApiConfig,
+    /// API settings: address (default `127.0.0.1:8501`, where the original spec's clients
+    /// look), token, CORS, limits, baseline path.
+    pub api_config: ApiConfig,
     /// Register the fractal compute pass (needs the `fractal` feature; add this plugin after
     /// Bevy's render plugins). It dispatches only while a
     /// [`FractalSettings`](crate::fractal::gpu::FractalSettings) resource exists; without a
@@ -97,7 +150,7 @@ impl RfmPerfPlugin {
             hotkey: KeyCode::F12,
             dashboard: true,
             api: true,
-            api_config: crate::ApiConfig::default(),
+            api_config: ApiConfig::default(),
             fractal: true,
             system_sampling: true,
             bridge_diagnostics: true,
@@ -121,7 +174,8 @@ impl RfmPerfPlugin {
         }
     }
 
-    /// The seed's `launch_dashboard(update_interval, metrics_to_show, show_bottleneck_analysis)`.
+    /// The original spec's `launch_dashboard(update_interval, metrics_to_show,
+    /// show_bottleneck_analysis)`.
     pub fn launch_dashboard<S: Into<String>>(
         mut self,
         update_interval: f64,
@@ -149,7 +203,7 @@ impl RfmPerfPlugin {
     }
 
     /// Sets the API settings (and turns the API on).
-    pub fn with_api_config(mut self, config: crate::ApiConfig) -> Self {
+    pub fn with_api_config(mut self, config: ApiConfig) -> Self {
         self.api_config = config;
         self.api = true;
         self
@@ -161,169 +215,66 @@ impl RfmPerfPlugin {
         self
     }
 
-    /// The runtime config this plugin starts with, with nonsense values corrected (and warned about).
-    pub fn config(&self) -> PerfConfig {
-        let mut update_interval = self.update_interval;
-        if update_interval < Duration::from_millis(10) {
-            warn!("rfm_perf: update_interval {update_interval:?} is too small; using 1 s");
-            update_interval = Duration::from_secs(1);
-        }
-        let mut fps_low_window = self.fps_low_window;
-        if fps_low_window.is_zero() {
-            warn!("rfm_perf: fps_low_window is zero; using 10 s");
-            fps_low_window = Duration::from_secs(10);
-        }
-        let metrics_to_show = self
-            .metrics_to_show
-            .iter()
-            .filter(|m| {
-                let ok = !m.trim().is_empty();
-                if !ok {
-                    warn!("rfm_perf: ignoring an empty name in metrics_to_show");
-                }
-                ok
-            })
-            .map(|m| rfm_perf_core::names::resolve_alias(m.trim()).to_string())
-            .collect();
-        PerfConfig {
-            update_interval,
-            metrics_to_show,
+    /// The base plugin these fields configure.
+    pub fn base(&self) -> RfmPerfBasePlugin {
+        RfmPerfBasePlugin {
+            update_interval: self.update_interval,
+            metrics_to_show: self.metrics_to_show.clone(),
             show_bottleneck_analysis: self.show_bottleneck_analysis,
             hotkey: self.hotkey,
-            api_bind: self.api_config.bind,
-            fps_low_window,
+            fps_low_window: self.fps_low_window,
+            tracker: self.tracker.clone(),
         }
     }
-}
 
-/// The plugin's settings as a resource, changeable at run time.
-#[derive(Resource, Clone, Debug, PartialEq)]
-pub struct PerfConfig {
-    /// Snapshot and sampling interval.
-    pub update_interval: Duration,
-    /// Canonical names of the metrics the real-time panel shows.
-    pub metrics_to_show: Vec<String>,
-    /// Whether the bottleneck analyzer is shown.
-    pub show_bottleneck_analysis: bool,
-    /// Dashboard hotkey.
-    pub hotkey: KeyCode,
-    /// Where the API listens.
-    pub api_bind: SocketAddr,
-    /// Window of the 1 % low FPS.
-    pub fps_low_window: Duration,
-}
+    /// The runtime config this plugin starts with, with nonsense values corrected (and warned about).
+    pub fn config(&self) -> PerfConfig {
+        self.base().config()
+    }
 
-/// The tracker handle as a resource (derefs to [`PerformanceTracker`]).
-///
-/// ```
-/// # use bevy::prelude::*;
-/// fn my_system(tracker: Res<rfm_perf::PerfTracker>) {
-///     tracker.track_metric("game.enemies", 12.0);
-/// }
-/// ```
-#[derive(Resource, Clone, Debug, Deref)]
-pub struct PerfTracker(pub PerformanceTracker);
-
-/// The plugin's system sets, so apps can order their systems against them.
-#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RfmPerfSystems {
-    /// `PreUpdate`: applies tunable-parameter changes.
-    ApplyTunables,
-    /// `Last`: copies Bevy diagnostics into the tracker.
-    Bridge,
-    /// `Last`, after `Bridge`: frame metrics and the end of the tracker's frame.
-    Collect,
-    /// `Last`, after `Collect`: snapshot, alerts, suggestions and API state at the update interval.
-    Publish,
+    /// The group these fields describe: [`RfmPerfPlugins`] with each `false` field's plugin
+    /// disabled and the settings applied.
+    ///
+    /// ```
+    /// let group = rfm_perf::RfmPerfPlugin::headless().plugins();
+    /// assert!(!group.enabled::<rfm_perf::ui::DashboardPlugin>());
+    /// assert!(group.enabled::<rfm_perf::analysis::AnalysisPlugin>());
+    /// ```
+    pub fn plugins(&self) -> PluginGroupBuilder {
+        let mut group = RfmPerfPlugins.build().set(self.base());
+        if !self.bridge_diagnostics {
+            group = group.disable::<DiagnosticsBridgePlugin>();
+        }
+        if !self.system_sampling {
+            group = group.disable::<SystemSamplerPlugin>();
+        }
+        if !self.dashboard {
+            group = group.disable::<DashboardPlugin>();
+        }
+        #[cfg(feature = "api")]
+        {
+            group = if self.api {
+                group.set(crate::api::ApiPlugin {
+                    config: self.api_config.clone(),
+                })
+            } else {
+                group.disable::<crate::api::ApiPlugin>()
+            };
+        }
+        #[cfg(feature = "fractal")]
+        if !self.fractal {
+            group = group.disable::<crate::fractal::gpu::FractalGpuPlugin>();
+        }
+        group
+    }
 }
 
 impl Plugin for RfmPerfPlugin {
     fn build(&self, app: &mut App) {
-        let tracker = self
-            .tracker
-            .clone()
-            .unwrap_or_else(|| get_performance_tracker().clone());
-        tracker.set_frame_driver(true);
-        let config = self.config();
-        app.insert_resource(PerfTracker(tracker.clone()))
-            .insert_resource(config.clone())
-            .init_resource::<Tunables>()
-            .init_resource::<FrameWindow>()
-            .init_resource::<crate::status::Thresholds>()
-            .init_resource::<crate::insights::Insights>()
-            .init_resource::<crate::insights::SuggestionRules>()
-            .configure_sets(
-                Last,
-                (
-                    RfmPerfSystems::Bridge,
-                    RfmPerfSystems::Collect,
-                    RfmPerfSystems::Publish,
-                )
-                    .chain(),
-            )
-            .add_systems(
-                PreUpdate,
-                tunables::apply_tunables.in_set(RfmPerfSystems::ApplyTunables),
-            )
-            .add_systems(
-                Last,
-                diagnostics::collect_frame.in_set(RfmPerfSystems::Collect),
-            )
-            .add_systems(
-                Last,
-                (
-                    diagnostics::publish_snapshot,
-                    crate::insights::update_insights,
-                )
-                    .chain()
-                    .in_set(RfmPerfSystems::Publish),
-            );
-        #[cfg(feature = "dashboard")]
-        if self.dashboard && app.get_sub_app(bevy::render::RenderApp).is_some() {
-            app.add_plugins(crate::ui::overlay::DashboardUiPlugin);
-        }
-        if self.dashboard {
-            app.init_resource::<crate::overlay::DashboardOverlay>()
-                .add_systems(
-                    PreUpdate,
-                    crate::overlay::toggle_overlay.after(bevy::input::InputSystems),
-                );
-        }
-        if self.bridge_diagnostics {
-            if !app.is_plugin_added::<EntityCountDiagnosticsPlugin>() {
-                app.add_plugins(EntityCountDiagnosticsPlugin::default());
-            }
-            app.add_systems(
-                Last,
-                diagnostics::bridge_diagnostics.in_set(RfmPerfSystems::Bridge),
-            );
-        }
-        #[cfg(feature = "api")]
-        if self.api {
-            crate::api::start(
-                app,
-                &self.api_config,
-                PerfTracker(tracker.clone()),
-                config.update_interval,
-            );
-        } else {
-            app.insert_resource(crate::api::ApiStatus::Disabled);
-        }
         #[cfg(not(feature = "api"))]
         if self.api {
             warn!("rfm_perf: the API is on in the config but this build lacks the `api` feature");
         }
-        if self.system_sampling {
-            match SystemSampler::start(tracker, config.update_interval) {
-                Ok(s) => {
-                    app.insert_resource(s);
-                }
-                Err(e) => warn!("rfm_perf: could not start the system sampler thread: {e}"),
-            }
-        }
-        #[cfg(feature = "fractal")]
-        if self.fractal {
-            app.add_plugins(crate::fractal::gpu::FractalGpuPlugin::default());
-        }
+        app.add_plugins(self.plugins());
     }
 }

@@ -76,7 +76,7 @@ fn raw(addr: SocketAddr, bytes: &[u8]) -> String {
 }
 
 #[test]
-fn seed_clients_get_the_seed_shapes() {
+fn python_clients_get_the_original_shapes() {
     let (mut app, tracker, addr) = app_with(ApiConfig {
         bind: loopback0(),
         ..Default::default()
@@ -86,7 +86,7 @@ fn seed_clients_get_the_seed_shapes() {
         app.update();
     }
     settle(&mut app);
-    // the seed's get_current_metrics()
+    // the original Python client's get_current_metrics()
     let (status, body) = get_json(addr, "/api/performance/metrics");
     assert_eq!(status, 200);
     assert_eq!(body["metrics"]["mandelbrot.render_ms"], 11.0);
@@ -98,7 +98,7 @@ fn seed_clients_get_the_seed_shapes() {
         ["ok", "warning", "critical"]
             .contains(&body["details"]["frame.time_ms"]["status"].as_str().unwrap())
     );
-    // the seed's get_metric_history(name)
+    // the original Python client's get_metric_history(name)
     let (status, body) = get_json(addr, "/api/performance/history/mandelbrot.render_ms");
     assert_eq!(status, 200);
     assert_eq!(body["metric"], "mandelbrot.render_ms");
@@ -115,7 +115,7 @@ fn seed_clients_get_the_seed_shapes() {
             .unwrap()
             .ends_with('Z')
     );
-    // seed short names work as paths too
+    // short aliases work as paths too
     let (status, body) = get_json(addr, "/api/performance/history/render_time?limit=2");
     assert_eq!(status, 200);
     assert_eq!(body["canonical_name"], "frame.time_ms");

@@ -10,17 +10,17 @@ use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
 use bevy::math::UVec2;
-use rfm_perf::PerformanceTracker;
 use rfm_perf::fractal::df64::Df64;
 use rfm_perf::fractal::gpu::{
-    FractalFrameStats, FractalGpuPlugin, FractalSettings, FractalStatus, PrecisionMode,
-    df64_orbit_selftest, df64_selftest,
+    FractalFrameStats, FractalGpuPlugin, FractalSettings, PrecisionMode, df64_orbit_selftest,
+    df64_selftest,
 };
-use rfm_perf::fractal::headless::{
+use rfm_perf::fractal::{FractalKind, FractalParams, View, cpu};
+use rfm_perf::headless::{
     BenchmarkOptions, BenchmarkReport, HeadlessError, headless_app, headless_app_with, read_image,
     read_results, render_device, run_benchmark, save_png,
 };
-use rfm_perf::fractal::{FractalKind, FractalParams, View, cpu};
+use rfm_perf::{GpuPassStatus, PerformanceTracker};
 
 const SIZE: u32 = 256;
 
@@ -379,10 +379,7 @@ fn run_parent() -> ExitCode {
             format!("metric {name} recorded"),
         );
     }
-    let info = app
-        .world()
-        .resource::<rfm_perf::fractal::gpu::GpuInfo>()
-        .clone();
+    let info = app.world().resource::<rfm_perf::GpuSummary>().clone();
     println!("info GPU: {info:?}");
     if let Some(store) = app
         .world()
@@ -465,7 +462,7 @@ fn child_broken_shader() -> ExitCode {
     );
     match read_results(&mut app, 300) {
         Err(HeadlessError::PassFailed(msg)) => {
-            let status = app.world().resource::<FractalStatus>().clone();
+            let status = app.world().resource::<GpuPassStatus>().clone();
             println!("ok   broken shader → {status:?}");
             if status.is_error() && !msg.is_empty() {
                 ExitCode::SUCCESS

@@ -58,7 +58,7 @@ fn headless_app_records_frames_scopes_diagnostics_and_system() {
     // frame metrics computed by the plugin
     let ft = tracker.get_metric("frame.time_ms").expect("frame time");
     assert!((2.0..1000.0).contains(&ft), "{ft}");
-    let fps = tracker.get_metric("fps").expect("fps via the seed alias");
+    let fps = tracker.get_metric("fps").expect("fps via its short alias");
     assert!((fps - 1000.0 / ft).abs() < 1e-6);
     let low = tracker.get_metric("frame.fps_1pct_low").unwrap();
     let best_fps = tracker
@@ -169,7 +169,7 @@ fn config_corrects_nonsense_and_resolves_aliases() {
     );
     assert!(!c.show_bottleneck_analysis);
     assert_eq!(c.hotkey, KeyCode::F12);
-    assert_eq!(c.api_bind.to_string(), "127.0.0.1:8501");
+    assert_eq!(p.api_config.bind.to_string(), "127.0.0.1:8501");
 }
 
 #[test]
@@ -243,13 +243,13 @@ fn slow_frames_raise_an_alert_once_and_suggest_the_dominant_scope() {
     for _ in 0..8 {
         app.update();
     }
-    let insights = app.world().resource::<rfm_perf::insights::Insights>();
+    let insights = app.world().resource::<rfm_perf::Insights>();
     let alert = insights
         .alerts
         .iter()
         .find(|a| a.metric == "frame.time_ms")
         .expect("frame time alert");
-    assert_eq!(alert.status, rfm_perf::status::Status::Critical);
+    assert_eq!(alert.status, rfm_perf::Health::Critical);
     assert_eq!(
         insights
             .log
@@ -287,7 +287,7 @@ fn press(app: &mut App, key: KeyCode) {
 
 #[test]
 fn hotkey_toggles_the_dashboard_overlay() {
-    use rfm_perf::overlay::DashboardOverlay;
+    use rfm_perf::ui::DashboardVisibility;
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, bevy::input::InputPlugin))
         .add_plugins(RfmPerfPlugin {
@@ -297,19 +297,19 @@ fn hotkey_toggles_the_dashboard_overlay() {
         });
     app.update();
     assert!(
-        !app.world().resource::<DashboardOverlay>().visible,
+        !app.world().resource::<DashboardVisibility>().visible,
         "hidden at start"
     );
     press(&mut app, KeyCode::F12);
-    assert!(app.world().resource::<DashboardOverlay>().visible);
+    assert!(app.world().resource::<DashboardVisibility>().visible);
     press(&mut app, KeyCode::F11);
     assert!(
-        app.world().resource::<DashboardOverlay>().visible,
+        app.world().resource::<DashboardVisibility>().visible,
         "other keys do nothing"
     );
     press(&mut app, KeyCode::F12);
-    assert!(!app.world().resource::<DashboardOverlay>().visible);
-    assert_eq!(app.world().resource::<DashboardOverlay>().toggles, 2);
+    assert!(!app.world().resource::<DashboardVisibility>().visible);
+    assert_eq!(app.world().resource::<DashboardVisibility>().toggles, 2);
 
     // a configured hotkey
     let mut app = App::new();
@@ -322,9 +322,9 @@ fn hotkey_toggles_the_dashboard_overlay() {
                 .with_hotkey(KeyCode::F3)
         });
     press(&mut app, KeyCode::F12);
-    assert!(!app.world().resource::<DashboardOverlay>().visible);
+    assert!(!app.world().resource::<DashboardVisibility>().visible);
     press(&mut app, KeyCode::F3);
-    assert!(app.world().resource::<DashboardOverlay>().visible);
+    assert!(app.world().resource::<DashboardVisibility>().visible);
 }
 
 /// The fractal registers its parameters even without a render app, and a suggestion's Apply
@@ -332,8 +332,9 @@ fn hotkey_toggles_the_dashboard_overlay() {
 #[cfg(feature = "fractal")]
 #[test]
 fn fractal_parameters_are_tunable_without_naming_fractal_types() {
-    use rfm_perf::fractal::gpu::{FractalSettings, FractalStatus, PrecisionMode};
-    use rfm_perf::insights::{IterationHeadroom, RuleContext, SuggestionRule};
+    use rfm_perf::GpuPassStatus;
+    use rfm_perf::analysis::{IterationHeadroom, RuleContext, SuggestionRule};
+    use rfm_perf::fractal::gpu::{FractalSettings, PrecisionMode};
     use rfm_perf::ui::UiAction;
 
     let tracker = PerformanceTracker::new();
@@ -347,8 +348,8 @@ fn fractal_parameters_are_tunable_without_naming_fractal_types() {
         .insert_resource(FractalSettings::default());
     app.update();
     assert_eq!(
-        *app.world().resource::<FractalStatus>(),
-        FractalStatus::NoRenderer
+        *app.world().resource::<GpuPassStatus>(),
+        GpuPassStatus::NoRenderer
     );
     let names: Vec<String> = app
         .world()

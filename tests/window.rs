@@ -5,6 +5,9 @@
 //! and this binary has no test harness.
 //!
 //! Screenshots land in `$CARGO_TARGET_TMPDIR` (`explorer_closed.png`, `explorer_dashboard.png`).
+//!
+//! It also runs the explorer's headless benchmark as a user would on a machine without a
+//! display, and checks that its API answers while the run lasts.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -68,6 +71,111 @@ fn run_explorer(bin: &Path, out: &Path, dashboard: bool, use_xvfb: bool) -> Resu
     Ok(())
 }
 
+/// Kills the child when dropped, so a failed check never leaves an explorer running.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `fractal_explorer --headless --api-addr 127.0.0.1:0`: the first line names the API's address,
+/// and `GET /api/performance/metrics` answers while the benchmark still runs.
+#[cfg(feature = "api")]
+fn headless_run_serves_the_api(bin: &Path) -> Result<String, String> {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::Duration;
+
+    let child = Command::new(bin)
+        .args([
+            "--headless",
+            "--api-addr",
+            "127.0.0.1:0",
+            "--frames",
+            "5000",
+        ])
+        .args(["--size", "64x64", "--max-iter", "64"])
+        .env_remove("RFM_PERF_API_ADDR")
+        .env_remove("DISPLAY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("spawn: {e}"))?;
+    let mut child = KillOnDrop(child);
+    let stdout = child.0.stdout.take().ok_or("no stdout")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let first = rx
+        .recv_timeout(Duration::from_secs(120))
+        .map_err(|_| "no first line within 120 s".to_string())?;
+    let addr = first
+        .strip_prefix("rfm_perf API: http://")
+        .and_then(|rest| rest.strip_suffix('/'))
+        .ok_or_else(|| format!("first line is not the API address: {first:?}"))?
+        .to_string();
+    let url = format!("http://{addr}/api/performance/metrics");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into();
+    let mut response = agent
+        .get(&url)
+        .call()
+        .map_err(|e| format!("GET {url}: {e}"))?;
+    let body: serde_json::Value = response
+        .body_mut()
+        .read_json()
+        .map_err(|e| format!("GET {url}: not JSON: {e}"))?;
+    if !body["metrics"].is_object() {
+        return Err(format!("GET {url}: no metrics object in {body}"));
+    }
+    if child.0.try_wait().map_err(|e| e.to_string())?.is_some() {
+        return Err("the benchmark ended before the check: it must still be running".into());
+    }
+    Ok(addr)
+}
+
+/// A taken API port is a warning: the headless run still succeeds.
+#[cfg(feature = "api")]
+fn headless_run_survives_a_taken_port(bin: &Path) -> Result<(), String> {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let addr = taken.local_addr().map_err(|e| e.to_string())?.to_string();
+    let out = Command::new(bin)
+        .args([
+            "--headless",
+            "--api-addr",
+            &addr,
+            "--frames",
+            "3",
+            "--size",
+            "32x32",
+        ])
+        .env_remove("DISPLAY")
+        .output()
+        .map_err(|e| format!("spawn: {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let first = stdout.lines().next().unwrap_or("");
+    if !out.status.success() {
+        return Err(format!(
+            "exited with {} on a taken port:\n{stdout}",
+            out.status
+        ));
+    }
+    if !(first.starts_with("warning:") && first.contains(&addr)) {
+        return Err(format!("first line should warn about {addr}: {first:?}"));
+    }
+    Ok(())
+}
+
 /// RGBA pixels of a PNG.
 fn load(path: &Path) -> Result<(u32, u32, Vec<u8>), String> {
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
@@ -96,16 +204,34 @@ fn main() -> ExitCode {
         println!("FAIL fractal_explorer binary not found next to this test (cargo test builds it)");
         return ExitCode::FAILURE;
     };
+    let mut failures = Vec::new();
+    #[cfg(feature = "api")]
+    {
+        match headless_run_serves_the_api(&bin) {
+            Ok(addr) => println!("ok   headless run served GET /api/performance/metrics on {addr}"),
+            Err(e) => failures.push(format!("headless API: {e}")),
+        }
+        match headless_run_survives_a_taken_port(&bin) {
+            Ok(()) => println!("ok   headless run on a taken port: a warning, then the benchmark"),
+            Err(e) => failures.push(format!("headless, taken port: {e}")),
+        }
+    }
     let display = std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty());
     let use_xvfb = !display;
     if use_xvfb && !has("xvfb-run") {
-        println!("SKIPPED: no display and no xvfb-run (scripts/test installs xvfb)");
-        return ExitCode::SUCCESS;
+        println!(
+            "SKIPPED the window checks: no display and no xvfb-run (scripts/test installs xvfb)"
+        );
+        return if failures.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            failures.iter().for_each(|f| println!("FAIL {f}"));
+            ExitCode::FAILURE
+        };
     }
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let closed = dir.join("explorer_closed.png");
     let open = dir.join("explorer_dashboard.png");
-    let mut failures = Vec::new();
     for (path, dashboard) in [(&closed, false), (&open, true)] {
         match run_explorer(&bin, path, dashboard, use_xvfb) {
             Ok(()) => println!("ok   screenshot {}", path.display()),

@@ -12,11 +12,10 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use egui::{Pos2, RawInput, Rect, vec2};
 use egui_plot::{Line, Plot, PlotPoints};
-use rfm_perf::PerformanceTracker;
-use rfm_perf::insights::Insights;
-use rfm_perf::status::Thresholds;
+use rfm_perf::analysis::BreakdownInputs;
 use rfm_perf::tunables::Tunables;
-use rfm_perf::ui::overlay::{DashboardUi, RefreshInputs, show_always_on, show_dashboard};
+use rfm_perf::ui::{DashboardUi, RefreshInputs, show_always_on, show_dashboard};
+use rfm_perf::{HealthThresholds, Insights, PerformanceTracker};
 
 const METRICS: usize = 20;
 const SAMPLES: usize = 36_000;
@@ -59,17 +58,25 @@ fn loaded_tracker() -> PerformanceTracker {
     t
 }
 
+/// What the analysis would publish for `tracker` (the bottleneck panel draws its breakdown).
+fn insights_of(tracker: &PerformanceTracker) -> Insights {
+    Insights {
+        breakdown: BreakdownInputs::gather(tracker, &tracker.scope_stats()).breakdown(),
+        ..Default::default()
+    }
+}
+
 fn refreshed_state(tracker: &PerformanceTracker, visible: bool) -> DashboardUi {
     let mut state = DashboardUi::default();
     state.timeline.selected = metric_names();
     state.refresh(RefreshInputs {
         tracker,
-        thresholds: &Thresholds::default(),
+        thresholds: &HealthThresholds::default(),
         metrics_to_show: &rfm_perf::DEFAULT_METRICS_TO_SHOW
             .iter()
             .map(|s| s.to_string())
             .collect::<Vec<_>>(),
-        insights: &Insights::default(),
+        insights: &insights_of(tracker),
         tunables: &Tunables::default(),
         visible,
         show_bottlenecks: true,
@@ -87,7 +94,7 @@ fn frame(ctx: &egui::Context, mut draw: impl FnMut(&egui::Context)) -> usize {
 
 fn dashboard(c: &mut Criterion) {
     let tracker = loaded_tracker();
-    let thresholds = Thresholds::default();
+    let thresholds = HealthThresholds::default();
     let mut g = c.benchmark_group("dashboard_1280x800");
     g.sample_size(30);
 
@@ -114,7 +121,10 @@ fn dashboard(c: &mut Criterion) {
         use rfm_perf::ui::timeline::timeline_panel;
         let solo = egui::Context::default();
         let mut st = refreshed_state(&tracker, true);
-        let bdata = rfm_perf::ui::bottleneck::BottleneckData::gather(&tracker);
+        let bdata = rfm_perf::ui::bottleneck::BottleneckData::gather(
+            &tracker,
+            insights_of(&tracker).breakdown,
+        );
         let mut bstate = rfm_perf::ui::bottleneck::BottleneckState::default();
         for _ in 0..3 {
             frame(&solo, |ctx| {
@@ -169,6 +179,7 @@ fn dashboard(c: &mut Criterion) {
 
     let hidden_ctx = egui::Context::default();
     let mut hidden = refreshed_state(&tracker, false);
+    let insights = insights_of(&tracker);
     let show: Vec<String> = rfm_perf::DEFAULT_METRICS_TO_SHOW
         .iter()
         .map(|s| s.to_string())
@@ -179,7 +190,7 @@ fn dashboard(c: &mut Criterion) {
                 tracker: &tracker,
                 thresholds: &thresholds,
                 metrics_to_show: &show,
-                insights: &Insights::default(),
+                insights: &insights,
                 tunables: &Tunables::default(),
                 visible: false,
                 show_bottlenecks: true,

@@ -16,8 +16,8 @@ use std::time::Duration;
 use bevy::math::UVec2;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rfm_perf::fractal::gpu::{FractalSettings, PrecisionMode};
-use rfm_perf::fractal::headless::{headless_app, read_results};
 use rfm_perf::fractal::{FractalParams, View, cpu};
+use rfm_perf::headless::{headless_app, read_results};
 use rfm_perf::{PerformanceTracker, names};
 
 const SIZE: u32 = 256;

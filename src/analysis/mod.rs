@@ -1,392 +1,129 @@
-//! Alerts (threshold crossings with hysteresis) and optimisation suggestions, refreshed at the
-//! update interval from the published snapshot. The dashboard and the API show them.
+//! The analysis: alerts (threshold crossings with hysteresis), optimisation suggestions and the
+//! frame-time breakdown, refreshed at the update interval from the published snapshot into the
+//! base's [`Insights`]. No egui, no HTTP: the dashboard and the API draw and serve what it
+//! publishes, and app code reads [`AlertRaised`] / [`AlertCleared`] messages.
 
-use std::collections::VecDeque;
-use std::time::{Duration, SystemTime};
+mod alerts;
+mod breakdown;
+mod suggestions;
 
+use std::time::Duration;
+
+use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
-use rfm_perf_core::{Snapshot, names};
-use serde::{Deserialize, Serialize};
 
-use crate::plugin::{PerfConfig, PerfTracker};
-use crate::status::{Status, Thresholds};
+pub use alerts::{ALERT_HYSTERESIS, ALERT_LOG_LEN, AlertChanges};
+pub use breakdown::BreakdownInputs;
+pub use suggestions::{
+    DominantScope, GpuBound, IterationHeadroom, Regressed, RuleContext, SuggestionRule,
+    SuggestionRules,
+};
 
-/// Relative margin past the warning level a value must reach before its alert ends.
-pub const ALERT_HYSTERESIS: f64 = 0.05;
-/// Raised alerts kept for the alert log.
-pub const ALERT_LOG_LEN: usize = 50;
+use crate::base::{
+    AlertCleared, AlertRaised, HealthThresholds, Insights, PerfConfig, PerfTracker,
+    RfmPerfBasePlugin, RfmPerfSystems, Tunables, update_due,
+};
 
-/// A metric past its warning or critical threshold.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Alert {
-    /// Metric name.
-    pub metric: String,
-    /// Worst status reached while the alert was active.
-    pub status: Status,
-    /// Latest value.
-    pub value: f64,
-    /// The level that was crossed.
-    pub threshold: f64,
-    /// When it was raised (seconds since the Unix epoch).
-    pub raised_unix_s: f64,
-    /// Whether it is still active.
-    pub active: bool,
-    /// One line for people.
-    pub message: String,
+/// Adds the analysis: alerts, suggestions ([`SuggestionRules`], replaceable) and the frame
+/// breakdown into [`Insights`], in [`RfmPerfSystems::Analyze`] at the update interval.
+///
+/// ```
+/// use bevy::prelude::*;
+/// use rfm_perf::RfmPerfPlugins;
+/// use rfm_perf::analysis::AnalysisPlugin;
+///
+/// App::new().add_plugins(MinimalPlugins).add_plugins(
+///     RfmPerfPlugins::headless().set(AnalysisPlugin { regression_threshold: 0.1 }),
+/// );
+/// ```
+#[derive(Clone, Debug)]
+pub struct AnalysisPlugin {
+    /// Relative change of a metric's median past its baseline that counts as a regression for
+    /// the suggestions (`0.2` = 20 % worse). Default 0.2.
+    pub regression_threshold: f64,
 }
 
-/// A parameter change a suggestion proposes (applied through [`Tunables`](crate::tunables::Tunables)).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ParameterChange {
-    /// Tunable name.
-    pub name: String,
-    /// Proposed value.
-    pub value: f64,
-}
-
-/// An optimisation suggestion with its evidence.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Suggestion {
-    /// What to do.
-    pub title: String,
-    /// Why: the numbers behind it.
-    pub evidence: String,
-    /// A parameter change that implements it, if there is one.
-    pub parameter: Option<ParameterChange>,
-}
-
-/// Current alerts, the alert log and suggestions. A resource.
-#[derive(Resource, Clone, Debug, Default, Serialize)]
-pub struct Insights {
-    /// Active alerts.
-    pub alerts: Vec<Alert>,
-    /// Recently raised alerts, newest last (bounded).
-    pub log: VecDeque<Alert>,
-    /// Current suggestions.
-    pub suggestions: Vec<Suggestion>,
-}
-
-fn unix_s(t: SystemTime) -> f64 {
-    t.duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
-}
-
-impl Insights {
-    /// Updates alerts from `snapshot`: raises one when a metric reaches its warning level,
-    /// ends it only once the value is back past the level by [`ALERT_HYSTERESIS`] (no storms).
-    ///
-    /// ```
-    /// use rfm_perf::insights::Insights;
-    /// use rfm_perf::status::Thresholds;
-    /// let t = rfm_perf::PerformanceTracker::new();
-    /// let mut ins = Insights::default();
-    /// t.track_metric("frame.time_ms", 40.0);
-    /// ins.update_alerts(&t.publish_snapshot(), &Thresholds::default());
-    /// assert_eq!(ins.alerts.len(), 1);
-    /// t.track_metric("frame.time_ms", 16.5); // below 16.7 but inside the hysteresis band
-    /// ins.update_alerts(&t.publish_snapshot(), &Thresholds::default());
-    /// assert_eq!(ins.alerts.len(), 1);
-    /// t.track_metric("frame.time_ms", 10.0);
-    /// ins.update_alerts(&t.publish_snapshot(), &Thresholds::default());
-    /// assert!(ins.alerts.is_empty());
-    /// assert_eq!(ins.log.len(), 1);
-    /// ```
-    pub fn update_alerts(&mut self, snapshot: &Snapshot, thresholds: &Thresholds) {
-        let now = unix_s(SystemTime::now());
-        for v in &snapshot.values {
-            let name = v.info.name.as_ref();
-            let Some(th) = thresholds.get(name) else {
-                continue;
-            };
-            let status = th.status(v.value);
-            let unit = v.info.unit.symbol();
-            match self.alerts.iter_mut().find(|a| a.metric == name) {
-                Some(a) => {
-                    a.value = v.value;
-                    if status > a.status {
-                        a.status = status;
-                        a.threshold = if status == Status::Critical {
-                            th.critical
-                        } else {
-                            th.warning
-                        };
-                    }
-                    if th.recovered(v.value, ALERT_HYSTERESIS) {
-                        a.active = false;
-                    }
-                }
-                None if status >= Status::Warning => {
-                    let level = if status == Status::Critical {
-                        th.critical
-                    } else {
-                        th.warning
-                    };
-                    let alert = Alert {
-                        metric: name.to_string(),
-                        status,
-                        value: v.value,
-                        threshold: level,
-                        raised_unix_s: now,
-                        active: true,
-                        message: format!(
-                            "{name} is {:.2} {unit}, past its {} level {level:.2}",
-                            v.value,
-                            status.as_str()
-                        ),
-                    };
-                    self.log.push_back(alert.clone());
-                    while self.log.len() > ALERT_LOG_LEN {
-                        self.log.pop_front();
-                    }
-                    self.alerts.push(alert);
-                }
-                None => {}
-            }
-        }
-        self.alerts.retain(|a| a.active);
-    }
-}
-
-/// Context the suggestion rules read.
-#[derive(Debug)]
-pub struct RuleContext<'a> {
-    /// The published snapshot.
-    pub snapshot: &'a Snapshot,
-    /// Scope statistics over the scope window, slowest total first.
-    pub scopes: &'a [rfm_perf_core::ScopeStats],
-    /// Regressions against the baselines (threshold 0.2).
-    pub regressions: &'a [rfm_perf_core::RegressionReport],
-    /// Tunable parameters: `(name, value, min, max)`.
-    pub tunables: Vec<(String, f64, f64, f64)>,
-}
-
-/// A set of suggestion rules; replace it with your own by inserting a [`SuggestionRules`] resource.
-pub trait SuggestionRule: Send + Sync + 'static {
-    /// Suggestions this rule makes for `ctx`.
-    fn suggest(&self, ctx: &RuleContext<'_>) -> Vec<Suggestion>;
-}
-
-/// The rule set in use (a resource).
-#[derive(Resource)]
-pub struct SuggestionRules(pub Vec<Box<dyn SuggestionRule>>);
-
-impl Default for SuggestionRules {
+impl Default for AnalysisPlugin {
     fn default() -> Self {
-        Self(vec![
-            Box::new(DominantScope),
-            Box::new(Regressed),
-            Box::new(GpuBound),
-            Box::new(IterationHeadroom),
-        ])
-    }
-}
-
-/// A scope that takes most of the frame while the frame is slow.
-pub struct DominantScope;
-
-impl SuggestionRule for DominantScope {
-    fn suggest(&self, ctx: &RuleContext<'_>) -> Vec<Suggestion> {
-        let slow = ctx
-            .snapshot
-            .value(names::FRAME_TIME_MS)
-            .is_some_and(|ms| ms > 1000.0 / 60.0);
-        let Some(top) = ctx.scopes.first() else {
-            return Vec::new();
-        };
-        if !slow || top.frame_pct < 50.0 {
-            return Vec::new();
-        }
-        vec![Suggestion {
-            title: format!("Optimise or parallelise {}", top.name),
-            evidence: format!(
-                "{} takes {:.0} % of the frame ({:.1} calls/frame, mean {:.3} ms, p95 {:.3} ms) while frames take {:.1} ms",
-                top.name,
-                top.frame_pct,
-                top.calls_per_frame,
-                top.mean_ms,
-                top.p95_ms,
-                ctx.snapshot.value(names::FRAME_TIME_MS).unwrap_or(0.0)
-            ),
-            parameter: None,
-        }]
-    }
-}
-
-/// Metrics that regressed against the baseline.
-pub struct Regressed;
-
-impl SuggestionRule for Regressed {
-    fn suggest(&self, ctx: &RuleContext<'_>) -> Vec<Suggestion> {
-        ctx.regressions
-            .iter()
-            .take(3)
-            .map(|r| Suggestion {
-                title: format!(
-                    "Investigate the {:?} regression of {}",
-                    r.severity, r.metric
-                ),
-                evidence: format!(
-                    "median {:.3} vs baseline {:.3} ({:+.0} % worse, {} samples)",
-                    r.current.median,
-                    r.baseline.median,
-                    r.change * 100.0,
-                    r.samples
-                ),
-                parameter: None,
-            })
-            .collect()
-    }
-}
-
-/// Refreshes alerts and suggestions at the update interval.
-/// A frame slower than 60 FPS where the GPU is busy most of it: suggests rendering fewer pixels
-/// through a `*.resolution_scale` tunable when one is registered; a frame that is slow while the GPU
-/// idles is reported as CPU-bound.
-///
-/// ```
-/// use rfm_perf::insights::{GpuBound, RuleContext, SuggestionRule};
-/// let t = rfm_perf::PerformanceTracker::new();
-/// t.track_metric("frame.time_ms", 40.0);
-/// t.track_metric("gpu.utilization_pct", 90.0);
-/// let snapshot = t.publish_snapshot();
-/// let ctx = RuleContext { snapshot: &snapshot, scopes: &[], regressions: &[],
-///     tunables: vec![("fractal.resolution_scale".into(), 1.0, 0.1, 2.0)] };
-/// let s = GpuBound.suggest(&ctx);
-/// assert!((s[0].parameter.as_ref().unwrap().value - 0.75).abs() < 1e-9);
-/// ```
-pub struct GpuBound;
-
-impl SuggestionRule for GpuBound {
-    fn suggest(&self, ctx: &RuleContext<'_>) -> Vec<Suggestion> {
-        let (Some(frame_ms), Some(gpu_pct)) = (
-            ctx.snapshot.value(names::FRAME_TIME_MS),
-            ctx.snapshot.value(names::GPU_UTILIZATION_PCT),
-        ) else {
-            return Vec::new();
-        };
-        if frame_ms <= 1000.0 / 60.0 {
-            return Vec::new();
-        }
-        if gpu_pct >= 70.0 {
-            let scale = ctx
-                .tunables
-                .iter()
-                .find(|(name, ..)| name.ends_with("resolution_scale"));
-            let parameter = scale.and_then(|(name, value, min, _)| {
-                let target = ((value * 0.75) / 0.05).round() * 0.05;
-                (target >= *min && target < *value).then(|| ParameterChange {
-                    name: name.clone(),
-                    value: target,
-                })
-            });
-            vec![Suggestion {
-                title: "GPU-bound: render fewer pixels".into(),
-                evidence: format!(
-                    "the GPU is busy {gpu_pct:.0} % of a {frame_ms:.1} ms frame (estimate: GPU pass time / frame time)"
-                ),
-                parameter,
-            }]
-        } else if gpu_pct <= 30.0 {
-            vec![Suggestion {
-                title: "CPU-bound: the GPU waits on the CPU".into(),
-                evidence: format!(
-                    "frames take {frame_ms:.1} ms while the GPU is busy only {gpu_pct:.0} % of it; see the bottleneck analyzer for the slowest scopes"
-                ),
-                parameter: None,
-            }]
-        } else {
-            Vec::new()
+        Self {
+            regression_threshold: 0.2,
         }
     }
 }
 
-/// When the pixels that escape need far fewer iterations than the limit while the pixels inside
-/// the set (which always run the whole limit) make up most of the work: suggests a lower
-/// `*.max_iter` (4 × the escaped pixels' mean, at least 64).
-///
-/// ```
-/// use rfm_perf::insights::{IterationHeadroom, RuleContext, SuggestionRule};
-/// let t = rfm_perf::PerformanceTracker::new();
-/// t.track_metric("fractal.iterations_per_pixel", 540.0); // 10 % inside × 5000 + 90 % × 44
-/// t.track_metric("fractal.escaped_ratio", 0.9);
-/// let snapshot = t.publish_snapshot();
-/// let ctx = RuleContext { snapshot: &snapshot, scopes: &[], regressions: &[],
-///     tunables: vec![("fractal.max_iter".into(), 5000.0, 16.0, 100_000.0)] };
-/// let s = IterationHeadroom.suggest(&ctx);
-/// assert_eq!(s[0].parameter.as_ref().unwrap().value, 178.0); // 4 × 44.4
-/// assert!(s[0].evidence.contains("93 % of the work"));
-/// ```
-pub struct IterationHeadroom;
+/// The analysis settings as a resource.
+#[derive(Resource, Clone, Debug)]
+struct AnalysisSettings {
+    regression_threshold: f64,
+}
 
-impl SuggestionRule for IterationHeadroom {
-    fn suggest(&self, ctx: &RuleContext<'_>) -> Vec<Suggestion> {
-        let (Some(per_pixel), Some(escaped)) = (
-            ctx.snapshot.value(names::FRACTAL_ITERATIONS_PER_PIXEL),
-            ctx.snapshot.value(names::FRACTAL_ESCAPED_RATIO),
-        ) else {
-            return Vec::new();
-        };
-        let Some((name, max_iter, min, _)) = ctx
-            .tunables
-            .iter()
-            .find(|(name, ..)| name.ends_with("max_iter"))
-        else {
-            return Vec::new();
-        };
-        if per_pixel <= 0.0 || escaped <= 0.0 {
-            return Vec::new();
+impl Plugin for AnalysisPlugin {
+    fn build(&self, app: &mut App) {
+        if !app.is_plugin_added::<RfmPerfBasePlugin>() {
+            app.add_plugins(RfmPerfBasePlugin::default());
         }
-        let inside_work = (1.0 - escaped) * max_iter;
-        let escaped_mean = ((per_pixel - inside_work) / escaped).max(0.0);
-        let inside_share = inside_work / per_pixel;
-        let target = (4.0 * escaped_mean).max(64.0).max(*min).round();
-        if inside_share < 0.5 || escaped_mean * 10.0 > *max_iter || target >= *max_iter {
-            return Vec::new();
+        let mut threshold = self.regression_threshold;
+        if !(threshold.is_finite() && threshold > 0.0) {
+            warn!("rfm_perf: regression_threshold {threshold} is not a positive number; using 0.2");
+            threshold = 0.2;
         }
-        vec![Suggestion {
-            title: "Lower the iteration limit".into(),
-            evidence: format!(
-                "escaped pixels need {escaped_mean:.0} iterations on average, but the {:.0} % inside the set each run all {max_iter:.0}: {:.0} % of the work",
-                (1.0 - escaped) * 100.0,
-                inside_share * 100.0
-            ),
-            parameter: Some(ParameterChange {
-                name: name.clone(),
-                value: target,
-            }),
-        }]
+        app.insert_resource(AnalysisSettings {
+            regression_threshold: threshold,
+        })
+        .init_resource::<SuggestionRules>()
+        .add_systems(Last, update_insights.in_set(RfmPerfSystems::Analyze));
     }
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "a Bevy system: each argument is a resource it reads"
-)]
-pub(crate) fn update_insights(
-    time: Res<'_, Time<Real>>,
-    tracker: Res<'_, PerfTracker>,
-    config: Res<'_, PerfConfig>,
-    thresholds: Res<'_, Thresholds>,
-    rules: Res<'_, SuggestionRules>,
-    tunables: Res<'_, crate::tunables::Tunables>,
+/// What [`update_insights`] reads.
+#[derive(SystemParam)]
+struct AnalysisInputs<'w> {
+    time: Res<'w, Time<Real>>,
+    tracker: Res<'w, PerfTracker>,
+    config: Res<'w, PerfConfig>,
+    settings: Res<'w, AnalysisSettings>,
+    thresholds: Res<'w, HealthThresholds>,
+    rules: Res<'w, SuggestionRules>,
+    tunables: Res<'w, Tunables>,
+}
+
+/// Refreshes alerts, suggestions and the breakdown at the update interval, and sends a message
+/// for every alert raised or cleared.
+fn update_insights(
+    input: AnalysisInputs<'_>,
     mut insights: ResMut<'_, Insights>,
+    mut raised: MessageWriter<'_, AlertRaised>,
+    mut cleared: MessageWriter<'_, AlertCleared>,
     mut last: Local<'_, Option<Duration>>,
 ) {
-    if !crate::diagnostics::update_due(&time, &mut last, config.update_interval) {
+    if !update_due(&input.time, &mut last, input.config.update_interval) {
         return;
     }
+    let tracker = &input.tracker;
     let snapshot = tracker.snapshot();
-    insights.update_alerts(&snapshot, &thresholds);
+    let changes = insights.update_alerts(&snapshot, &input.thresholds);
+    raised.write_batch(changes.raised.into_iter().map(AlertRaised));
+    cleared.write_batch(
+        changes
+            .cleared
+            .into_iter()
+            .map(|(metric, raised_unix_s)| AlertCleared {
+                metric,
+                raised_unix_s,
+            }),
+    );
     let scopes = tracker.scope_stats();
-    let regressions = tracker.detect_regressions(0.2);
+    let regressions = tracker.detect_regressions(input.settings.regression_threshold);
     let ctx = RuleContext {
         snapshot: &snapshot,
         scopes: &scopes,
         regressions: &regressions,
-        tunables: tunables
+        tunables: input
+            .tunables
             .iter()
             .map(|t| (t.name.clone(), t.value(), *t.range.start(), *t.range.end()))
             .collect(),
     };
-    insights.suggestions = rules.0.iter().flat_map(|r| r.suggest(&ctx)).collect();
+    insights.suggestions = input.rules.0.iter().flat_map(|r| r.suggest(&ctx)).collect();
+    insights.breakdown = BreakdownInputs::gather(tracker, &scopes).breakdown();
 }

@@ -12,9 +12,10 @@ use hyper_util::service::TowerToHyperService;
 use rfm_perf_core::PerformanceTracker;
 use tokio::sync::{Semaphore, watch};
 
-use super::PublishedCell;
-use super::routes::{ApiState, router};
-use crate::ApiConfig;
+use super::publish::PublishedCell;
+use super::routes::router;
+use super::state::ApiState;
+use crate::base::ApiConfig;
 
 /// Open connections at once; further ones are closed right after accept.
 const MAX_CONNECTIONS: usize = 256;

@@ -1,5 +1,5 @@
-//! Health status of metric values from configurable thresholds (green / yellow / red), shared
-//! by the dashboard's colours, the API's `details` and the alerts.
+//! Health of metric values from configurable thresholds (green / yellow / red): the dashboard's
+//! colours, the API's `details.status` and the alerts all read the same [`HealthThresholds`].
 
 use std::collections::BTreeMap;
 
@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 /// Health of one value.
 ///
 /// ```
-/// assert_eq!(rfm_perf::status::Status::Warning.as_str(), "warning");
+/// assert_eq!(rfm_perf::Health::Warning.as_str(), "warning");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Status {
+pub enum Health {
     /// No threshold is configured for the metric.
     Unknown,
     /// Within the good range.
@@ -25,14 +25,14 @@ pub enum Status {
     Critical,
 }
 
-impl Status {
+impl Health {
     /// Lower-case name, as the API reports it.
     pub fn as_str(self) -> &'static str {
         match self {
-            Status::Unknown => "unknown",
-            Status::Ok => "ok",
-            Status::Warning => "warning",
-            Status::Critical => "critical",
+            Health::Unknown => "unknown",
+            Health::Ok => "ok",
+            Health::Warning => "warning",
+            Health::Critical => "critical",
         }
     }
 }
@@ -41,14 +41,14 @@ impl Status {
 /// level reaches it; otherwise a value at or below it does (e.g. FPS).
 ///
 /// ```
-/// use rfm_perf::status::{Threshold, Status};
-/// let fps = Threshold { warning: 55.0, critical: 30.0, higher_is_worse: false };
-/// assert_eq!(fps.status(60.0), Status::Ok);
-/// assert_eq!(fps.status(40.0), Status::Warning);
-/// assert_eq!(fps.status(20.0), Status::Critical);
+/// use rfm_perf::{HealthThreshold, Health};
+/// let fps = HealthThreshold { warning: 55.0, critical: 30.0, higher_is_worse: false };
+/// assert_eq!(fps.status(60.0), Health::Ok);
+/// assert_eq!(fps.status(40.0), Health::Warning);
+/// assert_eq!(fps.status(20.0), Health::Critical);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Threshold {
+pub struct HealthThreshold {
     /// Warning level.
     pub warning: f64,
     /// Critical level.
@@ -57,7 +57,7 @@ pub struct Threshold {
     pub higher_is_worse: bool,
 }
 
-impl Threshold {
+impl HealthThreshold {
     /// A threshold where larger values are worse (times, memory).
     pub const fn above(warning: f64, critical: f64) -> Self {
         Self {
@@ -77,9 +77,9 @@ impl Threshold {
     }
 
     /// The status of `value`.
-    pub fn status(&self, value: f64) -> Status {
+    pub fn status(&self, value: f64) -> Health {
         if !value.is_finite() {
-            return Status::Unknown;
+            return Health::Unknown;
         }
         let reached = |level: f64| {
             if self.higher_is_worse {
@@ -89,11 +89,11 @@ impl Threshold {
             }
         };
         if reached(self.critical) {
-            Status::Critical
+            Health::Critical
         } else if reached(self.warning) {
-            Status::Warning
+            Health::Warning
         } else {
-            Status::Ok
+            Health::Ok
         }
     }
 
@@ -101,8 +101,8 @@ impl Threshold {
     /// warning level, 1 = at or past the critical level), as iyes_perf_ui colours its entries.
     ///
     /// ```
-    /// use rfm_perf::status::Threshold;
-    /// let fps = Threshold::below(55.0, 30.0);
+    /// use rfm_perf::HealthThreshold;
+    /// let fps = HealthThreshold::below(55.0, 30.0);
     /// assert_eq!(fps.gradient(120.0), 0.0);
     /// assert_eq!(fps.gradient(55.0), 0.5);
     /// assert_eq!(fps.gradient(10.0), 1.0);
@@ -129,64 +129,70 @@ impl Threshold {
     }
 }
 
-/// Thresholds per metric (canonical names). A resource; change it at run time.
+/// HealthThresholds per metric (canonical names). A resource; change it at run time.
 ///
 /// ```
-/// use rfm_perf::status::{Thresholds, Threshold, Status};
-/// let mut t = Thresholds::default();
-/// assert_eq!(t.status("frame.time_ms", 40.0), Status::Critical);
-/// t.set("render_time", Threshold::above(50.0, 100.0)); // seed alias of frame.time_ms
-/// assert_eq!(t.status("frame.time_ms", 40.0), Status::Ok);
-/// assert_eq!(t.status("no.threshold", 1.0), Status::Unknown);
+/// use rfm_perf::{HealthThresholds, HealthThreshold, Health};
+/// let mut t = HealthThresholds::default();
+/// assert_eq!(t.status("frame.time_ms", 40.0), Health::Critical);
+/// t.set("render_time", HealthThreshold::above(50.0, 100.0)); // the short alias of frame.time_ms
+/// assert_eq!(t.status("frame.time_ms", 40.0), Health::Ok);
+/// assert_eq!(t.status("no.threshold", 1.0), Health::Unknown);
 /// ```
 #[derive(Resource, Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Thresholds {
-    /// Threshold per metric name.
-    pub by_metric: BTreeMap<String, Threshold>,
+pub struct HealthThresholds {
+    /// HealthThreshold per metric name.
+    pub by_metric: BTreeMap<String, HealthThreshold>,
 }
 
-impl Default for Thresholds {
+impl Default for HealthThresholds {
     /// 60 FPS targets: frame time 16.7 / 33.3 ms, FPS 55 / 30, 1 % low 45 / 20, process memory
     /// 2 / 4 GiB, CPU 85 / 95 %, GPU utilisation 90 / 98 %, I/O pressure 10 / 30 %.
     fn default() -> Self {
         let mut t = BTreeMap::new();
         t.insert(
             names::FRAME_TIME_MS.into(),
-            Threshold::above(1000.0 / 60.0, 1000.0 / 30.0),
+            HealthThreshold::above(1000.0 / 60.0, 1000.0 / 30.0),
         );
-        t.insert(names::FRAME_FPS.into(), Threshold::below(55.0, 30.0));
+        t.insert(names::FRAME_FPS.into(), HealthThreshold::below(55.0, 30.0));
         t.insert(
             names::FRAME_FPS_1PCT_LOW.into(),
-            Threshold::below(45.0, 20.0),
+            HealthThreshold::below(45.0, 20.0),
         );
         t.insert(
             names::PROCESS_MEMORY_MB.into(),
-            Threshold::above(2048.0, 4096.0),
+            HealthThreshold::above(2048.0, 4096.0),
         );
-        t.insert(names::SYSTEM_CPU_PCT.into(), Threshold::above(85.0, 95.0));
+        t.insert(
+            names::SYSTEM_CPU_PCT.into(),
+            HealthThreshold::above(85.0, 95.0),
+        );
         t.insert(
             names::GPU_UTILIZATION_PCT.into(),
-            Threshold::above(90.0, 98.0),
+            HealthThreshold::above(90.0, 98.0),
         );
-        t.insert(names::IO_PRESSURE_PCT.into(), Threshold::above(10.0, 30.0));
+        t.insert(
+            names::IO_PRESSURE_PCT.into(),
+            HealthThreshold::above(10.0, 30.0),
+        );
         Self { by_metric: t }
     }
 }
 
-impl Thresholds {
+impl HealthThresholds {
     /// Sets the threshold of `name` (aliases resolved).
-    pub fn set(&mut self, name: &str, threshold: Threshold) {
+    pub fn set(&mut self, name: &str, threshold: HealthThreshold) {
         self.by_metric
             .insert(names::resolve_alias(name).to_string(), threshold);
     }
 
     /// The threshold of `name` (aliases resolved).
-    pub fn get(&self, name: &str) -> Option<&Threshold> {
+    pub fn get(&self, name: &str) -> Option<&HealthThreshold> {
         self.by_metric.get(names::resolve_alias(name))
     }
 
     /// The status of `value` for metric `name`.
-    pub fn status(&self, name: &str, value: f64) -> Status {
-        self.get(name).map_or(Status::Unknown, |t| t.status(value))
+    pub fn status(&self, name: &str, value: f64) -> Health {
+        self.get(name).map_or(Health::Unknown, |t| t.status(value))
     }
 }

@@ -104,7 +104,8 @@ pub enum TunableError {
     },
 }
 
-/// The registry resource. Set values with [`Tunables::set`]; they are applied by
+/// The registry resource. Set values with [`Tunables::set`] (or send an
+/// [`ApplyTunable`](crate::ApplyTunable) message); they are applied in
 /// [`RfmPerfSystems::ApplyTunables`](crate::RfmPerfSystems) at the start of the next frame.
 ///
 /// ```

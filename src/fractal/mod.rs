@@ -9,7 +9,6 @@
 pub mod cpu;
 pub mod df64;
 pub mod gpu;
-pub mod headless;
 pub mod palette;
 
 use serde::{Deserialize, Serialize};

@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use rfm_perf_core::{PerformanceTracker, Snapshot, TimeRange, names};
 
-use crate::insights::Insights;
-use crate::status::{Status, Thresholds};
+use crate::base::{Health, HealthThresholds, Insights};
 
 /// A tunable parameter as the suggestions panel shows it.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,7 +30,7 @@ pub struct MetricRow {
     /// Formatted value with unit, or "n/a" with the reason.
     pub value_text: String,
     /// Health.
-    pub status: Status,
+    pub status: Health,
     /// Recent values `[seconds ago (negative), value]` for the sparkline.
     pub sparkline: Vec<[f64; 2]>,
 }
@@ -118,12 +117,12 @@ pub fn format_value(v: f64, unit: &str) -> String {
 }
 
 impl DashboardData {
-    /// Gathers the data for `metrics_to_show` (names or seed aliases): values and statuses from
+    /// Gathers the data for `metrics_to_show` (names or their short aliases): values and statuses from
     /// the published snapshot, sparklines from the last `sparkline_window` of history, min–max
     /// decimated to 60 buckets.
     pub fn gather(
         tracker: &PerformanceTracker,
-        thresholds: &Thresholds,
+        thresholds: &HealthThresholds,
         metrics_to_show: &[String],
         insights: &Insights,
         tunables: Vec<TunableView>,
@@ -152,7 +151,7 @@ impl DashboardData {
                         || why_missing(&name).to_string(),
                         |v| format_value(v, &unit),
                     ),
-                    status: value.map_or(Status::Unknown, |v| thresholds.status(&name, v)),
+                    status: value.map_or(Health::Unknown, |v| thresholds.status(&name, v)),
                     sparkline,
                     name,
                 }

@@ -1,6 +1,7 @@
-//! The dashboard's panels as plain egui code: they draw into any `egui::Ui` (so a host app can
-//! embed them in its own window or side panel) from a [`DashboardData`] gathered once per
-//! refresh, and return [`UiAction`]s instead of changing the app themselves.
+//! The dashboard's small panels as plain egui code (real-time metrics, perf entries, alerts,
+//! suggestions, status bar): they draw into any `egui::Ui` (so a host app can embed them in its
+//! own window or side panel) from a [`DashboardData`] gathered once per refresh, and return
+//! [`UiAction`]s instead of changing the app themselves.
 //!
 //! ```
 //! use rfm_perf::ui::{DashboardData, show_embedded};
@@ -13,20 +14,12 @@
 //! output.textures_delta.clear(); // a real host uploads these to its renderer
 //! ```
 
-pub mod bottleneck;
-mod data;
-pub mod overlay;
-pub mod resources;
-pub mod theme;
-pub mod timeline;
-
-pub use data::{DashboardData, MetricRow, PERF_ENTRIES, PerfEntry, TunableView, format_value};
-
 use egui::{RichText, Ui};
 use egui_plot::{Line, Plot, PlotPoints};
 
-use crate::status::Status;
-use theme::status_color;
+use super::data::{DashboardData, TunableView, format_value};
+use super::theme::{self, status_color};
+use crate::base::Health;
 
 /// Something a panel asks the app to do.
 #[derive(Clone, Debug, PartialEq)]
@@ -41,8 +34,10 @@ pub enum UiAction {
 }
 
 impl UiAction {
-    /// Carries the action out on the app's [`Tunables`](crate::tunables::Tunables) registry
-    /// (checked now, applied at the start of the next frame).
+    /// Carries the action out on the app's [`Tunables`](crate::base::Tunables) registry
+    /// (checked now, applied at the start of the next frame). The dashboard plugin sends an
+    /// [`ApplyTunable`](crate::ApplyTunable) message instead; this is for hosts that embed the
+    /// panels without it.
     ///
     /// ```
     /// use rfm_perf::tunables::{Tunable, Tunables};
@@ -55,8 +50,8 @@ impl UiAction {
     /// ```
     pub fn apply(
         &self,
-        tunables: &mut crate::tunables::Tunables,
-    ) -> Result<f64, crate::tunables::TunableError> {
+        tunables: &mut crate::base::Tunables,
+    ) -> Result<f64, crate::base::TunableError> {
         match self {
             UiAction::SetTunable { name, value } => tunables.set(name, *value),
         }
@@ -69,7 +64,7 @@ impl UiAction {
 /// let t = rfm_perf::tunables::Tunables::default();
 /// assert!(rfm_perf::ui::tunable_views(&t).is_empty());
 /// ```
-pub fn tunable_views(tunables: &crate::tunables::Tunables) -> Vec<TunableView> {
+pub fn tunable_views(tunables: &crate::base::Tunables) -> Vec<TunableView> {
     tunables
         .iter()
         .map(|t| TunableView {
@@ -99,7 +94,7 @@ pub fn metrics_panel(ui: &mut Ui, data: &DashboardData) {
                     ));
                 });
                 let text = RichText::new(&row.value_text).monospace();
-                ui.label(if row.status == Status::Unknown {
+                ui.label(if row.status == Health::Unknown {
                     text.weak()
                 } else {
                     text.strong()
@@ -239,8 +234,7 @@ pub fn show_embedded(ui: &mut Ui, data: &DashboardData) -> Vec<UiAction> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::insights::{Insights, ParameterChange, Suggestion};
-    use crate::status::Thresholds;
+    use crate::base::{HealthThresholds as Thresholds, Insights, ParameterChange, Suggestion};
     use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable;
     use rfm_perf_core::PerformanceTracker;
@@ -282,9 +276,9 @@ mod tests {
         t.track_metric("fps", 59.0);
         let data = data_with(&t, Insights::default());
         let row = |n: &str| data.rows.iter().find(|r| r.name == n).unwrap().clone();
-        assert_eq!(row("frame.time_ms").status, Status::Critical);
+        assert_eq!(row("frame.time_ms").status, Health::Critical);
         assert_eq!(row("frame.time_ms").value_text, "40.00 ms");
-        assert_eq!(row("frame.fps").status, Status::Ok);
+        assert_eq!(row("frame.fps").status, Health::Ok);
         assert_eq!(
             row("frame.time_ms")
                 .sparkline
@@ -293,13 +287,13 @@ mod tests {
                 .fold(0.0, f64::max),
             40.0
         );
-        assert_eq!(row("gpu.utilization_pct").status, Status::Unknown);
+        assert_eq!(row("gpu.utilization_pct").status, Health::Unknown);
         assert!(row("gpu.utilization_pct").value_text.starts_with("n/a"));
         assert_eq!(
             row("gpu.utilization_pct").label,
             "GPU utilization (estimate)"
         );
-        assert_ne!(status_color(Status::Critical), status_color(Status::Ok));
+        assert_ne!(status_color(Health::Critical), status_color(Health::Ok));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The resources panel: CPU per core, process memory and allocations, the GPU and disk I/O,
+//! The system panel: CPU per core, process memory and allocations, the GPU and disk I/O,
 //! each saying why when its source is missing.
 
 use std::time::{Duration, SystemTime};
@@ -8,6 +8,7 @@ use egui_plot::{Line, Plot, PlotPoints};
 use rfm_perf_core::{PerformanceTracker, TimeRange, names};
 
 use super::format_value;
+use crate::base::GpuSummary;
 
 /// How much CPU history the small per-core plot shows.
 pub const CPU_HISTORY: Duration = Duration::from_secs(30);
@@ -26,28 +27,6 @@ const NO_GPU_MEMORY: &str = "n/a: not reported by this backend";
 const NO_IO: &str = "n/a: process I/O not available on this platform";
 const NO_PSI: &str = "n/a: /proc/pressure/io not available";
 
-/// What the app knows about its GPU, filled by the host from the render world.
-///
-/// ```
-/// let g = rfm_perf::ui::resources::GpuSummary::default();
-/// assert!(!g.timestamp_queries && g.allocator_bytes.is_none());
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct GpuSummary {
-    /// Adapter name ("NVIDIA GeForce …", "llvmpipe").
-    pub adapter: String,
-    /// Graphics backend ("Vulkan", "Metal", …).
-    pub backend: String,
-    /// Whether GPU pass times can be measured (timestamp queries are supported and enabled).
-    pub timestamp_queries: bool,
-    /// Why GPU timing is missing, when it is (shown instead of the pass time).
-    pub missing_reason: Option<String>,
-    /// Bytes of GPU buffers and textures the fractal pass holds.
-    pub fractal_bytes: u64,
-    /// Bytes the GPU allocator reports in use, where the backend reports it.
-    pub allocator_bytes: Option<u64>,
-}
-
 /// One CPU core's usage.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CoreUsage {
@@ -59,14 +38,14 @@ pub struct CoreUsage {
     pub history: Vec<[f64; 2]>,
 }
 
-/// Everything the resources panel draws, gathered once per refresh.
+/// Everything the system panel draws, gathered once per refresh.
 ///
 /// ```
-/// let d = rfm_perf::ui::resources::ResourcesData::default();
+/// let d = rfm_perf::ui::system_panel::SystemData::default();
 /// assert!(d.cores.is_empty() && d.gpu.is_none());
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct ResourcesData {
+pub struct SystemData {
     /// Per-core CPU usage (`system.cpu.core{n}_pct`), in core order.
     pub cores: Vec<CoreUsage>,
     /// Resident memory of the process (MB).
@@ -89,16 +68,16 @@ pub struct ResourcesData {
     pub gpu: Option<GpuSummary>,
 }
 
-impl ResourcesData {
+impl SystemData {
     /// Reads the newest values (and the per-core history) from `tracker`; `gpu` comes from
     /// the render world (`None` when the app has no GPU pass).
     ///
     /// ```
-    /// use rfm_perf::ui::resources::ResourcesData;
+    /// use rfm_perf::ui::system_panel::SystemData;
     /// let t = rfm_perf::PerformanceTracker::new();
     /// t.track_metric("system.cpu.core0_pct", 25.0);
     /// t.track_metric("process.memory_mb", 300.0);
-    /// let d = ResourcesData::gather(&t, None);
+    /// let d = SystemData::gather(&t, None);
     /// assert_eq!(d.cores.len(), 1);
     /// assert_eq!(d.cores[0].pct, 25.0);
     /// assert_eq!(d.process_memory_mb, Some(300.0));
@@ -150,7 +129,7 @@ fn gather_cores(tracker: &PerformanceTracker) -> Vec<CoreUsage> {
 /// Formats a byte count or rate with a binary prefix.
 ///
 /// ```
-/// use rfm_perf::ui::resources::format_bytes;
+/// use rfm_perf::ui::system_panel::format_bytes;
 /// assert_eq!(format_bytes(512.0), "512 B");
 /// assert_eq!(format_bytes(1536.0), "1.5 KiB");
 /// assert_eq!(format_bytes(3.0 * 1024.0 * 1024.0 * 1024.0), "3.0 GiB");
@@ -172,17 +151,17 @@ pub fn format_bytes(bytes: f64) -> String {
     format!("{v:.1} {unit}")
 }
 
-/// The resources panel: per-core CPU bars and history, memory, GPU and I/O rows. A missing
+/// The system panel: per-core CPU bars and history, memory, GPU and I/O rows. A missing
 /// source reads "n/a: why" instead of a value.
 ///
 /// ```
-/// use rfm_perf::ui::resources::{ResourcesData, resources_panel};
-/// let data = ResourcesData::default();
+/// use rfm_perf::ui::system_panel::{SystemData, system_panel};
+/// let data = SystemData::default();
 /// let ctx = egui::Context::default();
-/// let mut out = ctx.run_ui(egui::RawInput::default(), |ui| resources_panel(ui, &data));
+/// let mut out = ctx.run_ui(egui::RawInput::default(), |ui| system_panel(ui, &data));
 /// out.textures_delta.clear(); // a real host uploads these to its renderer
 /// ```
-pub fn resources_panel(ui: &mut Ui, data: &ResourcesData) {
+pub fn system_panel(ui: &mut Ui, data: &SystemData) {
     ui.label(RichText::new("CPU").strong());
     cpu_section(ui, data);
     ui.separator();
@@ -244,14 +223,14 @@ fn rows(ui: &mut Ui, id: &str, items: &[(&str, (String, bool))]) {
         });
 }
 
-fn gpu_rows(data: &ResourcesData) -> Vec<(&'static str, (String, bool))> {
+fn gpu_rows(data: &SystemData) -> Vec<(&'static str, (String, bool))> {
     let Some(gpu) = &data.gpu else {
         return vec![(
             "Fractal pass",
             shown(data.gpu_pass_ms, NO_GPU_PASS, |v| format_value(v, "ms")),
         )];
     };
-    let no_timing = gpu.missing_reason.clone().unwrap_or_else(|| {
+    let no_timing = gpu.gpu_time_missing_reason.clone().unwrap_or_else(|| {
         if gpu.timestamp_queries {
             "n/a: no GPU pass timed yet".to_string()
         } else {
@@ -295,7 +274,7 @@ fn gpu_rows(data: &ResourcesData) -> Vec<(&'static str, (String, bool))> {
     ]
 }
 
-fn cpu_section(ui: &mut Ui, data: &ResourcesData) {
+fn cpu_section(ui: &mut Ui, data: &SystemData) {
     if data.cores.is_empty() {
         ui.label(RichText::new(NO_CPU_SAMPLE).weak());
         return;
@@ -335,16 +314,16 @@ mod tests {
     use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable;
 
-    fn harness(data: &ResourcesData) -> Harness<'_> {
-        let mut h = Harness::new_ui(move |ui| resources_panel(ui, data));
+    fn harness(data: &SystemData) -> Harness<'_> {
+        let mut h = Harness::new_ui(move |ui| system_panel(ui, data));
         h.run();
         h
     }
 
     #[test]
     fn empty_tracker_says_why_each_source_is_missing() {
-        let data = ResourcesData::gather(&PerformanceTracker::new(), None);
-        assert_eq!(data, ResourcesData::default());
+        let data = SystemData::gather(&PerformanceTracker::new(), None);
+        assert_eq!(data, SystemData::default());
         let h = harness(&data);
         h.get_by_label(NO_GPU_PASS);
         h.get_by_label(NO_PSI);
@@ -364,7 +343,7 @@ mod tests {
         t.track_metric(&names::cpu_core(6), 99.0);
         t.track_metric(names::IO_PRESSURE_PCT, 2.5);
         t.track_metric(names::IO_READ_BYTES_PER_S, 2048.0);
-        let data = ResourcesData::gather(&t, None);
+        let data = SystemData::gather(&t, None);
         assert_eq!(data.cores.len(), 4);
         assert_eq!(data.cores[3].index, 3);
         assert_eq!(data.cores[3].pct, 23.0);
@@ -383,12 +362,10 @@ mod tests {
         let gpu = GpuSummary {
             adapter: "llvmpipe".into(),
             backend: "Vulkan".into(),
-            timestamp_queries: false,
-            missing_reason: None,
             fractal_bytes: 8 * 1024 * 1024,
-            allocator_bytes: None,
+            ..Default::default()
         };
-        let data = ResourcesData::gather(&t, Some(gpu.clone()));
+        let data = SystemData::gather(&t, Some(gpu.clone()));
         let h = harness(&data);
         h.get_by_label("llvmpipe");
         h.get_by_label(NO_TIMESTAMPS);
@@ -402,7 +379,7 @@ mod tests {
             allocator_bytes: Some(64 * 1024 * 1024),
             ..gpu
         };
-        let data = ResourcesData::gather(&t, Some(with_timing));
+        let data = SystemData::gather(&t, Some(with_timing));
         let h = harness(&data);
         h.get_by_label("4.25 ms");
         h.get_by_label("64.00 MB");

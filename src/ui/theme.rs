@@ -2,20 +2,20 @@
 
 use egui::{Color32, Response, Sense, Ui, Vec2};
 
-use crate::status::Status;
+use crate::base::Health;
 
 /// The colour a status is drawn in.
 ///
 /// ```
-/// use rfm_perf::{status::Status, ui::theme::status_color};
-/// assert_ne!(status_color(Status::Ok), status_color(Status::Critical));
+/// use rfm_perf::{Health, ui::theme::status_color};
+/// assert_ne!(status_color(Health::Ok), status_color(Health::Critical));
 /// ```
-pub fn status_color(status: Status) -> Color32 {
-    match status {
-        Status::Ok => Color32::from_rgb(80, 200, 120),
-        Status::Warning => Color32::from_rgb(240, 190, 60),
-        Status::Critical => Color32::from_rgb(235, 80, 70),
-        Status::Unknown => Color32::from_gray(150),
+pub fn status_color(health: Health) -> Color32 {
+    match health {
+        Health::Ok => Color32::from_rgb(80, 200, 120),
+        Health::Warning => Color32::from_rgb(240, 190, 60),
+        Health::Critical => Color32::from_rgb(235, 80, 70),
+        Health::Unknown => Color32::from_gray(150),
     }
 }
 
@@ -46,14 +46,14 @@ pub fn status_dot(ui: &mut Ui, color: Color32) -> Response {
 pub fn gradient_color(t: f32) -> Color32 {
     let (a, b, f) = if t <= 0.5 {
         (
-            status_color(Status::Ok),
-            status_color(Status::Warning),
+            status_color(Health::Ok),
+            status_color(Health::Warning),
             t * 2.0,
         )
     } else {
         (
-            status_color(Status::Warning),
-            status_color(Status::Critical),
+            status_color(Health::Warning),
+            status_color(Health::Critical),
             (t - 0.5) * 2.0,
         )
     };

@@ -15,6 +15,7 @@ use egui_plot::{
     Axis, HLine, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoint, PlotPoints, PlotUi, Points,
     Span,
 };
+use rfm_perf_core::stats::robust_anomalies;
 use rfm_perf_core::{BaselineStat, MinMaxBucket, PerformanceTracker, Snapshot, TimeRange, names};
 
 /// How much history the timeline shows by default and after **Reset**.
@@ -206,60 +207,6 @@ impl TimelineState {
             }
         }
     }
-}
-
-/// Indices of `values` whose robust z-score `|x − median| / (1.4826 · MAD)` exceeds
-/// `threshold`. When the MAD is 0 (more than half the values equal) the scale falls back to
-/// `1.2533 · mean absolute deviation`; when that is 0 too nothing is flagged. Non-finite values
-/// are ignored and never flagged; fewer than 3 finite values flag nothing.
-///
-/// ```
-/// use rfm_perf::ui::timeline::robust_anomalies;
-/// let v = [10.0, 11.0, 9.0, 10.5, 9.5, 10.0, 60.0];
-/// assert_eq!(robust_anomalies(&v, 3.5), vec![6]);
-/// assert!(robust_anomalies(&[], 3.5).is_empty());
-/// ```
-pub fn robust_anomalies(values: &[f64], threshold: f64) -> Vec<usize> {
-    let mut finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    if finite.len() < 3 {
-        return Vec::new();
-    }
-    let median = median_in_place(&mut finite);
-    for v in &mut finite {
-        *v = (*v - median).abs();
-    }
-    let mean_deviation = finite.iter().sum::<f64>() / finite.len() as f64;
-    let mad = median_in_place(&mut finite);
-    let scale = if mad > 0.0 {
-        1.4826 * mad
-    } else {
-        1.2533 * mean_deviation
-    };
-    if scale.is_nan() || scale <= 0.0 {
-        return Vec::new();
-    }
-    values
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| v.is_finite() && (*v - median).abs() / scale > threshold)
-        .map(|(i, _)| i)
-        .collect()
-}
-
-/// Median of finite values in O(n) (reorders them); the mean of the middle two for an even
-/// count.
-fn median_in_place(v: &mut [f64]) -> f64 {
-    let n = v.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    let (left, mid, _) = v.select_nth_unstable_by(n / 2, f64::total_cmp);
-    let upper = *mid;
-    if n % 2 == 1 {
-        return upper;
-    }
-    let lower = left.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    (lower + upper) / 2.0
 }
 
 /// The timeline: a searchable list of recorded metrics to tick, **Follow live** and **Reset**,
@@ -521,31 +468,6 @@ mod tests {
             timeline_panel(ui, state, tracker);
         });
         out.textures_delta.clear();
-    }
-
-    #[test]
-    fn robust_z_flags_spikes_only() {
-        let mut v = vec![10.0, 10.2, 9.8, 10.1, 9.9, 10.0, 10.3, 9.7];
-        assert!(robust_anomalies(&v, ANOMALY_Z).is_empty());
-        v.push(25.0);
-        assert_eq!(robust_anomalies(&v, ANOMALY_Z), vec![8]);
-        // a low outlier is flagged too
-        v.push(-5.0);
-        assert_eq!(robust_anomalies(&v, ANOMALY_Z), vec![8, 9]);
-    }
-
-    #[test]
-    fn robust_z_handles_flat_empty_and_non_finite_data() {
-        assert!(robust_anomalies(&[], ANOMALY_Z).is_empty());
-        assert!(robust_anomalies(&[1.0, 100.0], ANOMALY_Z).is_empty());
-        assert!(robust_anomalies(&[5.0; 50], ANOMALY_Z).is_empty());
-        // MAD = 0: the mean-absolute-deviation fallback still finds the one spike
-        let mut flat = vec![10.0; 99];
-        flat.push(100.0);
-        assert_eq!(robust_anomalies(&flat, ANOMALY_Z), vec![99]);
-        // NaN and infinities are skipped, not flagged, and do not poison the median
-        let v = [1.0, f64::NAN, 1.1, 0.9, f64::INFINITY, 1.0, 1.05, 0.95, 9.0];
-        assert_eq!(robust_anomalies(&v, ANOMALY_Z), vec![8]);
     }
 
     #[test]

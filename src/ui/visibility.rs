@@ -1,35 +1,36 @@
-//! Whether the dashboard overlay is shown, toggled by the configured hotkey (default F12).
-//! The egui overlay (issue [DASHBOARD]) draws only while [`DashboardOverlay::visible`] is set.
+//! Whether the dashboard is shown, toggled by the configured hotkey (default F12). The egui
+//! windows draw only while [`DashboardVisibility::visible`] is set; the always-on pieces (FPS
+//! overlay, status bar, toasts) draw either way.
 
 use bevy::input::ButtonInput;
 use bevy::input::keyboard::KeyCode;
 use bevy::prelude::*;
 
-use crate::plugin::PerfConfig;
+use crate::base::PerfConfig;
 
-/// The overlay's state. A resource; set `visible` yourself to open or close it from code.
+/// The dashboard's visibility. A resource; set `visible` yourself to open or close it from code.
 ///
 /// ```
-/// let o = rfm_perf::overlay::DashboardOverlay::default();
-/// assert!(!o.visible);
+/// let v = rfm_perf::ui::DashboardVisibility::default();
+/// assert!(!v.visible);
 /// ```
 #[derive(Resource, Clone, Debug, Default, PartialEq, Eq)]
-pub struct DashboardOverlay {
+pub struct DashboardVisibility {
     /// Shown or hidden.
     pub visible: bool,
     /// How many times the hotkey toggled it (for diagnostics and tests).
     pub toggles: u32,
 }
 
-/// Flips the overlay when the hotkey is pressed. Needs Bevy's `InputPlugin`; without it
+/// Flips the visibility when the hotkey is pressed. Needs Bevy's `InputPlugin`; without it
 /// (headless apps) it does nothing.
-pub(crate) fn toggle_overlay(
+pub(crate) fn toggle_visibility(
     keys: Option<Res<'_, ButtonInput<KeyCode>>>,
     config: Res<'_, PerfConfig>,
-    mut overlay: ResMut<'_, DashboardOverlay>,
+    mut visibility: ResMut<'_, DashboardVisibility>,
 ) {
     if keys.is_some_and(|k| k.just_pressed(config.hotkey)) {
-        overlay.visible = !overlay.visible;
-        overlay.toggles += 1;
+        visibility.visible = !visibility.visible;
+        visibility.toggles += 1;
     }
 }

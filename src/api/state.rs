@@ -1,0 +1,101 @@
+//! The server's shared state: the tracker, what the app published, the config, the request
+//! counters and the cached bodies.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use rfm_perf_core::PerformanceTracker;
+use serde_json::{Value, json};
+
+use super::publish::{Published, PublishedCell};
+use super::routes::Route;
+use crate::base::ApiConfig;
+
+pub(crate) struct ApiState {
+    pub(crate) tracker: PerformanceTracker,
+    pub(crate) published: PublishedCell,
+    pub(crate) config: ApiConfig,
+    pub(crate) update_interval: Duration,
+    /// Live streams open now.
+    pub(crate) streams: AtomicUsize,
+    /// Requests per route, indexed by [`Route::index`].
+    pub(crate) counts: [AtomicU64; Route::ALL.len()],
+    pub(crate) total: AtomicU64,
+    /// Serialized metrics document keyed by (snapshot, published) pointers.
+    pub(crate) metrics_cache: RwLock<Option<(CacheKey, Arc<str>)>>,
+    /// Prometheus gauges keyed the same way.
+    pub(crate) prometheus_cache: RwLock<Option<(CacheKey, Arc<str>)>>,
+    pub(crate) system: Value,
+    pub(crate) started: Instant,
+}
+
+impl ApiState {
+    pub(crate) fn new(
+        tracker: PerformanceTracker,
+        published: PublishedCell,
+        config: ApiConfig,
+        update_interval: Duration,
+    ) -> Self {
+        Self {
+            tracker,
+            published,
+            config,
+            update_interval,
+            streams: AtomicUsize::new(0),
+            counts: std::array::from_fn(|_| AtomicU64::new(0)),
+            total: AtomicU64::new(0),
+            metrics_cache: RwLock::new(None),
+            prometheus_cache: RwLock::new(None),
+            system: system_info(),
+            started: Instant::now(),
+        }
+    }
+
+    pub(crate) fn published(&self) -> Arc<Published> {
+        self.published
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub(crate) fn request_counts(&self) -> Vec<(String, u64)> {
+        Route::ALL
+            .iter()
+            .zip(&self.counts)
+            .map(|(r, c)| (r.path().to_string(), c.load(Ordering::Relaxed)))
+            .collect()
+    }
+}
+
+fn system_info() -> Value {
+    let mut sys = sysinfo::System::new();
+    sys.refresh_cpu_list(sysinfo::CpuRefreshKind::nothing());
+    json!({
+        "cpu_model": sys.cpus().first().map(|c| c.brand().trim().to_string()),
+        "cores": sys.cpus().len(),
+        "os": sysinfo::System::long_os_version(),
+        "kernel": sysinfo::System::kernel_version(),
+        "gpu": Value::Null,
+        "gpu_missing_reason": "no GPU adapter reported: the app has no render app or no fractal pass, or the renderer has not started yet",
+        "crate_version": env!("CARGO_PKG_VERSION"),
+        "bevy_version": "0.19.1",
+    })
+}
+
+/// The snapshot and published state a cached body was built from (held, so the pointers stay unique).
+#[derive(Clone)]
+pub(crate) struct CacheKey(
+    pub(crate) Arc<rfm_perf_core::Snapshot>,
+    pub(crate) Arc<Published>,
+);
+
+impl CacheKey {
+    pub(crate) fn current(st: &ApiState) -> Self {
+        Self(st.tracker.snapshot(), st.published())
+    }
+
+    pub(crate) fn same(&self, other: &CacheKey) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) && Arc::ptr_eq(&self.1, &other.1)
+    }
+}

@@ -1,0 +1,33 @@
+//! The base every plugin builds on, and that builds on no plugin: the tracker resource, the
+//! shared config, the system sets, the tunable-parameter registry, the counting allocator, the
+//! messages, and the resources one plugin publishes for others to read (health thresholds,
+//! insights, the GPU summary, the API status). Everything here is re-exported at the crate root.
+
+pub mod alloc;
+mod api_config;
+mod config;
+mod frame_metrics;
+mod health;
+pub mod insights;
+mod interval;
+mod messages;
+mod plugin;
+mod published;
+mod sets;
+mod tracker;
+pub mod tunables;
+
+pub use api_config::{ApiConfig, ApiConfigError};
+pub use config::{DEFAULT_METRICS_TO_SHOW, PerfConfig};
+pub use frame_metrics::FrameWindow;
+pub use health::{Health, HealthThreshold, HealthThresholds};
+pub use insights::{Alert, FrameBreakdown, FrameShare, Insights, ParameterChange, Suggestion};
+pub(crate) use interval::update_due;
+pub use messages::{
+    AlertCleared, AlertRaised, ApplyTunable, TunableReply, TunableRequests, TunableSender,
+};
+pub use plugin::RfmPerfBasePlugin;
+pub use published::{ApiStatus, GpuPassStatus, GpuSummary};
+pub use sets::RfmPerfSystems;
+pub use tracker::PerfTracker;
+pub use tunables::{Tunable, TunableError, Tunables};

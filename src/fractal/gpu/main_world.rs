@@ -1,0 +1,296 @@
+//! The pass in the main world: the target follows the render size, the shader parameters are
+//! built with a generation number, the GPU's totals and timings are read back, and the render
+//! world's findings are copied into [`GpuPassStatus`] and [`GpuSummary`].
+
+use std::collections::VecDeque;
+
+use bevy::asset::RenderAssetUsages;
+use bevy::image::ImageSampler;
+use bevy::prelude::*;
+use bevy::render::gpu_readback::{Readback, ReadbackComplete};
+use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat, TextureUsages};
+use bevy::render::storage::ShaderBuffer;
+use rfm_perf_core::names;
+
+use super::plugin::Shared;
+use super::{
+    CurrentGeneration, FractalFrameStats, FractalSettings, FractalTarget, FractalUniform,
+    GpuResults, MAX_ITER_LIMIT, RESULTS_HEADER_BYTES, RESULTS_PREFIX_BYTES,
+};
+use crate::base::{GpuPassStatus, GpuSummary, PerfTracker};
+use crate::fractal::Precision;
+
+/// Main-world bookkeeping: generations and what each one rendered.
+#[derive(Resource, Default)]
+pub(super) struct Generations {
+    current: u32,
+    last: Option<(FractalSettings, UVec2)>,
+    recent: VecDeque<(u32, u64, u32)>,
+}
+
+/// What the render world needs for this frame.
+#[derive(Resource, Clone)]
+pub(super) struct ExtractedFractal {
+    pub(super) uniform: FractalUniform,
+    pub(super) precision: Precision,
+    pub(super) image: Handle<Image>,
+    pub(super) results: Handle<ShaderBuffer>,
+    pub(super) timings: Handle<ShaderBuffer>,
+    pub(super) size: UVec2,
+}
+
+#[derive(Component)]
+pub(super) struct StatsReadback;
+
+pub(super) fn new_target(
+    images: &mut Assets<Image>,
+    buffers: &mut Assets<ShaderBuffer>,
+    size: UVec2,
+) -> FractalTarget {
+    let mut image = Image::new_uninit(
+        Extent3d {
+            width: size.x,
+            height: size.y,
+            depth_or_array_layers: 1,
+        },
+        TextureDimension::D2,
+        TextureFormat::Rgba8Unorm,
+        RenderAssetUsages::RENDER_WORLD,
+    );
+    image.texture_descriptor.usage =
+        TextureUsages::STORAGE_BINDING | TextureUsages::TEXTURE_BINDING | TextureUsages::COPY_SRC;
+    image.sampler = ImageSampler::linear();
+    let bytes = RESULTS_PREFIX_BYTES as usize + 4 * size.x as usize * size.y as usize;
+    // zero-filled: the shader reads its opaque zero (word 4) from here
+    let buffer = ShaderBuffer::new(&vec![0u8; bytes], RenderAssetUsages::RENDER_WORLD);
+    FractalTarget {
+        image: images.add(image),
+        results: buffers.add(buffer),
+        timings: buffers.add(ShaderBuffer::new(&[0; 16], RenderAssetUsages::RENDER_WORLD)),
+        size,
+    }
+}
+
+/// Keeps [`FractalTarget`] at the settings' render size, and the stats readback on its buffer.
+pub(super) fn sync_target(
+    mut commands: Commands,
+    settings: Option<Res<FractalSettings>>,
+    target: Option<Res<FractalTarget>>,
+    mut images: ResMut<Assets<Image>>,
+    mut buffers: ResMut<Assets<ShaderBuffer>>,
+    readbacks: Query<Entity, With<StatsReadback>>,
+) {
+    let Some(settings) = settings else {
+        if target.is_some() {
+            commands.remove_resource::<FractalTarget>();
+            readbacks.iter().for_each(|e| commands.entity(e).despawn());
+        }
+        return;
+    };
+    let size = settings.render_size();
+    if target.as_ref().is_some_and(|t| t.size == size) {
+        return;
+    }
+    if let Some(old) = &target {
+        images.remove(&old.image);
+        buffers.remove(&old.results);
+        buffers.remove(&old.timings);
+    }
+    readbacks.iter().for_each(|e| commands.entity(e).despawn());
+    let new = new_target(&mut images, &mut buffers, size);
+    commands
+        .spawn((
+            Readback::buffer_range(new.results.clone(), 0, RESULTS_HEADER_BYTES),
+            StatsReadback,
+        ))
+        .observe(on_stats_readback);
+    commands
+        .spawn((Readback::buffer(new.timings.clone()), StatsReadback))
+        .observe(on_timing_readback);
+    commands.insert_resource(new);
+}
+
+pub(super) fn on_stats_readback(
+    event: On<ReadbackComplete>,
+    generations: Res<Generations>,
+    mut stats: ResMut<FractalFrameStats>,
+    tracker: Option<Res<PerfTracker>>,
+) {
+    let Some(r) = GpuResults::from_bytes(&event.data) else {
+        return;
+    };
+    // frames before the first dispatch read back zeros (generation 0 is never used)
+    let Some(&(_, pixels, max_iter)) = generations.recent.iter().find(|g| g.0 == r.generation)
+    else {
+        return;
+    };
+    *stats = FractalFrameStats {
+        generation: r.generation,
+        iterations: r.iterations,
+        escaped: r.escaped,
+        pixels,
+        max_iter,
+        frames: stats.frames + 1,
+    };
+    if let Some(t) = tracker {
+        t.track_metric(names::FRACTAL_ITERATIONS, stats.iterations as f64);
+        t.track_metric(
+            names::FRACTAL_ITERATIONS_PER_PIXEL,
+            stats.iterations_per_pixel(),
+        );
+        t.track_metric(names::FRACTAL_ESCAPED_RATIO, stats.escaped_ratio());
+    }
+}
+
+/// The pass's GPU time from its two timestamps, and the utilization estimate.
+pub(super) fn on_timing_readback(
+    event: On<ReadbackComplete>,
+    info: Res<GpuSummary>,
+    time: Res<Time<Real>>,
+    tracker: Option<Res<PerfTracker>>,
+) {
+    let (
+        Some(tracker),
+        [
+            b0,
+            b1,
+            b2,
+            b3,
+            b4,
+            b5,
+            b6,
+            b7,
+            e0,
+            e1,
+            e2,
+            e3,
+            e4,
+            e5,
+            e6,
+            e7,
+        ],
+    ) = (tracker, event.data.as_slice())
+    else {
+        return;
+    };
+    let begin = u64::from_le_bytes([*b0, *b1, *b2, *b3, *b4, *b5, *b6, *b7]);
+    let end = u64::from_le_bytes([*e0, *e1, *e2, *e3, *e4, *e5, *e6, *e7]);
+    if begin == 0 || end <= begin || info.timestamp_period_ns <= 0.0 {
+        return;
+    }
+    let ms = (end - begin) as f64 * f64::from(info.timestamp_period_ns) / 1e6;
+    tracker.track_metric(names::RENDER_FRACTAL_GPU_MS, ms);
+    let frame_ms = time.delta_secs_f64() * 1000.0;
+    if frame_ms > 0.0 {
+        tracker.track_metric(
+            names::GPU_UTILIZATION_PCT,
+            (100.0 * ms / frame_ms).min(100.0),
+        );
+    }
+}
+
+/// Builds this frame's shader parameters (new generation when anything changed).
+pub(super) fn build_frame(
+    mut commands: Commands,
+    settings: Option<Res<FractalSettings>>,
+    target: Option<Res<FractalTarget>>,
+    mut generations: ResMut<Generations>,
+    mut current: ResMut<CurrentGeneration>,
+    tracker: Option<Res<PerfTracker>>,
+) {
+    rfm_perf_core::perf_scope!("fractal.prepare");
+    let (Some(settings), Some(target)) = (settings, target) else {
+        commands.remove_resource::<ExtractedFractal>();
+        return;
+    };
+    let key = (settings.clone(), target.size);
+    if generations.last.as_ref() != Some(&key) {
+        generations.current = generations.current.wrapping_add(1).max(1);
+        let entry = (
+            generations.current,
+            u64::from(target.size.x) * u64::from(target.size.y),
+            settings.params.max_iter.clamp(1, MAX_ITER_LIMIT),
+        );
+        generations.recent.push_back(entry);
+        if generations.recent.len() > 16 {
+            generations.recent.pop_front();
+        }
+        generations.last = Some(key);
+        current.0 = generations.current;
+    }
+    let uniform = FractalUniform::new(&settings, target.size, generations.current);
+    if let Some(t) = tracker {
+        t.track_metric(
+            names::FRACTAL_PIXELS,
+            f64::from(target.size.x) * f64::from(target.size.y),
+        );
+        t.track_metric(names::FRACTAL_MAX_ITER, f64::from(uniform.max_iter));
+        t.track_metric(names::FRACTAL_ZOOM, settings.zoom());
+    }
+    commands.insert_resource(ExtractedFractal {
+        uniform,
+        precision: settings.precision(),
+        image: target.image.clone(),
+        results: target.results.clone(),
+        timings: target.timings.clone(),
+        size: target.size,
+    });
+}
+
+/// Copies the render world's findings (pipeline state, adapter) into main-world resources.
+pub(super) fn sync_status(
+    shared: Res<Shared>,
+    settings: Option<Res<FractalSettings>>,
+    target: Option<Res<FractalTarget>>,
+    mut status: ResMut<GpuPassStatus>,
+    mut info: ResMut<GpuSummary>,
+    tracker: Option<Res<PerfTracker>>,
+    mut seen_gpu_version: Local<u64>,
+) {
+    let mut state = shared.lock();
+    // per frame: compare first, allocate only when something changed
+    let up_to_date = match (&state.pipeline, settings.is_some(), &*status) {
+        (Some(Err(e)), _, GpuPassStatus::Failed(shown)) => e == shown,
+        (Some(Err(_)), _, _) => false,
+        (_, false, GpuPassStatus::Idle)
+        | (None, true, GpuPassStatus::Compiling)
+        | (Some(Ok(())), true, GpuPassStatus::Running) => true,
+        _ => false,
+    };
+    if !up_to_date {
+        *status = match (&state.pipeline, settings.is_some()) {
+            (Some(Err(e)), _) => GpuPassStatus::Failed(e.clone()),
+            (_, false) => GpuPassStatus::Idle,
+            (None, true) => GpuPassStatus::Compiling,
+            (Some(Ok(())), true) => GpuPassStatus::Running,
+        };
+    }
+    if let (Some(ms), Some(t)) = (state.encode_ms.take(), tracker) {
+        t.track_metric(names::RENDER_FRACTAL_CPU_MS, ms);
+    }
+    if state.gpu_version != *seen_gpu_version {
+        *seen_gpu_version = state.gpu_version;
+        let bytes = info.fractal_bytes;
+        *info = GpuSummary {
+            fractal_bytes: bytes,
+            ..state.gpu.clone()
+        };
+    }
+    let bytes = target.map_or(0, |t| {
+        let px = u64::from(t.size.x) * u64::from(t.size.y);
+        px * 4 + RESULTS_PREFIX_BYTES + px * 4
+    });
+    if info.fractal_bytes != bytes {
+        info.fractal_bytes = bytes;
+    }
+}
+
+/// GPU memory into the tracker: the allocator's report where the backend gives one, else the
+/// bytes the pass itself holds.
+pub(super) fn publish_gpu_metrics(tracker: Option<Res<PerfTracker>>, info: Res<GpuSummary>) {
+    let Some(tracker) = tracker else { return };
+    let bytes = info.allocator_bytes.unwrap_or(info.fractal_bytes);
+    if bytes > 0 {
+        tracker.track_metric(names::GPU_MEMORY_MB, bytes as f64 / (1024.0 * 1024.0));
+    }
+}

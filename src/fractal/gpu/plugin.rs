@@ -1,0 +1,175 @@
+//! [`FractalGpuPlugin`]: registers the pass in the main and render worlds, and the fractal's
+//! tunable parameters.
+
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
+
+use bevy::core_pipeline::schedule::camera_driver;
+use bevy::prelude::*;
+use bevy::render::diagnostic::RenderDiagnosticsPlugin;
+use bevy::render::renderer::RenderGraph;
+use bevy::render::{ExtractSchedule, Render, RenderApp, RenderStartup, RenderSystems};
+use bevy::shader::Shader;
+
+use super::main_world::{Generations, build_frame, publish_gpu_metrics, sync_status, sync_target};
+use super::render_world::{
+    check_pipelines, dispatch_fractal, extract_fractal, init_pipelines, prepare_bind_group,
+    read_adapter,
+};
+use super::{CurrentGeneration, FractalFrameStats, FractalSettings, PrecisionMode, SHADER_SOURCE};
+use crate::base::{
+    GpuPassStatus, GpuSummary, RfmPerfBasePlugin, RfmPerfSystems, Tunable, Tunables,
+};
+
+/// Registers the pass (part of [`RfmPerfPlugins`](crate::RfmPerfPlugins); add it after Bevy's
+/// render plugins). It dispatches only while a [`FractalSettings`] resource exists; without a
+/// render app its status is [`GpuPassStatus::NoRenderer`].
+///
+/// ```
+/// let plugin = rfm_perf::fractal::gpu::FractalGpuPlugin::default();
+/// assert!(plugin.shader_source.contains("fn fractal_f32"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct FractalGpuPlugin {
+    /// WGSL source of the pass. Default: [`SHADER_SOURCE`]; tests replace it to check that a
+    /// broken shader becomes [`GpuPassStatus::Failed`].
+    pub shader_source: Cow<'static, str>,
+}
+
+impl Default for FractalGpuPlugin {
+    fn default() -> Self {
+        Self {
+            shader_source: Cow::Borrowed(SHADER_SOURCE),
+        }
+    }
+}
+
+/// State shared by the main and render worlds.
+#[derive(Resource, Clone, Default)]
+pub(super) struct Shared(Arc<Mutex<SharedState>>);
+
+#[derive(Default)]
+pub(super) struct SharedState {
+    pub(super) pipeline: Option<Result<(), String>>,
+    pub(super) gpu: GpuSummary,
+    /// CPU time of the latest encode of the pass (ms).
+    pub(super) encode_ms: Option<f64>,
+    /// Bumped whenever `gpu` changes, so the main world copies it only then.
+    pub(super) gpu_version: u64,
+}
+
+impl Shared {
+    pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, SharedState> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[derive(Resource, Clone)]
+pub(super) struct FractalShader(pub(super) Handle<Shader>);
+
+impl Plugin for FractalGpuPlugin {
+    fn build(&self, app: &mut App) {
+        if !app.is_plugin_added::<RfmPerfBasePlugin>() {
+            app.add_plugins(RfmPerfBasePlugin::default());
+        }
+        app.init_resource::<GpuPassStatus>()
+            .init_resource::<FractalFrameStats>()
+            .init_resource::<GpuSummary>()
+            .init_resource::<Generations>()
+            .init_resource::<CurrentGeneration>()
+            .add_systems(Startup, register_tunables);
+        if app.get_sub_app(RenderApp).is_none() {
+            app.insert_resource(GpuPassStatus::NoRenderer);
+            return;
+        }
+        if !app.is_plugin_added::<RenderDiagnosticsPlugin>() {
+            app.add_plugins(RenderDiagnosticsPlugin);
+        }
+        let shared = Shared::default();
+        app.insert_resource(shared.clone())
+            .add_systems(PostUpdate, (sync_target, build_frame, sync_status).chain())
+            .add_systems(
+                Last,
+                publish_gpu_metrics
+                    .after(RfmPerfSystems::Bridge)
+                    .before(RfmPerfSystems::Collect),
+            );
+        let render_app = app.sub_app_mut(RenderApp);
+        render_app
+            .insert_resource(shared)
+            .add_systems(RenderStartup, (init_pipelines, read_adapter))
+            .add_systems(ExtractSchedule, extract_fractal)
+            .add_systems(
+                Render,
+                (
+                    check_pipelines.in_set(RenderSystems::Prepare),
+                    prepare_bind_group.in_set(RenderSystems::PrepareBindGroups),
+                ),
+            )
+            .add_systems(RenderGraph, dispatch_fractal.before(camera_driver));
+    }
+
+    fn finish(&self, app: &mut App) {
+        let Some(mut shaders) = app.world_mut().get_resource_mut::<Assets<Shader>>() else {
+            return;
+        };
+        let handle = shaders.add(Shader::from_wgsl(
+            self.shader_source.clone(),
+            "rfm_perf/shaders/fractal.wgsl",
+        ));
+        if let Some(render_app) = app.get_sub_app_mut(RenderApp) {
+            render_app.insert_resource(FractalShader(handle));
+        }
+    }
+}
+
+fn register_tunables(mut tunables: ResMut<Tunables>, settings: Option<Res<FractalSettings>>) {
+    let s = settings.map(|s| s.clone()).unwrap_or_default();
+    let set = |f: fn(&mut FractalSettings, f64)| {
+        move |world: &mut World, v: f64| {
+            if let Some(mut s) = world.get_resource_mut::<FractalSettings>() {
+                f(&mut s, v);
+            }
+        }
+    };
+    tunables.register(
+        Tunable::new(
+            "fractal.max_iter",
+            "Iteration limit: detail at the boundary vs. GPU time",
+            16.0..=100_000.0,
+            f64::from(s.params.max_iter),
+            set(|s, v| s.params.max_iter = v as u32),
+        )
+        .with_step(1.0),
+    );
+    tunables.register(
+        Tunable::new(
+            "fractal.resolution_scale",
+            "Render size relative to the window (upscaled below 1)",
+            0.1..=2.0,
+            f64::from(s.resolution_scale),
+            set(|s, v| s.resolution_scale = v as f32),
+        )
+        .with_step(0.05),
+    );
+    tunables.register(
+        Tunable::new(
+            "fractal.precision",
+            "Arithmetic: 0 = automatic, 1 = f32 (fast, shallow), 2 = df64 (deep zoom)",
+            0.0..=2.0,
+            match s.precision {
+                PrecisionMode::Auto => 0.0,
+                PrecisionMode::F32 => 1.0,
+                PrecisionMode::Df64 => 2.0,
+            },
+            set(|s, v| {
+                s.precision = match v.round() as u32 {
+                    1 => PrecisionMode::F32,
+                    2 => PrecisionMode::Df64,
+                    _ => PrecisionMode::Auto,
+                }
+            }),
+        )
+        .with_step(1.0),
+    );
+}

@@ -1,0 +1,300 @@
+//! The pass in the render world: pipelines queued at `RenderStartup`, the adapter read, the
+//! bind group kept while its resources are unchanged, and the dispatch in the `RenderGraph`
+//! schedule with its own timestamp queries.
+
+use bevy::prelude::*;
+use bevy::render::Extract;
+use bevy::render::diagnostic::RecordDiagnostics;
+use bevy::render::render_asset::RenderAssets;
+use bevy::render::render_resource::binding_types::{
+    storage_buffer_sized, texture_storage_2d, uniform_buffer,
+};
+use bevy::render::render_resource::*;
+use bevy::render::renderer::{RenderAdapterInfo, RenderContext, RenderDevice, RenderQueue};
+use bevy::render::storage::GpuShaderBuffer;
+use bevy::render::texture::GpuImage;
+use bevy::shader::ShaderCacheError;
+use wgpu::{ComputePassTimestampWrites, QuerySet, QuerySetDescriptor, QueryType};
+
+use super::main_world::ExtractedFractal;
+use super::plugin::{FractalShader, Shared};
+use super::{FractalUniform, RESULTS_HEADER_BYTES, WORKGROUP_SIZE};
+use crate::base::GpuSummary;
+use crate::fractal::Precision;
+
+#[derive(Resource)]
+pub(super) struct FractalPipelines {
+    layout: BindGroupLayoutDescriptor,
+    f32: CachedComputePipelineId,
+    df64: CachedComputePipelineId,
+    /// Begin/end timestamps of the pass and the buffer they resolve into (when supported).
+    timer: Option<(QuerySet, Buffer)>,
+}
+
+#[derive(Resource, Default)]
+pub(super) struct UniformStore(UniformBuffer<FractalUniform>);
+
+#[derive(Resource)]
+pub(super) struct FractalBindGroup {
+    bind_group: BindGroup,
+    /// What `bind_group` binds: the texture view, the results buffer and the uniform buffer.
+    key: (TextureViewId, BufferId, BufferId),
+    results: Buffer,
+    timings: Option<Buffer>,
+    precision: Precision,
+    workgroups: UVec2,
+}
+
+pub(super) fn init_pipelines(
+    mut commands: Commands,
+    pipeline_cache: Res<PipelineCache>,
+    device: Res<RenderDevice>,
+    shader: Option<Res<FractalShader>>,
+) {
+    let Some(shader) = shader else { return };
+    let layout = BindGroupLayoutDescriptor::new(
+        "rfm_perf fractal",
+        &BindGroupLayoutEntries::sequential(
+            ShaderStages::COMPUTE,
+            (
+                uniform_buffer::<FractalUniform>(false),
+                texture_storage_2d(TextureFormat::Rgba8Unorm, StorageTextureAccess::WriteOnly),
+                storage_buffer_sized(false, None),
+            ),
+        ),
+    );
+    let queue = |entry: &'static str| {
+        pipeline_cache.queue_compute_pipeline(ComputePipelineDescriptor {
+            label: Some(format!("rfm_perf {entry}").into()),
+            layout: vec![layout.clone()],
+            shader: shader.0.clone(),
+            entry_point: Some(entry.into()),
+            zero_initialize_workgroup_memory: true,
+            ..default()
+        })
+    };
+    let (f32, df64) = (queue("fractal_f32"), queue("fractal_df64"));
+    let timer = device
+        .features()
+        .contains(WgpuFeatures::TIMESTAMP_QUERY)
+        .then(|| {
+            let set = device.wgpu_device().create_query_set(&QuerySetDescriptor {
+                label: Some("rfm_perf fractal timestamps"),
+                ty: QueryType::Timestamp,
+                count: 2,
+            });
+            let resolve = device.create_buffer(&BufferDescriptor {
+                label: Some("rfm_perf fractal timestamps"),
+                size: 16,
+                usage: BufferUsages::QUERY_RESOLVE | BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            });
+            (set, resolve)
+        });
+    commands.insert_resource(FractalPipelines {
+        layout,
+        f32,
+        df64,
+        timer,
+    });
+    commands.init_resource::<UniformStore>();
+}
+
+pub(super) fn read_adapter(
+    shared: Res<Shared>,
+    adapter: Res<RenderAdapterInfo>,
+    device: Res<RenderDevice>,
+    queue: Res<RenderQueue>,
+) {
+    let timestamps = device.features().contains(WgpuFeatures::TIMESTAMP_QUERY);
+    let mut state = shared.lock();
+    state.gpu = GpuSummary {
+        adapter: adapter.name.clone(),
+        backend: format!("{:?}", adapter.backend),
+        device_type: format!("{:?}", adapter.device_type),
+        driver: format!("{} {}", adapter.driver, adapter.driver_info)
+            .trim()
+            .to_string(),
+        timestamp_queries: timestamps,
+        gpu_time_missing_reason: (!timestamps)
+            .then(|| "no timestamp queries on this adapter: GPU pass time unavailable".into()),
+        fractal_bytes: 0,
+        allocator_bytes: device
+            .wgpu_device()
+            .generate_allocator_report()
+            .map(|r| r.total_allocated_bytes),
+        timestamp_period_ns: queue.get_timestamp_period(),
+    };
+    state.gpu_version += 1;
+}
+
+pub(super) fn check_pipelines(
+    pipelines: Option<Res<FractalPipelines>>,
+    pipeline_cache: Res<PipelineCache>,
+    shared: Res<Shared>,
+    device: Res<RenderDevice>,
+    mut frame: Local<u64>,
+) {
+    let Some(p) = pipelines else { return };
+    *frame += 1;
+    let mut state = shared.lock();
+    if (*frame).is_multiple_of(60) {
+        let bytes = device
+            .wgpu_device()
+            .generate_allocator_report()
+            .map(|r| r.total_allocated_bytes);
+        if bytes != state.gpu.allocator_bytes {
+            state.gpu.allocator_bytes = bytes;
+            state.gpu_version += 1;
+        }
+    }
+    if matches!(state.pipeline, Some(Err(_))) {
+        return;
+    }
+    let mut ready = true;
+    for id in [p.f32, p.df64] {
+        match pipeline_cache.get_compute_pipeline_state(id) {
+            CachedPipelineState::Ok(_) => {}
+            CachedPipelineState::Err(ShaderCacheError::ShaderNotLoaded(_)) => ready = false,
+            CachedPipelineState::Err(e) => {
+                let msg = e.to_string();
+                error!("rfm_perf: the fractal shader failed to build; the pass is off: {msg}");
+                state.pipeline = Some(Err(msg));
+                return;
+            }
+            _ => ready = false,
+        }
+    }
+    if ready {
+        state.pipeline = Some(Ok(()));
+    }
+}
+
+pub(super) fn extract_fractal(
+    mut commands: Commands,
+    frame: Extract<Option<Res<ExtractedFractal>>>,
+) {
+    match &*frame {
+        Some(f) => commands.insert_resource(f.as_ref().clone()),
+        None => commands.remove_resource::<ExtractedFractal>(),
+    }
+}
+
+#[expect(clippy::too_many_arguments, reason = "a render system's inputs")]
+pub(super) fn prepare_bind_group(
+    mut commands: Commands,
+    frame: Option<Res<ExtractedFractal>>,
+    pipelines: Option<Res<FractalPipelines>>,
+    mut uniforms: Option<ResMut<UniformStore>>,
+    current: Option<ResMut<FractalBindGroup>>,
+    images: Res<RenderAssets<GpuImage>>,
+    buffers: Res<RenderAssets<GpuShaderBuffer>>,
+    device: Res<RenderDevice>,
+    queue: Res<RenderQueue>,
+    pipeline_cache: Res<PipelineCache>,
+) {
+    rfm_perf_core::perf_scope!("render.fractal_bind_group");
+    let ready = frame
+        .as_ref()
+        .and_then(|f| Some((f, images.get(&f.image)?, buffers.get(&f.results)?)));
+    let (Some((frame, image, results)), Some(pipelines), Some(uniforms)) =
+        (ready, pipelines, uniforms.as_mut())
+    else {
+        if current.is_some() {
+            commands.remove_resource::<FractalBindGroup>();
+        }
+        return;
+    };
+    uniforms.0.set(frame.uniform);
+    uniforms.0.write_buffer(&device, &queue);
+    let (Some(uniform), Some(uniform_buffer)) = (uniforms.0.binding(), uniforms.0.buffer()) else {
+        return;
+    };
+    let key = (
+        image.texture_view.id(),
+        results.buffer.id(),
+        uniform_buffer.id(),
+    );
+    let timings = buffers.get(&frame.timings).map(|b| b.buffer.clone());
+    let workgroups = UVec2::new(
+        frame.size.x.div_ceil(WORKGROUP_SIZE),
+        frame.size.y.div_ceil(WORKGROUP_SIZE),
+    );
+    // the same texture and buffers as last frame: keep the bind group
+    if let Some(mut bg) = current
+        && bg.key == key
+    {
+        bg.precision = frame.precision;
+        bg.workgroups = workgroups;
+        bg.timings = timings;
+        return;
+    }
+    let bind_group = device.create_bind_group(
+        "rfm_perf fractal",
+        &pipeline_cache.get_bind_group_layout(&pipelines.layout),
+        &BindGroupEntries::sequential((
+            uniform,
+            &image.texture_view,
+            results.buffer.as_entire_buffer_binding(),
+        )),
+    );
+    commands.insert_resource(FractalBindGroup {
+        bind_group,
+        key,
+        results: results.buffer.clone(),
+        timings,
+        precision: frame.precision,
+        workgroups,
+    });
+}
+
+/// The pass: clears the totals, dispatches one invocation per pixel with begin/end timestamps
+/// (when supported) inside a `RenderDiagnosticsPlugin` pass span named `fractal`.
+pub(super) fn dispatch_fractal(
+    mut render_context: RenderContext,
+    bind_group: Option<Res<FractalBindGroup>>,
+    pipelines: Option<Res<FractalPipelines>>,
+    pipeline_cache: Res<PipelineCache>,
+    shared: Res<Shared>,
+) {
+    rfm_perf_core::perf_scope!("render.fractal_encode");
+    let (Some(bg), Some(p)) = (bind_group, pipelines) else {
+        return;
+    };
+    let id = match bg.precision {
+        Precision::F32 => p.f32,
+        Precision::Df64 => p.df64,
+    };
+    let Some(pipeline) = pipeline_cache.get_compute_pipeline(id) else {
+        return;
+    };
+    let started = std::time::Instant::now();
+    let diagnostics = render_context.diagnostic_recorder();
+    let encoder = render_context.command_encoder();
+    encoder.clear_buffer(&bg.results, 0, Some(RESULTS_HEADER_BYTES));
+    let timer = p.timer.as_ref().zip(bg.timings.as_ref());
+    {
+        let mut pass = encoder.begin_compute_pass(&ComputePassDescriptor {
+            label: Some("rfm_perf fractal"),
+            timestamp_writes: timer.map(|((set, _), _)| ComputePassTimestampWrites {
+                query_set: set,
+                beginning_of_pass_write_index: Some(0),
+                end_of_pass_write_index: Some(1),
+            }),
+        });
+        let span = diagnostics
+            .as_ref()
+            .map(|d| d.pass_span(&mut pass, "fractal"));
+        pass.set_pipeline(pipeline);
+        pass.set_bind_group(0, &bg.bind_group, &[]);
+        pass.dispatch_workgroups(bg.workgroups.x, bg.workgroups.y, 1);
+        if let Some(span) = span {
+            span.end(&mut pass);
+        }
+    }
+    if let Some(((set, resolve), timings)) = timer {
+        encoder.resolve_query_set(set, 0..2, resolve, 0);
+        encoder.copy_buffer_to_buffer(resolve, 0, timings, 0, Some(16));
+    }
+    shared.lock().encode_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
+}

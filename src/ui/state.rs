@@ -1,0 +1,150 @@
+//! The dashboard's state: layout, open windows, the always-on switches, and the data the
+//! panels draw, gathered once per update interval ([`DashboardUi::refresh`]).
+
+use std::time::{Duration, Instant};
+
+use bevy::prelude::Resource;
+
+use super::bottleneck::{BottleneckData, BottleneckState};
+use super::data::DashboardData;
+use super::panels::tunable_views;
+use super::system_panel::SystemData;
+use super::timeline::TimelineState;
+use super::toasts::Toast;
+use crate::base::{GpuSummary, HealthThresholds, Insights, Tunables};
+
+/// How much the dashboard shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Layout {
+    /// The metrics window only.
+    Compact,
+    /// Every open panel in its own window.
+    #[default]
+    Full,
+}
+
+/// Which panel windows are open (remembered while the app runs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenPanels {
+    /// Timeline.
+    pub timeline: bool,
+    /// Bottleneck analyzer.
+    pub bottlenecks: bool,
+    /// System (CPU, memory, GPU, I/O).
+    pub system: bool,
+    /// Suggestions and alerts.
+    pub suggestions: bool,
+}
+
+impl Default for OpenPanels {
+    fn default() -> Self {
+        Self {
+            timeline: true,
+            bottlenecks: true,
+            system: true,
+            suggestions: true,
+        }
+    }
+}
+
+/// The dashboard's UI state and the data it draws (a resource).
+///
+/// ```
+/// let ui = rfm_perf::ui::DashboardUi::default();
+/// assert!(ui.show_fps_overlay && ui.show_status_bar && ui.show_toasts);
+/// ```
+#[derive(Resource)]
+pub struct DashboardUi {
+    /// Compact or full.
+    pub layout: Layout,
+    /// Open panel windows.
+    pub open: OpenPanels,
+    /// The small FPS counter in the top-right corner, shown even with the dashboard closed.
+    pub show_fps_overlay: bool,
+    /// The health bar at the bottom, shown even with the dashboard closed.
+    pub show_status_bar: bool,
+    /// Toasts when an alert is raised.
+    pub show_toasts: bool,
+    /// Timeline panel state.
+    pub timeline: TimelineState,
+    /// Bottleneck panel state.
+    pub bottlenecks: BottleneckState,
+    pub(crate) data: DashboardData,
+    pub(crate) bottleneck_data: BottleneckData,
+    pub(crate) system: SystemData,
+    refreshed: Option<Instant>,
+    pub(crate) toasts: Vec<Toast>,
+    was_visible: bool,
+}
+
+impl Default for DashboardUi {
+    fn default() -> Self {
+        Self {
+            layout: Layout::Full,
+            open: OpenPanels::default(),
+            show_fps_overlay: true,
+            show_status_bar: true,
+            show_toasts: true,
+            timeline: TimelineState::default(),
+            bottlenecks: BottleneckState::default(),
+            data: DashboardData::default(),
+            bottleneck_data: BottleneckData::default(),
+            system: SystemData::default(),
+            refreshed: None,
+            toasts: Vec::new(),
+            was_visible: false,
+        }
+    }
+}
+
+/// What [`DashboardUi::refresh`] reads.
+pub struct RefreshInputs<'a> {
+    /// The tracker.
+    pub tracker: &'a rfm_perf_core::PerformanceTracker,
+    /// Status thresholds.
+    pub thresholds: &'a HealthThresholds,
+    /// Metrics of the real-time panel.
+    pub metrics_to_show: &'a [String],
+    /// Alerts and suggestions.
+    pub insights: &'a Insights,
+    /// Tunable parameters.
+    pub tunables: &'a Tunables,
+    /// Whether the dashboard windows are shown (the heavy data is gathered only then).
+    pub visible: bool,
+    /// Whether the bottleneck analyzer is on.
+    pub show_bottlenecks: bool,
+    /// The GPU, when the app has a GPU pass.
+    pub gpu: Option<GpuSummary>,
+    /// How often to refresh.
+    pub interval: Duration,
+}
+
+impl DashboardUi {
+    /// Gathers the panels' data when the update interval has passed (or the dashboard was just
+    /// opened); otherwise returns at once. Returns whether it gathered.
+    pub fn refresh(&mut self, input: RefreshInputs<'_>) -> bool {
+        let due = self.refreshed.is_none_or(|t| t.elapsed() >= input.interval);
+        let just_opened = input.visible && !self.was_visible;
+        self.was_visible = input.visible;
+        if !due && !just_opened {
+            return false;
+        }
+        self.refreshed = Some(Instant::now());
+        self.data = DashboardData::gather(
+            input.tracker,
+            input.thresholds,
+            input.metrics_to_show,
+            input.insights,
+            tunable_views(input.tunables),
+            Duration::from_secs(60),
+        );
+        if input.visible {
+            self.system = SystemData::gather(input.tracker, input.gpu);
+            if input.show_bottlenecks {
+                self.bottleneck_data =
+                    BottleneckData::gather(input.tracker, input.insights.breakdown.clone());
+            }
+        }
+        true
+    }
+}

@@ -1,0 +1,132 @@
+//! The dashboard windows: the main window (controls and real-time metrics) and, in the full
+//! layout, the timeline, bottleneck analyzer, system and suggestions windows.
+
+use egui::RichText;
+use rfm_perf_core::PerformanceTracker;
+
+use super::UiAction;
+use super::bottleneck::bottleneck_panel;
+use super::layout::DefaultLayout;
+use super::panels::{alerts_panel, metrics_panel, perf_entries, suggestions_panel};
+use super::state::{DashboardUi, Layout};
+use super::system_panel::system_panel;
+use super::theme::status_color;
+use super::timeline::timeline_panel;
+use crate::base::Health;
+
+/// Draws the dashboard windows into `ctx` (the main window with controls and real-time metrics,
+/// and in the full layout the timeline, bottleneck analyzer, system and suggestions windows)
+/// from the data last gathered by [`DashboardUi::refresh`]. `open` is the main window's close
+/// button; `status_lines` are extra lines under the controls (API address, pass errors).
+/// Returns the parameter changes the user asked for.
+///
+/// ```
+/// use rfm_perf::ui::{DashboardUi, show_dashboard};
+/// let ctx = egui::Context::default();
+/// let tracker = rfm_perf::PerformanceTracker::new();
+/// let mut state = DashboardUi::default();
+/// let mut open = true;
+/// let mut out = ctx.run_ui(egui::RawInput::default(), |ui| {
+///     let actions = show_dashboard(ui.ctx(), &mut state, &tracker, true, &[], &mut open);
+///     assert!(actions.is_empty());
+/// });
+/// out.textures_delta.clear(); // a real host uploads these to its renderer
+/// ```
+pub fn show_dashboard(
+    ctx: &egui::Context,
+    state: &mut DashboardUi,
+    tracker: &PerformanceTracker,
+    show_bottlenecks: bool,
+    status_lines: &[(String, Health)],
+    open: &mut bool,
+) -> Vec<UiAction> {
+    let mut actions: Vec<UiAction> = Vec::new();
+    let layout = DefaultLayout::for_screen(ctx.content_rect());
+    egui::Window::new("rfm_perf")
+        .id(egui::Id::new("rfm_perf_main"))
+        .open(open)
+        .default_rect(layout.main)
+        .max_width(layout.main.width())
+        .resizable(true)
+        .show(ctx, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                ui.selectable_value(&mut state.layout, Layout::Compact, "Compact");
+                ui.selectable_value(&mut state.layout, Layout::Full, "Full");
+                ui.separator();
+                if state.layout == Layout::Full {
+                    ui.toggle_value(&mut state.open.timeline, "Timeline");
+                    if show_bottlenecks {
+                        ui.toggle_value(&mut state.open.bottlenecks, "Bottlenecks");
+                    }
+                    ui.toggle_value(&mut state.open.system, "System");
+                    ui.toggle_value(&mut state.open.suggestions, "Suggestions");
+                }
+            });
+            ui.horizontal_wrapped(|ui| {
+                ui.checkbox(&mut state.show_fps_overlay, "FPS overlay");
+                ui.checkbox(&mut state.show_status_bar, "Status bar");
+                ui.checkbox(&mut state.show_toasts, "Alert toasts");
+            });
+            for (line, status) in status_lines {
+                let text = RichText::new(line).small();
+                ui.label(match status {
+                    Health::Unknown | Health::Ok => text.weak(),
+                    _ => text.color(status_color(*status)),
+                });
+            }
+            ui.separator();
+            metrics_panel(ui, &state.data);
+            egui::CollapsingHeader::new("Perf entries")
+                .id_salt("rfm_perf_entries_header")
+                .default_open(false)
+                .show(ui, |ui| perf_entries(ui, &state.data));
+            if state.layout == Layout::Compact {
+                ui.separator();
+                alerts_panel(ui, &state.data);
+            }
+        });
+    if state.layout == Layout::Full {
+        if state.open.timeline {
+            egui::Window::new("Timeline")
+                .id(egui::Id::new("rfm_perf_timeline"))
+                .open(&mut state.open.timeline)
+                .default_rect(layout.timeline)
+                .max_width(layout.timeline.width())
+                .show(ctx, |ui| timeline_panel(ui, &mut state.timeline, tracker));
+        }
+        if state.open.bottlenecks && show_bottlenecks {
+            egui::Window::new("Bottleneck analyzer")
+                .id(egui::Id::new("rfm_perf_bottlenecks"))
+                .open(&mut state.open.bottlenecks)
+                .default_rect(layout.bottlenecks)
+                .max_width(layout.bottlenecks.width())
+                .vscroll(true)
+                .show(ctx, |ui| {
+                    bottleneck_panel(ui, &mut state.bottlenecks, &state.bottleneck_data)
+                });
+        }
+        if state.open.system {
+            egui::Window::new("System")
+                .id(egui::Id::new("rfm_perf_system"))
+                .open(&mut state.open.system)
+                .default_rect(layout.system)
+                .max_width(layout.system.width())
+                .vscroll(true)
+                .show(ctx, |ui| system_panel(ui, &state.system));
+        }
+        if state.open.suggestions {
+            egui::Window::new("Suggestions & alerts")
+                .id(egui::Id::new("rfm_perf_suggestions"))
+                .open(&mut state.open.suggestions)
+                .default_rect(layout.suggestions)
+                .max_width(layout.suggestions.width())
+                .vscroll(true)
+                .show(ctx, |ui| {
+                    alerts_panel(ui, &state.data);
+                    ui.separator();
+                    actions.extend(suggestions_panel(ui, &state.data));
+                });
+        }
+    }
+    actions
+}
