@@ -58,6 +58,23 @@ pub use tracker::{
     get_performance_tracker,
 };
 
+/// ```
+/// use rfm_perf_core::track_performance;
+///
+/// #[track_performance]
+/// fn compute_fractal(n: u32) -> u32 { n * 2 }
+///
+/// #[track_performance("mandelbrot.generation")]
+/// fn generate_mandelbrot(w: u32, h: u32) -> Result<u32, String> {
+///     if w == 0 { return Err("empty".into()); }
+///     Ok(w * h)
+/// }
+///
+/// assert_eq!(compute_fractal(2), 4);
+/// assert_eq!(generate_mandelbrot(2, 3), Ok(6));
+/// let t = rfm_perf_core::get_performance_tracker();
+/// assert!(t.get_metric("mandelbrot.generation").is_some());
+/// ```
 #[doc(inline)]
 pub use rfm_perf_macros::track_performance;
 
