@@ -9,7 +9,7 @@ use bevy::prelude::*;
 use rfm_perf_core::PerformanceTracker;
 
 use crate::analysis::AnalysisPlugin;
-use crate::base::{ApiConfig, DEFAULT_METRICS_TO_SHOW, PerfConfig, RfmPerfBasePlugin};
+use crate::base::{ApiConfig, PerfConfig, RfmPerfBasePlugin};
 use crate::bridge::DiagnosticsBridgePlugin;
 use crate::system::SystemSamplerPlugin;
 use crate::ui::DashboardPlugin;
@@ -101,7 +101,7 @@ pub struct RfmPerfPlugin {
     /// How often snapshots (dashboard, API, analysis) refresh and the system is sampled. Default 1 s.
     pub update_interval: Duration,
     /// Metrics the real-time panel shows (built-in names or their short aliases).
-    /// Default: [`DEFAULT_METRICS_TO_SHOW`].
+    /// Default: [`DEFAULT_METRICS_TO_SHOW`](crate::DEFAULT_METRICS_TO_SHOW).
     pub metrics_to_show: Vec<String>,
     /// Whether the dashboard shows the bottleneck analyzer. Default `true`.
     pub show_bottleneck_analysis: bool,
@@ -140,22 +140,20 @@ impl Default for RfmPerfPlugin {
 impl RfmPerfPlugin {
     /// The plugin with every default (see the fields).
     pub fn new() -> Self {
+        let base = RfmPerfBasePlugin::default();
         Self {
-            update_interval: Duration::from_secs(1),
-            metrics_to_show: DEFAULT_METRICS_TO_SHOW
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            show_bottleneck_analysis: true,
-            hotkey: KeyCode::F12,
+            update_interval: base.update_interval,
+            metrics_to_show: base.metrics_to_show,
+            show_bottleneck_analysis: base.show_bottleneck_analysis,
+            hotkey: base.hotkey,
             dashboard: true,
             api: true,
             api_config: ApiConfig::default(),
             fractal: true,
             system_sampling: true,
             bridge_diagnostics: true,
-            fps_low_window: Duration::from_secs(10),
-            tracker: None,
+            fps_low_window: base.fps_low_window,
+            tracker: base.tracker,
         }
     }
 
