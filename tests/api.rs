@@ -32,6 +32,60 @@ fn app_with(config: ApiConfig) -> (App, PerformanceTracker, SocketAddr) {
     (app, tracker, addr)
 }
 
+/// The group composes like Bevy's `DefaultPlugins`: `.set` configures the API, `.disable` leaves
+/// it out, and the rest keeps working either way.
+#[test]
+fn the_plugin_group_sets_and_disables_the_api() {
+    use rfm_perf::RfmPerfPlugins;
+    use rfm_perf::api::ApiPlugin;
+    use rfm_perf::system::SystemSamplerPlugin;
+
+    let build = |group: bevy::app::PluginGroupBuilder| {
+        let mut app = App::new();
+        app.add_plugins(MinimalPlugins).add_plugins(
+            group
+                .set(rfm_perf::RfmPerfBasePlugin {
+                    tracker: Some(PerformanceTracker::new()),
+                    update_interval: Duration::from_millis(20),
+                    ..Default::default()
+                })
+                .disable::<SystemSamplerPlugin>(),
+        );
+        app
+    };
+    let mut on = build(RfmPerfPlugins.build().set(ApiPlugin {
+        config: ApiConfig {
+            bind: loopback0(),
+            ..Default::default()
+        },
+    }));
+    let addr = on
+        .world()
+        .resource::<ApiStatus>()
+        .address()
+        .expect("the set API serves");
+    settle(&mut on);
+    let (status, body) = get_json(addr, "/api/performance/bottlenecks");
+    assert_eq!(status, 200);
+    assert!(
+        body["breakdown"]["shares"]
+            .as_array()
+            .is_some_and(|s| s.len() == 5),
+        "the analysis' breakdown is served: {body}"
+    );
+
+    let mut off = build(RfmPerfPlugins.build().disable::<ApiPlugin>());
+    off.update();
+    off.update();
+    assert_eq!(*off.world().resource::<ApiStatus>(), ApiStatus::Disabled);
+    assert!(
+        off.world()
+            .resource::<PerfTracker>()
+            .get_metric("frame.time_ms")
+            .is_some()
+    );
+}
+
 /// Updates the app until at least one snapshot was published after now.
 fn settle(app: &mut App) {
     let until = Instant::now() + Duration::from_millis(120);

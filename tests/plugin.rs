@@ -269,6 +269,102 @@ fn slow_frames_raise_an_alert_once_and_suggest_the_dominant_scope() {
     );
 }
 
+/// App code hears about alerts through messages, once per alert raised and once when it ends.
+#[test]
+fn alerts_arrive_as_messages_when_raised_and_when_cleared() {
+    #[derive(Resource, Default)]
+    struct Heard {
+        raised: Vec<String>,
+        cleared: Vec<String>,
+    }
+    fn listen(
+        mut heard: ResMut<Heard>,
+        mut raised: MessageReader<rfm_perf::AlertRaised>,
+        mut cleared: MessageReader<rfm_perf::AlertCleared>,
+    ) {
+        heard.raised.extend(
+            raised
+                .read()
+                .map(|rfm_perf::AlertRaised(a)| a.metric.clone()),
+        );
+        heard
+            .cleared
+            .extend(cleared.read().map(|c| c.metric.clone()));
+    }
+    let tracker = PerformanceTracker::new();
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins)
+        .add_plugins(RfmPerfPlugin {
+            system_sampling: false,
+            bridge_diagnostics: false,
+            update_interval: Duration::from_millis(10),
+            ..RfmPerfPlugin::headless().with_tracker(tracker.clone())
+        })
+        .init_resource::<Heard>()
+        .add_systems(Update, listen);
+    let step = |app: &mut App, level: f64| {
+        for _ in 0..4 {
+            tracker.track_metric("io.pressure_pct", level);
+            app.update();
+            std::thread::sleep(Duration::from_millis(12));
+        }
+    };
+    step(&mut app, 50.0); // past the critical level of 30 %
+    step(&mut app, 55.0); // still past it: no second message
+    assert_eq!(app.world().resource::<Heard>().raised, ["io.pressure_pct"]);
+    assert!(app.world().resource::<Heard>().cleared.is_empty());
+    step(&mut app, 1.0); // back in the good range
+    assert_eq!(app.world().resource::<Heard>().cleared, ["io.pressure_pct"]);
+    assert_eq!(app.world().resource::<Heard>().raised.len(), 1);
+}
+
+/// A parameter change asked for with a message is checked and applied; a bad one changes nothing.
+#[test]
+fn apply_tunable_messages_go_through_the_registry() {
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins).add_plugins(RfmPerfPlugin {
+        system_sampling: false,
+        ..RfmPerfPlugin::headless().with_tracker(PerformanceTracker::new())
+    });
+    app.insert_resource(Quality(1.0));
+    app.world_mut().resource_mut::<Tunables>().register(
+        Tunable::new("test.quality", "", 0.25..=1.0, 1.0, |world, v| {
+            world.resource_mut::<Quality>().0 = v
+        })
+        .with_step(0.25),
+    );
+    app.world_mut().write_message(rfm_perf::ApplyTunable {
+        name: "test.quality".into(),
+        value: 7.0,
+    });
+    app.update();
+    assert_eq!(
+        app.world().resource::<Quality>().0,
+        1.0,
+        "out of range: unchanged"
+    );
+    app.world_mut().write_message(rfm_perf::ApplyTunable {
+        name: "test.quality".into(),
+        value: 0.6,
+    });
+    app.update();
+    assert_eq!(
+        app.world().resource::<Quality>().0,
+        0.5,
+        "rounded to the step"
+    );
+    // from another thread, with an answer
+    let sender = app.world().resource::<rfm_perf::TunableRequests>().sender();
+    let reply = std::thread::spawn(move || sender.request("nope", 1.0))
+        .join()
+        .unwrap();
+    app.update();
+    assert!(matches!(
+        reply.recv().unwrap(),
+        Err(TunableError::Unknown(_))
+    ));
+}
+
 fn press(app: &mut App, key: KeyCode) {
     use bevy::input::ButtonState;
     use bevy::input::keyboard::{Key, KeyboardInput};

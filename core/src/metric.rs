@@ -217,10 +217,7 @@ impl Registry {
     pub(crate) fn with_builtins() -> Self {
         let mut r = Registry::default();
         for b in crate::names::BUILTINS {
-            r.upsert(
-                MetricInfo::new(b.name, b.unit.clone(), b.description, b.direction),
-                true,
-            );
+            r.upsert(b.info(), true);
         }
         r
     }

@@ -9,7 +9,7 @@
 //! assert_eq!(names::resolve_alias("my.own"), "my.own");
 //! ```
 
-use crate::metric::{Direction, Unit};
+use crate::metric::{Direction, MetricInfo, Unit};
 
 /// Frame time of the app (ms), from Bevy's frame time or measured between collected frames.
 pub const FRAME_TIME_MS: &str = "frame.time_ms";
@@ -37,16 +37,10 @@ pub const FRACTAL_ITERATIONS_PER_PIXEL: &str = "fractal.iterations_per_pixel";
 pub const SYSTEM_CPU_PCT: &str = "system.cpu_pct";
 /// Prefix of per-core CPU usage metrics: `system.cpu.core{N}_pct`.
 pub const SYSTEM_CPU_CORE_PREFIX: &str = "system.cpu.core";
-/// System memory in use (MB).
-pub const SYSTEM_MEMORY_USED_MB: &str = "system.memory_used_mb";
 /// Resident memory of this process (MB).
 pub const PROCESS_MEMORY_MB: &str = "process.memory_mb";
-/// CPU usage of this process (%, may exceed 100 on several cores).
-pub const PROCESS_CPU_PCT: &str = "process.cpu_pct";
 /// Heap allocations per frame (needs the counting allocator).
 pub const PROCESS_ALLOCS_PER_FRAME: &str = "process.allocs_per_frame";
-/// Bytes allocated per frame (needs the counting allocator).
-pub const PROCESS_ALLOC_BYTES_PER_FRAME: &str = "process.alloc_bytes_per_frame";
 /// Live heap bytes (needs the counting allocator), in MB.
 pub const PROCESS_HEAP_LIVE_MB: &str = "process.heap_live_mb";
 /// Bytes per second this process read from storage.
@@ -55,18 +49,8 @@ pub const IO_READ_BYTES_PER_S: &str = "io.read_bytes_per_s";
 pub const IO_WRITE_BYTES_PER_S: &str = "io.write_bytes_per_s";
 /// Share of the last 10 s in which some task waited on I/O (`/proc/pressure/io`, "some avg10").
 pub const IO_PRESSURE_PCT: &str = "io.pressure_pct";
-/// Latency of requests served by the API (ms).
-pub const API_REQUEST_MS: &str = "api.request_ms";
-/// Requests served by the API since it started (cumulative).
-pub const API_REQUESTS: &str = "api.requests";
 /// Share of the fractal's pixels that escaped this frame (0–1).
 pub const FRACTAL_ESCAPED_RATIO: &str = "fractal.escaped_ratio";
-/// Pixels the fractal pass computed this frame.
-pub const FRACTAL_PIXELS: &str = "fractal.pixels";
-/// The fractal's iteration limit.
-pub const FRACTAL_MAX_ITER: &str = "fractal.max_iter";
-/// Zoom of the fractal view: the home view's width divided by the current width.
-pub const FRACTAL_ZOOM: &str = "fractal.zoom";
 /// Time the dashboard took to build its UI this frame (ms).
 pub const UI_DASHBOARD_MS: &str = "ui.dashboard_ms";
 
@@ -113,23 +97,56 @@ pub struct Builtin {
     pub direction: Direction,
 }
 
+impl Builtin {
+    /// A built-in's metadata (a `const`, so plugins can list theirs in a `const` slice).
+    ///
+    /// ```
+    /// use rfm_perf_core::names::Builtin;
+    /// use rfm_perf_core::{Direction, Unit};
+    /// const LOAD: Builtin = Builtin::new("game.load_ms", Unit::Milliseconds, "Level load", Direction::LowerIsBetter);
+    /// let t = rfm_perf_core::PerformanceTracker::new();
+    /// t.register_metric(LOAD.info());
+    /// assert_eq!(t.metric_info("game.load_ms").unwrap().unit, Unit::Milliseconds);
+    /// ```
+    pub const fn new(
+        name: &'static str,
+        unit: Unit,
+        description: &'static str,
+        direction: Direction,
+    ) -> Self {
+        Self {
+            name,
+            unit,
+            description,
+            direction,
+        }
+    }
+
+    /// The metadata to register with [`PerformanceTracker::register_metric`](crate::PerformanceTracker::register_metric).
+    pub fn info(&self) -> MetricInfo {
+        MetricInfo::new(
+            self.name,
+            self.unit.clone(),
+            self.description,
+            self.direction,
+        )
+    }
+}
+
 const fn b(
     name: &'static str,
     unit: Unit,
     description: &'static str,
     direction: Direction,
 ) -> Builtin {
-    Builtin {
-        name,
-        unit,
-        description,
-        direction,
-    }
+    Builtin::new(name, unit, description, direction)
 }
 
 use Direction::{HigherIsBetter as Higher, LowerIsBetter as Lower, Neutral};
 
-/// Every built-in metric with its unit, description and direction; registered in each new tracker.
+/// The built-in metrics that several plugins read, with unit, description and direction;
+/// registered in each new tracker. Metrics only one plugin records and reads are that plugin's
+/// own constants, registered when it is added.
 pub const BUILTINS: &[Builtin] = &[
     b(FRAME_TIME_MS, Unit::Milliseconds, "Frame time", Lower),
     b(
@@ -184,33 +201,9 @@ pub const BUILTINS: &[Builtin] = &[
         Neutral,
     ),
     b(
-        FRACTAL_PIXELS,
-        Unit::Count,
-        "Pixels the fractal pass computed",
-        Neutral,
-    ),
-    b(
-        FRACTAL_MAX_ITER,
-        Unit::Count,
-        "Fractal iteration limit",
-        Neutral,
-    ),
-    b(
-        FRACTAL_ZOOM,
-        Unit::None,
-        "Fractal zoom (home width / view width)",
-        Neutral,
-    ),
-    b(
         SYSTEM_CPU_PCT,
         Unit::Percent,
         "CPU usage over all cores",
-        Lower,
-    ),
-    b(
-        SYSTEM_MEMORY_USED_MB,
-        Unit::Megabytes,
-        "System memory in use",
         Lower,
     ),
     b(
@@ -220,21 +213,9 @@ pub const BUILTINS: &[Builtin] = &[
         Lower,
     ),
     b(
-        PROCESS_CPU_PCT,
-        Unit::Percent,
-        "CPU usage of this process",
-        Lower,
-    ),
-    b(
         PROCESS_ALLOCS_PER_FRAME,
         Unit::Count,
         "Heap allocations per frame",
-        Lower,
-    ),
-    b(
-        PROCESS_ALLOC_BYTES_PER_FRAME,
-        Unit::Bytes,
-        "Bytes allocated per frame",
         Lower,
     ),
     b(PROCESS_HEAP_LIVE_MB, Unit::Megabytes, "Live heap", Lower),
@@ -254,18 +235,6 @@ pub const BUILTINS: &[Builtin] = &[
         IO_PRESSURE_PCT,
         Unit::Percent,
         "Time some task waited on I/O (avg10)",
-        Lower,
-    ),
-    b(
-        API_REQUESTS,
-        Unit::Count,
-        "Requests served by the API",
-        Neutral,
-    ),
-    b(
-        API_REQUEST_MS,
-        Unit::Milliseconds,
-        "Latency of API requests",
         Lower,
     ),
     b(

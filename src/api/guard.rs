@@ -9,10 +9,10 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use rfm_perf_core::names;
 use serde_json::json;
 
 use super::handlers::error;
+use super::metrics::{API_REQUEST_MS, API_REQUESTS};
 use super::routes::Route;
 use super::state::ApiState;
 
@@ -39,9 +39,9 @@ pub(crate) async fn guard(State(st): State<Arc<ApiState>>, req: Request, next: N
         next.run(req).await
     };
     let ms = started.elapsed().as_secs_f64() * 1000.0;
-    st.tracker.track_metric(names::API_REQUEST_MS, ms);
+    st.tracker.track_metric(API_REQUEST_MS, ms);
     let total = st.total.fetch_add(1, Ordering::Relaxed) + 1;
-    st.tracker.track_metric(names::API_REQUESTS, total as f64);
+    st.tracker.track_metric(API_REQUESTS, total as f64);
     response
 }
 

@@ -6,6 +6,7 @@
 
 mod guard;
 mod handlers;
+mod metrics;
 mod prometheus;
 mod publish;
 mod query;
@@ -18,6 +19,7 @@ use std::sync::{Arc, RwLock};
 use bevy::prelude::*;
 
 pub use crate::base::ApiStatus;
+pub use metrics::{API_METRICS, API_REQUEST_MS, API_REQUESTS};
 pub use prometheus::{prometheus_name, render_prometheus};
 pub use routes::Route;
 pub use server::ApiServer;
@@ -60,6 +62,7 @@ impl Plugin for ApiPlugin {
             return;
         }
         let tracker = app.world().resource::<PerfTracker>().0.clone();
+        metrics::register(&tracker);
         let update_interval = app.world().resource::<PerfConfig>().update_interval;
         let published: PublishedCell = Arc::new(RwLock::new(Arc::new(Published::default())));
         match ApiServer::start(config.clone(), tracker, published.clone(), update_interval) {

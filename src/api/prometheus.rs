@@ -140,8 +140,7 @@ pub(crate) fn render_gauges(snapshot: &Snapshot, scopes: &[ScopeStats]) -> Strin
     }
     for v in &snapshot.values {
         // scopes get labelled families below; request counts are the counter below
-        if v.info.kind == MetricKind::Scope
-            || v.info.name.as_ref() == rfm_perf_core::names::API_REQUESTS
+        if v.info.kind == MetricKind::Scope || v.info.name.as_ref() == super::metrics::API_REQUESTS
         {
             continue;
         }

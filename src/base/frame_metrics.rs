@@ -5,12 +5,24 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use bevy::prelude::*;
-use rfm_perf_core::{MetricId, names};
+use rfm_perf_core::names::Builtin;
+use rfm_perf_core::{Direction, MetricId, Unit, names};
 
 use super::alloc::{AllocCounters, counters};
 use super::config::PerfConfig;
 use super::interval::update_due;
 use super::tracker::PerfTracker;
+
+/// Bytes allocated per frame (needs the counting allocator).
+pub const PROCESS_ALLOC_BYTES_PER_FRAME: &str = "process.alloc_bytes_per_frame";
+
+/// The frame metrics only the base records (the others are in `rfm_perf_core::names`).
+pub const FRAME_METRICS: &[Builtin] = &[Builtin::new(
+    PROCESS_ALLOC_BYTES_PER_FRAME,
+    Unit::Bytes,
+    "Bytes allocated per frame",
+    Direction::LowerIsBetter,
+)];
 
 /// Frame times of the recent window, for FPS and 1 % low.
 #[derive(Resource, Debug, Default)]
@@ -60,7 +72,7 @@ impl FromWorld for FrameIds {
             low: id(names::FRAME_FPS_1PCT_LOW),
             count: id(names::FRAME_COUNT),
             allocs: id(names::PROCESS_ALLOCS_PER_FRAME),
-            alloc_bytes: id(names::PROCESS_ALLOC_BYTES_PER_FRAME),
+            alloc_bytes: id(PROCESS_ALLOC_BYTES_PER_FRAME),
             heap: id(names::PROCESS_HEAP_LIVE_MB),
         }
     }

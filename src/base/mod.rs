@@ -19,7 +19,7 @@ pub mod tunables;
 
 pub use api_config::{ApiConfig, ApiConfigError};
 pub use config::{DEFAULT_METRICS_TO_SHOW, PerfConfig};
-pub use frame_metrics::FrameWindow;
+pub use frame_metrics::{FRAME_METRICS, FrameWindow, PROCESS_ALLOC_BYTES_PER_FRAME};
 pub use health::{Health, HealthThreshold, HealthThresholds};
 pub use insights::{Alert, FrameBreakdown, FrameShare, Insights, ParameterChange, Suggestion};
 pub(crate) use interval::update_due;

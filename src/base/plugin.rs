@@ -7,7 +7,7 @@ use bevy::prelude::*;
 use rfm_perf_core::{PerformanceTracker, get_performance_tracker};
 
 use super::config::{DEFAULT_METRICS_TO_SHOW, PerfConfig};
-use super::frame_metrics::{FrameWindow, collect_frame, publish_snapshot};
+use super::frame_metrics::{FRAME_METRICS, FrameWindow, collect_frame, publish_snapshot};
 use super::health::HealthThresholds;
 use super::insights::Insights;
 use super::messages::{
@@ -122,6 +122,9 @@ impl Plugin for RfmPerfBasePlugin {
             .clone()
             .unwrap_or_else(|| get_performance_tracker().clone());
         tracker.set_frame_driver(true);
+        for m in FRAME_METRICS {
+            tracker.register_metric(m.info());
+        }
         app.insert_resource(PerfTracker(tracker))
             .insert_resource(self.config())
             .init_resource::<Tunables>()

@@ -9,9 +9,12 @@
 pub mod cpu;
 pub mod df64;
 pub mod gpu;
+mod metrics;
 pub mod palette;
 
 use serde::{Deserialize, Serialize};
+
+pub use metrics::{FRACTAL_MAX_ITER, FRACTAL_METRICS, FRACTAL_PIXELS, FRACTAL_ZOOM};
 
 /// Escape radius (large, so smooth colouring is accurate).
 pub const ESCAPE_RADIUS: f64 = 256.0;

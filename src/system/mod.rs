@@ -2,6 +2,7 @@
 //! (so the frame never waits on `/proc`), added by [`SystemSamplerPlugin`].
 
 mod io_pressure;
+mod metrics;
 mod sampler;
 
 use std::time::Duration;
@@ -9,6 +10,7 @@ use std::time::Duration;
 use bevy::prelude::*;
 
 pub use io_pressure::parse_io_pressure;
+pub use metrics::{PROCESS_CPU_PCT, SAMPLER_METRICS, SYSTEM_MEMORY_USED_MB};
 pub use sampler::{SystemSampler, SystemSources};
 
 use crate::base::{PerfConfig, PerfTracker, RfmPerfBasePlugin};

@@ -9,6 +9,8 @@ use bevy::prelude::Resource;
 use rfm_perf_core::{Direction, MetricInfo, PerformanceTracker, Unit, names};
 use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
 
+use super::metrics::{self, PROCESS_CPU_PCT, SYSTEM_MEMORY_USED_MB};
+
 /// What the sampler found on this machine (and why a source is missing).
 ///
 /// ```
@@ -39,6 +41,7 @@ pub struct SystemSampler {
 impl SystemSampler {
     /// Starts sampling into `tracker` every `interval` (at least sysinfo's minimum CPU interval).
     pub fn start(tracker: PerformanceTracker, interval: Duration) -> std::io::Result<Self> {
+        metrics::register(&tracker);
         let stop = Arc::new(AtomicBool::new(false));
         let sources = Arc::new(Mutex::new(SystemSources::default()));
         let interval = interval.max(sysinfo::MINIMUM_CPU_UPDATE_INTERVAL);
@@ -140,14 +143,14 @@ fn run(
         }
         tracker.track_metric(names::SYSTEM_CPU_PCT, f64::from(sys.global_cpu_usage()));
         tracker.track_metric(
-            names::SYSTEM_MEMORY_USED_MB,
+            SYSTEM_MEMORY_USED_MB,
             sys.used_memory() as f64 / 1_048_576.0,
         );
         if let Some(pid) = pid {
             sys.refresh_processes_specifics(ProcessesToUpdate::Some(&[pid]), true, kind);
             if let Some(p) = sys.process(pid) {
                 tracker.track_metric(names::PROCESS_MEMORY_MB, p.memory() as f64 / 1_048_576.0);
-                tracker.track_metric(names::PROCESS_CPU_PCT, f64::from(p.cpu_usage()));
+                tracker.track_metric(PROCESS_CPU_PCT, f64::from(p.cpu_usage()));
                 let io = p.disk_usage();
                 tracker.track_metric(names::IO_READ_BYTES_PER_S, io.read_bytes as f64 / elapsed);
                 tracker.track_metric(

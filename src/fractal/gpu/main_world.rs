@@ -12,13 +12,14 @@ use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat, T
 use bevy::render::storage::ShaderBuffer;
 use rfm_perf_core::names;
 
-use super::plugin::Shared;
+use super::plugin::RenderReport;
 use super::{
     CurrentGeneration, FractalFrameStats, FractalSettings, FractalTarget, FractalUniform,
     GpuResults, MAX_ITER_LIMIT, RESULTS_HEADER_BYTES, RESULTS_PREFIX_BYTES,
 };
 use crate::base::{GpuPassStatus, GpuSummary, PerfTracker};
 use crate::fractal::Precision;
+use crate::fractal::metrics::{FRACTAL_MAX_ITER, FRACTAL_PIXELS, FRACTAL_ZOOM};
 
 /// Main-world bookkeeping: generations and what each one rendered.
 #[derive(Resource, Default)]
@@ -221,11 +222,11 @@ pub(super) fn build_frame(
     let uniform = FractalUniform::new(&settings, target.size, generations.current);
     if let Some(t) = tracker {
         t.track_metric(
-            names::FRACTAL_PIXELS,
+            FRACTAL_PIXELS,
             f64::from(target.size.x) * f64::from(target.size.y),
         );
-        t.track_metric(names::FRACTAL_MAX_ITER, f64::from(uniform.max_iter));
-        t.track_metric(names::FRACTAL_ZOOM, settings.zoom());
+        t.track_metric(FRACTAL_MAX_ITER, f64::from(uniform.max_iter));
+        t.track_metric(FRACTAL_ZOOM, settings.zoom());
     }
     commands.insert_resource(ExtractedFractal {
         uniform,
@@ -239,7 +240,7 @@ pub(super) fn build_frame(
 
 /// Copies the render world's findings (pipeline state, adapter) into main-world resources.
 pub(super) fn sync_status(
-    shared: Res<Shared>,
+    shared: Res<RenderReport>,
     settings: Option<Res<FractalSettings>>,
     target: Option<Res<FractalTarget>>,
     mut status: ResMut<GpuPassStatus>,

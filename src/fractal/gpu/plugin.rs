@@ -18,7 +18,7 @@ use super::render_world::{
 };
 use super::{CurrentGeneration, FractalFrameStats, FractalSettings, PrecisionMode, SHADER_SOURCE};
 use crate::base::{
-    GpuPassStatus, GpuSummary, RfmPerfBasePlugin, RfmPerfSystems, Tunable, Tunables,
+    GpuPassStatus, GpuSummary, PerfTracker, RfmPerfBasePlugin, RfmPerfSystems, Tunable, Tunables,
 };
 
 /// Registers the pass (part of [`RfmPerfPlugins`](crate::RfmPerfPlugins); add it after Bevy's
@@ -44,12 +44,13 @@ impl Default for FractalGpuPlugin {
     }
 }
 
-/// State shared by the main and render worlds.
+/// What the render world reports to the main world (pipeline state, adapter, encode time), in a
+/// mutex both hold.
 #[derive(Resource, Clone, Default)]
-pub(super) struct Shared(Arc<Mutex<SharedState>>);
+pub(super) struct RenderReport(Arc<Mutex<RenderReportState>>);
 
 #[derive(Default)]
-pub(super) struct SharedState {
+pub(super) struct RenderReportState {
     pub(super) pipeline: Option<Result<(), String>>,
     pub(super) gpu: GpuSummary,
     /// CPU time of the latest encode of the pass (ms).
@@ -58,8 +59,8 @@ pub(super) struct SharedState {
     pub(super) gpu_version: u64,
 }
 
-impl Shared {
-    pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, SharedState> {
+impl RenderReport {
+    pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, RenderReportState> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -72,6 +73,7 @@ impl Plugin for FractalGpuPlugin {
         if !app.is_plugin_added::<RfmPerfBasePlugin>() {
             app.add_plugins(RfmPerfBasePlugin::default());
         }
+        crate::fractal::metrics::register(&app.world().resource::<PerfTracker>().0);
         app.init_resource::<GpuPassStatus>()
             .init_resource::<FractalFrameStats>()
             .init_resource::<GpuSummary>()
@@ -85,7 +87,7 @@ impl Plugin for FractalGpuPlugin {
         if !app.is_plugin_added::<RenderDiagnosticsPlugin>() {
             app.add_plugins(RenderDiagnosticsPlugin);
         }
-        let shared = Shared::default();
+        let shared = RenderReport::default();
         app.insert_resource(shared.clone())
             .add_systems(PostUpdate, (sync_target, build_frame, sync_status).chain())
             .add_systems(

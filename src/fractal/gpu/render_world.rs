@@ -17,7 +17,7 @@ use bevy::shader::ShaderCacheError;
 use wgpu::{ComputePassTimestampWrites, QuerySet, QuerySetDescriptor, QueryType};
 
 use super::main_world::ExtractedFractal;
-use super::plugin::{FractalShader, Shared};
+use super::plugin::{FractalShader, RenderReport};
 use super::{FractalUniform, RESULTS_HEADER_BYTES, WORKGROUP_SIZE};
 use crate::base::GpuSummary;
 use crate::fractal::Precision;
@@ -101,7 +101,7 @@ pub(super) fn init_pipelines(
 }
 
 pub(super) fn read_adapter(
-    shared: Res<Shared>,
+    shared: Res<RenderReport>,
     adapter: Res<RenderAdapterInfo>,
     device: Res<RenderDevice>,
     queue: Res<RenderQueue>,
@@ -131,7 +131,7 @@ pub(super) fn read_adapter(
 pub(super) fn check_pipelines(
     pipelines: Option<Res<FractalPipelines>>,
     pipeline_cache: Res<PipelineCache>,
-    shared: Res<Shared>,
+    shared: Res<RenderReport>,
     device: Res<RenderDevice>,
     mut frame: Local<u64>,
 ) {
@@ -255,7 +255,7 @@ pub(super) fn dispatch_fractal(
     bind_group: Option<Res<FractalBindGroup>>,
     pipelines: Option<Res<FractalPipelines>>,
     pipeline_cache: Res<PipelineCache>,
-    shared: Res<Shared>,
+    shared: Res<RenderReport>,
 ) {
     rfm_perf_core::perf_scope!("render.fractal_encode");
     let (Some(bg), Some(p)) = (bind_group, pipelines) else {
