@@ -2,7 +2,8 @@
 //
 // One invocation per pixel of the output texture. Each writes its colour and its iteration count,
 // and every workgroup adds its iterations and escaped pixels to 64-bit totals (lo word + carry).
-// The Rust side lives in src/fractal/gpu.rs; the CPU twin of every formula is src/fractal/cpu.rs.
+// The Rust side lives in src/fractal/gpu/ (mod.rs: the uniform and results layout); the CPU
+// twin of every formula is src/fractal/cpu.rs.
 
 struct Params {
     // df64 values are (hi, lo) pairs.
