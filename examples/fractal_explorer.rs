@@ -2,7 +2,7 @@
 //!
 //! Mouse: drag to pan, wheel to zoom around the cursor. Keys: `1` Mandelbrot, `2` Julia,
 //! `3` Burning Ship, `P` next palette, `+`/`-` max iterations, `[`/`]` resolution scale,
-//! `F` precision (auto → f32 → df64), `R` reset, `S` save a PNG screenshot, `F12` dashboard.
+//! `F` precision (auto → f32 → df64), `I` interior checks on/off, `R` reset, `S` save a PNG screenshot, `F12` dashboard.
 //! The window title shows zoom, precision, iterations and FPS.
 //!
 //! Headless benchmark (no window or display needed; lavapipe works):
@@ -67,6 +67,9 @@ struct Args {
     /// Do not serve the API.
     #[arg(long)]
     no_api: bool,
+    /// Iterate every pixel to the limit (no cardioid/bulb test, no periodicity check).
+    #[arg(long)]
+    no_interior_check: bool,
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -129,6 +132,7 @@ fn main() -> AppExit {
             max_iter: args.max_iter,
             ..Default::default()
         },
+        interior_check: !args.no_interior_check,
         ..Default::default()
     })
     .insert_resource(Script {
@@ -167,6 +171,7 @@ fn headless(args: &Args) -> AppExit {
         max_iter: args.max_iter,
         report: args.report.clone(),
         screenshot: args.screenshot.clone(),
+        interior_check: !args.no_interior_check,
         api: (!args.no_api).then(|| rfm_perf::ApiConfig {
             bind: args.api_addr,
             ..Default::default()
@@ -315,6 +320,7 @@ fn keys(
             }
             KeyCode::BracketLeft => s.resolution_scale = (s.resolution_scale - 0.1).max(0.1),
             KeyCode::BracketRight => s.resolution_scale = (s.resolution_scale + 0.1).min(2.0),
+            KeyCode::KeyI => s.interior_check = !s.interior_check,
             KeyCode::KeyF => {
                 s.precision = match s.precision {
                     PrecisionMode::Auto => PrecisionMode::F32,
@@ -384,13 +390,15 @@ fn update_title(
         GpuPassStatus::Failed(e) => format!("rfm_perf fractal explorer — shader error: {e}"),
         GpuPassStatus::Compiling => "rfm_perf fractal explorer — compiling shader…".into(),
         _ => format!(
-            "{} — zoom {:.2e} ({:?}, limit {:.0e}{depth}) — {} iter max, {:.1} it/px — {}×{} — {:.0} FPS — F12 dashboard",
+            "{} — zoom {:.2e} ({:?}, limit {:.0e}{depth}) — {} iter max, {:.1} it/px ({:.1} run, interior checks {}) — {}×{} — {:.0} FPS — F12 dashboard",
             settings.params.kind.name(),
             settings.zoom(),
             precision,
             limit,
             settings.params.max_iter,
             stats.iterations_per_pixel(),
+            stats.iterations_computed as f64 / stats.pixels.max(1) as f64,
+            if settings.interior_check { "on" } else { "off" },
             size.x,
             size.y,
             tracker.get_metric(names::FRAME_FPS).unwrap_or(0.0),

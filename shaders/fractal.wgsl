@@ -1,7 +1,15 @@
 // rfm_perf: the fractal compute pass (Mandelbrot, Julia, Burning Ship) in f32 and df64.
 //
 // One invocation per pixel of the output texture. Each writes its colour and its iteration count,
-// and every workgroup adds its iterations and escaped pixels to 64-bit totals (lo word + carry).
+// and every workgroup adds its iterations (nominal, and those really computed) and escaped pixels
+// to 64-bit totals (lo word + carry).
+//
+// Interior checks (`P.flags` bit 0): pixels inside the Mandelbrot set's main cardioid or period-2
+// bulb (tested with an inward margin) are interior without iterating, and every kind detects
+// periodic orbits (Brent: the orbit is saved at iterations 1, 2, 4, 8, … and compared exactly,
+// in the pass's own precision, at every step). An escaping orbit can never repeat exactly, so
+// escaping pixels keep exactly the counts and colours they have without the checks; interior
+// pixels report `max_iter`, as without them.
 // The Rust side lives in src/fractal/gpu/ (mod.rs: the uniform and results layout); the CPU
 // twin of every formula is src/fractal/cpu.rs.
 
@@ -16,8 +24,8 @@ struct Params {
     max_iter: u32,
     // 0 Mandelbrot, 1 Julia, 2 Burning Ship
     kind: u32,
-    // 1.0; unused by the shader (see ZERO_BITS), kept for the layout
-    one: f32,
+    // bit 0: interior checks
+    flags: u32,
     generation: u32,
     stop_count: u32,
     // smooth iterations per palette cycle
@@ -37,9 +45,10 @@ struct Results {
     totals: Totals,
     // always 0, written by the host when the buffer is created (see ZERO_BITS)
     zero_bits: u32,
-    pad0: u32,
-    pad1: u32,
-    pad2: u32,
+    // iterations really run (the interior checks skip some), 64-bit (lo word + carry)
+    computed_lo: atomic<u32>,
+    computed_hi: atomic<u32>,
+    pad: u32,
     counts: array<u32>,
 }
 
@@ -51,7 +60,34 @@ struct Results {
 const R2: f32 = 65536.0;
 
 var<workgroup> wg_iterations: atomic<u32>;
+var<workgroup> wg_computed: atomic<u32>;
 var<workgroup> wg_escaped: atomic<u32>;
+
+// Relative inward margin of the cardioid and bulb tests: a point counts as inside only when it
+// is inside by this share of its distance to the boundary, so rounding never misjudges a
+// boundary pixel.
+const INTERIOR_MARGIN: f32 = 1e-3;
+// Near the cardioid's cusp (1/4, 0) the boundary is closer than f32 rounding; no shortcut there.
+const CUSP_GUARD2: f32 = 1e-8;
+
+fn interior_checks() -> bool {
+    return (P.flags & 1u) != 0u;
+}
+
+// Whether c lies in the main cardioid or the period-2 bulb (Mandelbrot only), with the margin.
+fn in_cardioid_or_bulb(c: vec2<f32>) -> bool {
+    if P.kind != 0u || !interior_checks() {
+        return false;
+    }
+    // cardioid, star-shaped around its cusp (1/4, 0): scale c − 1/4 outward by (1 + margin)
+    let d = (c - vec2<f32>(0.25, 0.0)) * (1.0 + INTERIOR_MARGIN);
+    let q = dot(d, d);
+    let cardioid = q > CUSP_GUARD2 && q * (q + d.x) < 0.25 * d.y * d.y;
+    // bulb: |c + 1| < 1/4, less the margin
+    let b = c + vec2<f32>(1.0, 0.0);
+    let r = 0.25 * (1.0 - INTERIOR_MARGIN);
+    return cardioid || dot(b, b) < r * r;
+}
 
 // Zero bits the compiler cannot see: loaded from a storage buffer at the start of each invocation.
 // `opaque(x)` returns x unchanged, but through an integer XOR the optimizer cannot look through,
@@ -156,7 +192,7 @@ fn palette_color(mu: f32) -> vec3<f32> {
     return mix(a.xyz, b.xyz, f);
 }
 
-fn finish(gid: vec2<u32>, local_index: u32, inside_image: bool, n: u32, mag2: f32) {
+fn finish(gid: vec2<u32>, local_index: u32, inside_image: bool, n: u32, computed: u32, mag2: f32) {
     if inside_image {
         var rgb = vec3<f32>(0.0);
         if n < P.max_iter {
@@ -167,6 +203,7 @@ fn finish(gid: vec2<u32>, local_index: u32, inside_image: bool, n: u32, mag2: f3
         textureStore(output, vec2<i32>(gid), vec4<f32>(rgb, 1.0));
         results.counts[gid.y * P.size.x + gid.x] = n;
         atomicAdd(&wg_iterations, n);
+        atomicAdd(&wg_computed, computed);
         if n < P.max_iter {
             atomicAdd(&wg_escaped, 1u);
         }
@@ -183,6 +220,11 @@ fn finish(gid: vec2<u32>, local_index: u32, inside_image: bool, n: u32, mag2: f3
             atomicAdd(&results.totals.iterations_hi, 1u);
         }
         atomicAdd(&results.totals.escaped, atomicLoad(&wg_escaped));
+        let done = atomicLoad(&wg_computed);
+        let old_done = atomicAdd(&results.computed_lo, done);
+        if old_done > 0xffffffffu - done {
+            atomicAdd(&results.computed_hi, 1u);
+        }
     }
 }
 
@@ -214,6 +256,13 @@ fn fractal_f32(
     var n = 0u;
     var mag2 = 0.0;
     let limit = select(0u, P.max_iter, inside_image);
+    let periodicity = interior_checks();
+    var saved = z;
+    var next_save = 1u;
+    var computed = 0u;
+    if inside_image && in_cardioid_or_bulb(c) {
+        n = limit;
+    }
     loop {
         let x2 = z.x * z.x;
         let y2 = z.y * z.y;
@@ -227,8 +276,20 @@ fn fractal_f32(
         }
         z = vec2<f32>(x2 - y2 + c.x, 2.0 * xy + c.y);
         n = n + 1u;
+        computed = computed + 1u;
+        if periodicity {
+            if all(z == saved) {
+                // the orbit repeats exactly: it never escapes
+                n = limit;
+                break;
+            }
+            if n == next_save {
+                saved = z;
+                next_save = next_save * 2u;
+            }
+        }
     }
-    finish(gid, local_index, inside_image, n, mag2);
+    finish(gid, local_index, inside_image, n, computed, mag2);
 }
 
 @compute @workgroup_size(8, 8, 1)
@@ -255,6 +316,14 @@ fn fractal_df64(
     var n = 0u;
     var mag2 = 0.0;
     let limit = select(0u, P.max_iter, inside_image);
+    let periodicity = interior_checks();
+    var saved = vec4<f32>(x, y);
+    var next_save = 1u;
+    var computed = 0u;
+    // the hi words are c to f32 precision: the margin covers the difference
+    if inside_image && in_cardioid_or_bulb(vec2<f32>(cr.x, ci.x)) {
+        n = limit;
+    }
     loop {
         let x2 = df_sqr(x);
         let y2 = df_sqr(y);
@@ -266,8 +335,19 @@ fn fractal_df64(
         x = z.xy;
         y = z.zw;
         n = n + 1u;
+        computed = computed + 1u;
+        if periodicity {
+            if all(z == saved) {
+                n = limit;
+                break;
+            }
+            if n == next_save {
+                saved = z;
+                next_save = next_save * 2u;
+            }
+        }
     }
-    finish(gid, local_index, inside_image, n, mag2);
+    finish(gid, local_index, inside_image, n, computed, mag2);
 }
 
 // ---- arithmetic self-test (layout: binding 0 = P, 3 = inputs, 4 = outputs, which the host

@@ -292,6 +292,8 @@ pub struct BenchmarkOptions {
     pub report: Option<PathBuf>,
     /// Where to save a PNG of the last frame.
     pub screenshot: Option<PathBuf>,
+    /// Run the pass with its interior checks ([`FractalSettings::interior_check`]). Default `true`.
+    pub interior_check: bool,
     /// Serve the API (and sample the system) while the run lasts, so it can be watched from
     /// elsewhere. Default `None`: no server.
     pub api: Option<ApiConfig>,
@@ -307,6 +309,7 @@ impl Default for BenchmarkOptions {
             deepest: 1e-12,
             report: None,
             screenshot: None,
+            interior_check: true,
             api: None,
         }
     }
@@ -323,8 +326,11 @@ pub struct FrameRecord {
     pub precision: Precision,
     /// Wall time of the frame (ms).
     pub frame_ms: f64,
-    /// Iterations of the latest read-back frame.
+    /// Iterations of the latest read-back frame (nominal).
     pub iterations: u64,
+    /// Iterations the GPU really ran for it (fewer with the interior checks).
+    #[serde(default)]
+    pub iterations_computed: u64,
 }
 
 /// The benchmark's JSON report.
@@ -356,6 +362,12 @@ pub struct BenchmarkReport {
     pub gpu_iterations_per_s: Option<f64>,
     /// Megapixels per second of wall time.
     pub mpixels_per_s: f64,
+    /// Whether the interior checks were on.
+    #[serde(default)]
+    pub interior_check: bool,
+    /// Iterations the GPU really ran / nominal iterations, over the run (1 without the checks).
+    #[serde(default)]
+    pub computed_share: Option<f64>,
     /// Frames rendered in df64.
     pub df64_frames: u32,
     /// Where the API served during the run (`http://ADDR/`), when it did.
@@ -396,6 +408,14 @@ impl BenchmarkReport {
                 .map_or(String::new(), |g| format!(", {g:.3e} GPU-pass"))
         );
         s += &format!("Mpixel/s           {:.2}\n", self.mpixels_per_s);
+        s += &format!(
+            "interior checks    {}{}\n",
+            if self.interior_check { "on" } else { "off" },
+            self.computed_share.map_or(String::new(), |c| format!(
+                ": the GPU ran {:.1} % of the nominal iterations",
+                c * 100.0
+            ))
+        );
         if let Some(api) = &self.api_address {
             s += &format!("API (while running) {api}\n");
         }
@@ -421,6 +441,7 @@ pub fn run_benchmark(
         },
         palette: Palette::Classic,
         output_size: UVec2::new(options.width, options.height),
+        interior_check: options.interior_check,
         ..Default::default()
     };
     let mut app = match &options.api {
@@ -460,6 +481,9 @@ pub fn run_benchmark(
     let gpu_before = tracker.get_history(names::RENDER_FRACTAL_GPU_MS).len();
     let cpu_before = tracker.get_history(names::RENDER_FRACTAL_CPU_MS).len();
     let it_before = tracker.get_history(names::FRACTAL_ITERATIONS).len();
+    let computed_before = tracker
+        .get_history(names::FRACTAL_ITERATIONS_COMPUTED)
+        .len();
     let start = Instant::now();
     for frame in 0..options.frames {
         let view = zoom_path(frame, options.frames, options.deepest);
@@ -478,6 +502,10 @@ pub fn run_benchmark(
             precision,
             frame_ms: ms,
             iterations: app.world().resource::<FractalFrameStats>().iterations,
+            iterations_computed: app
+                .world()
+                .resource::<FractalFrameStats>()
+                .iterations_computed,
         });
         let step = (options.frames / 10).max(1);
         if (frame + 1) % step == 0 || frame + 1 == options.frames {
@@ -511,6 +539,9 @@ pub fn run_benchmark(
     let cpu_ms = values(names::RENDER_FRACTAL_CPU_MS, cpu_before);
     let iterations = values(names::FRACTAL_ITERATIONS, it_before);
     let total_iterations: f64 = iterations.iter().sum();
+    let computed: f64 = values(names::FRACTAL_ITERATIONS_COMPUTED, computed_before)
+        .iter()
+        .sum();
     let info = app.world().resource::<GpuSummary>().clone();
     let gpu_pass_ms = Percentiles::of(&gpu_ms);
     let report = BenchmarkReport {
@@ -539,6 +570,8 @@ pub fn run_benchmark(
         gpu_pass_ms,
         cpu_encode_ms: Percentiles::of(&cpu_ms),
         iterations_per_s: total_iterations / wall,
+        interior_check: options.interior_check,
+        computed_share: (total_iterations > 0.0).then(|| computed / total_iterations),
         mpixels_per_s: f64::from(options.width)
             * f64::from(options.height)
             * f64::from(options.frames)

@@ -368,6 +368,7 @@ fn run_parent() -> ExitCode {
     );
     for name in [
         "fractal.iterations",
+        "fractal.iterations_computed",
         "fractal.iterations_per_pixel",
         "fractal.escaped_ratio",
         "fractal.pixels",
@@ -379,6 +380,7 @@ fn run_parent() -> ExitCode {
             format!("metric {name} recorded"),
         );
     }
+    interior_checks(&mut app, &mut check);
     let info = app.world().resource::<rfm_perf::GpuSummary>().clone();
     println!("info GPU: {info:?}");
     if let Some(store) = app
@@ -433,6 +435,119 @@ fn run_parent() -> ExitCode {
             println!("  {f}");
         }
         ExitCode::FAILURE
+    }
+}
+
+/// The interior checks change no pixel: counts (and the image of the home view) equal those
+/// with the checks off, pixel by pixel, in f32 and df64; and they skip work where the view has
+/// interior.
+fn interior_checks(app: &mut bevy::app::App, check: &mut Check) {
+    let views = [
+        ("home f32", FractalKind::Mandelbrot, View::HOME, 1000, true),
+        (
+            "seahorse f32",
+            FractalKind::Mandelbrot,
+            View {
+                center: (-0.7436, 0.1318),
+                width: 0.01,
+            },
+            2000,
+            false,
+        ),
+        (
+            "julia f32 (dust: no interior)",
+            FractalKind::ALL[1],
+            View {
+                center: (0.0, 0.0),
+                width: 3.2,
+            },
+            500,
+            false,
+        ),
+        (
+            "julia f32 (Douady rabbit: interior found by periodicity)",
+            FractalKind::Julia {
+                re: -0.123,
+                im: 0.745,
+            },
+            View {
+                center: (0.0, 0.0),
+                width: 3.2,
+            },
+            1000,
+            true,
+        ),
+        (
+            "deep df64, inside the period-3 component",
+            FractalKind::Mandelbrot,
+            View {
+                center: (-1.7549, 0.0),
+                width: 1e-7,
+            },
+            2000,
+            true,
+        ),
+        (
+            "deep df64, boundary",
+            FractalKind::Mandelbrot,
+            View {
+                center: (-1.7499, 0.0),
+                width: 1e-10,
+            },
+            300,
+            false,
+        ),
+    ];
+    for (name, kind, view, max_iter, interior_heavy) in views {
+        let mut s = settings(kind, view, max_iter, PrecisionMode::Auto);
+        let run = |app: &mut bevy::app::App, s: &FractalSettings| {
+            *app.world_mut().resource_mut::<FractalSettings>() = s.clone();
+            read_results(app, 600)
+        };
+        s.interior_check = false;
+        let off = run(app, &s);
+        let off_image = (name == "home f32").then(|| read_image(app, 120));
+        s.interior_check = true;
+        let on = run(app, &s);
+        let (Ok(off), Ok(on)) = (off, on) else {
+            check.expect(false, format!("interior checks, {name}: no GPU result"));
+            continue;
+        };
+        let differ = off
+            .counts
+            .iter()
+            .zip(&on.counts)
+            .filter(|(a, b)| a != b)
+            .count();
+        check.expect(
+            differ == 0 && off.iterations == on.iterations && off.escaped == on.escaped,
+            format!(
+                "interior checks, {name} ({:?}): {differ} pixels differ from the checks off (need 0); computed {} of {} nominal iterations ({:.1} %)",
+                s.precision(),
+                on.iterations_computed,
+                on.iterations,
+                100.0 * on.iterations_computed as f64 / on.iterations.max(1) as f64
+            ),
+        );
+        check.expect(
+            off.iterations_computed == off.iterations,
+            format!("interior checks off, {name}: every nominal iteration is computed"),
+        );
+        if interior_heavy {
+            check.expect(
+                on.iterations_computed * 2 < on.iterations,
+                format!("interior checks, {name}: skip more than half the work"),
+            );
+        }
+        if let Some(Ok(a)) = off_image {
+            match read_image(app, 120) {
+                Ok(b) => check.expect(
+                    a.data == b.data,
+                    format!("interior checks, {name}: the image is the same, pixel by pixel"),
+                ),
+                Err(e) => check.expect(false, format!("interior checks, {name}: image: {e}")),
+            }
+        }
     }
 }
 

@@ -457,6 +457,7 @@ fn fractal_parameters_are_tunable_without_naming_fractal_types() {
         "fractal.max_iter",
         "fractal.resolution_scale",
         "fractal.precision",
+        "fractal.interior_check",
     ] {
         assert!(names.iter().any(|x| x == n), "{n} registered: {names:?}");
     }

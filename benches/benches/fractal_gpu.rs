@@ -7,7 +7,12 @@
 //! - `cpu_lanes_all_cores` / `cpu_scalar_1_thread`: the CPU reference (f64; df64 for the deep view
 //!   as `cpu_df64_all_cores`).
 //!
-//! Throughput is in iterations (criterion's "elem/s" = iterations per second).
+//! Both sides iterate every pixel (interior checks off) so they do the same work. The
+//! `fractal_interior` groups then measure the interior checks on vs off, GPU pass and CPU
+//! reference, on the home view at 1280 × 800 and on an interior-heavy deep df64 view.
+//!
+//! Throughput is in iterations (criterion's "elem/s" = iterations per second; nominal
+//! iterations, so a faster run of the same view shows as more iterations per second).
 //! Run: `WGPU_BACKEND=vulkan WGPU_ADAPTER_NAME=llvmpipe cargo bench -p rfm_perf_benches --bench fractal_gpu`
 
 use std::hint::black_box;
@@ -46,12 +51,33 @@ fn views() -> [(&'static str, FractalParams); 2] {
     ]
 }
 
+/// Mean GPU time of the pass over `iters` frames, from its own timestamps.
+fn gpu_pass_time(app: &mut bevy::app::App, tracker: &PerformanceTracker, iters: u64) -> Duration {
+    let before = tracker.get_history(names::RENDER_FRACTAL_GPU_MS).len();
+    for _ in 0..iters {
+        app.update();
+    }
+    // the last frames' timestamps arrive one or two frames later
+    for _ in 0..3 {
+        app.update();
+    }
+    let ms: Vec<f64> = tracker
+        .get_history(names::RENDER_FRACTAL_GPU_MS)
+        .into_iter()
+        .skip(before)
+        .map(|(_, v)| v)
+        .collect();
+    let mean = ms.iter().sum::<f64>() / ms.len().max(1) as f64;
+    Duration::from_secs_f64(mean / 1000.0 * iters as f64)
+}
+
 fn fractal_gpu(c: &mut Criterion) {
     let tracker = PerformanceTracker::new();
     let mut app = headless_app(
         FractalSettings {
             output_size: UVec2::splat(SIZE),
             precision: PrecisionMode::Auto,
+            interior_check: false,
             ..Default::default()
         },
         tracker.clone(),
@@ -65,24 +91,7 @@ fn fractal_gpu(c: &mut Criterion) {
         g.measurement_time(Duration::from_secs(8));
         g.bench_function("gpu_frame", |b| b.iter(|| app.update()));
         g.bench_function("gpu_pass", |b| {
-            b.iter_custom(|iters| {
-                let before = tracker.get_history(names::RENDER_FRACTAL_GPU_MS).len();
-                for _ in 0..iters {
-                    app.update();
-                }
-                // the last frames' timestamps arrive one or two frames later
-                for _ in 0..3 {
-                    app.update();
-                }
-                let ms: Vec<f64> = tracker
-                    .get_history(names::RENDER_FRACTAL_GPU_MS)
-                    .into_iter()
-                    .skip(before)
-                    .map(|(_, v)| v)
-                    .collect();
-                let mean = ms.iter().sum::<f64>() / ms.len().max(1) as f64;
-                Duration::from_secs_f64(mean / 1000.0 * iters as f64)
-            })
+            b.iter_custom(|iters| gpu_pass_time(&mut app, &tracker, iters))
         });
         if params.view.width < 1e-6 {
             g.bench_function("cpu_df64_all_cores", |b| {
@@ -99,5 +108,73 @@ fn fractal_gpu(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, fractal_gpu);
+/// The interior checks on vs off, in the same run: GPU pass and CPU reference.
+fn fractal_interior(c: &mut Criterion) {
+    let cases = [
+        (
+            "home_1280x800_max1000",
+            UVec2::new(1280, 800),
+            FractalParams {
+                view: View::HOME,
+                max_iter: 1000,
+                ..Default::default()
+            },
+        ),
+        (
+            "deep_df64_period3_interior_256_max2000",
+            UVec2::splat(SIZE),
+            FractalParams {
+                view: View {
+                    center: (-1.7549, 0.0),
+                    width: 1e-7,
+                },
+                max_iter: 2000,
+                ..Default::default()
+            },
+        ),
+    ];
+    for (name, size, params) in cases {
+        let tracker = PerformanceTracker::new();
+        let mut app = headless_app(
+            FractalSettings {
+                params,
+                output_size: size,
+                ..Default::default()
+            },
+            tracker.clone(),
+        );
+        let mut g = c.benchmark_group(format!("fractal_interior/{name}"));
+        g.sample_size(10);
+        g.measurement_time(Duration::from_secs(8));
+        for on in [false, true] {
+            app.world_mut()
+                .resource_mut::<FractalSettings>()
+                .interior_check = on;
+            let gpu = read_results(&mut app, 600).expect("GPU result");
+            println!(
+                "{name}, checks {}: GPU computed {} of {} nominal iterations",
+                if on { "on" } else { "off" },
+                gpu.iterations_computed,
+                gpu.iterations
+            );
+            g.throughput(Throughput::Elements(gpu.iterations));
+            let label = if on { "on" } else { "off" };
+            g.bench_function(format!("gpu_pass_checks_{label}"), |b| {
+                b.iter_custom(|iters| gpu_pass_time(&mut app, &tracker, iters))
+            });
+            g.bench_function(format!("cpu_lanes_checks_{label}"), |b| {
+                b.iter(|| {
+                    black_box(if on {
+                        cpu::render_checked(&params, size.x, size.y)
+                    } else {
+                        cpu::render(&params, size.x, size.y)
+                    })
+                })
+            });
+        }
+        g.finish();
+    }
+}
+
+criterion_group!(benches, fractal_gpu, fractal_interior);
 criterion_main!(benches);

@@ -31,6 +31,9 @@ pub const GPU_UTILIZATION_PCT: &str = "gpu.utilization_pct";
 pub const GPU_MEMORY_MB: &str = "gpu.memory_mb";
 /// Total iterations computed for the fractal this frame.
 pub const FRACTAL_ITERATIONS: &str = "fractal.iterations";
+/// Iterations the fractal pass really ran this frame: `fractal.iterations` minus what its
+/// interior checks skipped.
+pub const FRACTAL_ITERATIONS_COMPUTED: &str = "fractal.iterations_computed";
 /// Mean iterations per pixel this frame: the computation complexity.
 pub const FRACTAL_ITERATIONS_PER_PIXEL: &str = "fractal.iterations_per_pixel";
 /// Process-wide CPU usage averaged over all cores (%).
@@ -186,6 +189,12 @@ pub const BUILTINS: &[Builtin] = &[
         FRACTAL_ITERATIONS,
         Unit::Count,
         "Fractal iterations computed this frame",
+        Neutral,
+    ),
+    b(
+        FRACTAL_ITERATIONS_COMPUTED,
+        Unit::Count,
+        "Fractal iterations really run this frame (interior checks skip some)",
         Neutral,
     ),
     b(

@@ -26,8 +26,10 @@ pub struct IterationImage {
     pub counts: Vec<u32>,
     /// Smooth iteration value per pixel (`NaN` inside the set).
     pub smooth: Vec<f32>,
-    /// Sum of `counts`: the frame's complexity.
+    /// Sum of `counts`: the frame's complexity (nominal: interior pixels count `max_iter`).
     pub total_iterations: u64,
+    /// Iterations really run: `total_iterations` less what the interior checks skipped.
+    pub computed_iterations: u64,
     /// Pixels that escaped.
     pub escaped: u64,
 }
@@ -83,6 +85,33 @@ fn start(kind: FractalKind, p: (f64, f64)) -> ((f64, f64), (f64, f64)) {
     }
 }
 
+/// Relative inward margin of the cardioid and bulb tests (the GPU pass uses the same).
+pub const INTERIOR_MARGIN: f64 = 1e-3;
+/// Squared distance from the cardioid's cusp below which the cardioid test is not trusted.
+const CUSP_GUARD2: f64 = 1e-8;
+
+/// Whether `c` lies in the Mandelbrot set's main cardioid or period-2 bulb, inside by
+/// [`INTERIOR_MARGIN`] of its distance to the boundary: such points never escape.
+///
+/// ```
+/// use rfm_perf::fractal::cpu::in_cardioid_or_bulb;
+/// assert!(in_cardioid_or_bulb((0.0, 0.0)));
+/// assert!(in_cardioid_or_bulb((-1.0, 0.1)));
+/// assert!(!in_cardioid_or_bulb((0.3, 0.0)));
+/// assert!(!in_cardioid_or_bulb((0.25, 0.00001)), "too close to the cusp to trust");
+/// ```
+pub fn in_cardioid_or_bulb(c: (f64, f64)) -> bool {
+    // the cardioid is star-shaped around its cusp (1/4, 0): scale c − 1/4 outward by the margin
+    let (dx, dy) = (
+        (c.0 - 0.25) * (1.0 + INTERIOR_MARGIN),
+        c.1 * (1.0 + INTERIOR_MARGIN),
+    );
+    let q = dx * dx + dy * dy;
+    let cardioid = q > CUSP_GUARD2 && q * (q + dx) < 0.25 * dy * dy;
+    let r = 0.25 * (1.0 - INTERIOR_MARGIN);
+    cardioid || (c.0 + 1.0) * (c.0 + 1.0) + c.1 * c.1 < r * r
+}
+
 /// The pixels in flight for one row.
 struct Lanes {
     zr: [f64; LANES],
@@ -90,6 +119,12 @@ struct Lanes {
     cr: [f64; LANES],
     ci: [f64; LANES],
     n: [u32; LANES],
+    /// Iterations really run (the interior checks end some lanes early).
+    done: [u32; LANES],
+    /// The orbit saved at iteration `next_save / 2` (periodicity check).
+    sr: [f64; LANES],
+    si: [f64; LANES],
+    next_save: [u32; LANES],
     /// Pixel index in the row, or `IDLE`.
     pixel: [u32; LANES],
 }
@@ -100,23 +135,37 @@ const IDLE: u32 = u32::MAX;
 /// fixed-size lane loop), and a lane whose pixel escaped or reached `max_iter` takes the row's
 /// next pixel at the next check, so one slow pixel does not hold seven idle lanes. Blocks are
 /// cut short so no lane can step past `max_iter`; idle lanes sit outside the escape radius.
-fn render_row_f64(
+/// With `CHECK`, the interior checks run too (cardioid/bulb at load, exact periodicity per step).
+/// Returns the iterations really run.
+fn render_row_f64<const CHECK: bool>(
     params: &FractalParams,
     w: u32,
     h: u32,
     py: u32,
     counts: &mut [u32],
     smooth: &mut [f32],
-) {
+) -> u64 {
     let r2 = ESCAPE_RADIUS * ESCAPE_RADIUS;
     let burning = matches!(params.kind, FractalKind::BurningShip);
+    let mandelbrot = matches!(params.kind, FractalKind::Mandelbrot);
     let max_iter = params.max_iter;
     let mut next = 0u32;
-    let mut load = |lanes: &mut Lanes, l: usize| {
+    let mut load = |lanes: &mut Lanes, l: usize, counts: &mut [u32], smooth: &mut [f32]| {
+        // pixels the cardioid/bulb test settles never take a lane
+        while CHECK
+            && mandelbrot
+            && next < w
+            && in_cardioid_or_bulb(params.view.point(next, py, w, h))
+        {
+            counts[next as usize] = max_iter;
+            smooth[next as usize] = f32::NAN;
+            next += 1;
+        }
         if next < w {
             let ((x, y), (a, b)) = start(params.kind, params.view.point(next, py, w, h));
             (lanes.zr[l], lanes.zi[l], lanes.cr[l], lanes.ci[l]) = (x, y, a, b);
-            (lanes.n[l], lanes.pixel[l]) = (0, next);
+            (lanes.n[l], lanes.done[l], lanes.pixel[l]) = (0, 0, next);
+            (lanes.sr[l], lanes.si[l], lanes.next_save[l]) = (x, y, 1);
             next += 1;
         } else {
             (lanes.zr[l], lanes.zi[l], lanes.cr[l], lanes.ci[l]) =
@@ -130,11 +179,16 @@ fn render_row_f64(
         cr: [0.0; LANES],
         ci: [0.0; LANES],
         n: [0; LANES],
+        done: [0; LANES],
+        sr: [f64::NAN; LANES],
+        si: [f64::NAN; LANES],
+        next_save: [1; LANES],
         pixel: [IDLE; LANES],
     };
     for l in 0..LANES {
-        load(&mut lanes, l);
+        load(&mut lanes, l, counts, smooth);
     }
+    let mut computed = 0u64;
     loop {
         // the longest block no active lane can overrun
         let budget = (0..LANES)
@@ -143,17 +197,37 @@ fn render_row_f64(
             .min();
         let Some(budget) = budget else { break };
         let Lanes {
-            zr, zi, cr, ci, n, ..
+            zr,
+            zi,
+            cr,
+            ci,
+            n,
+            done,
+            sr,
+            si,
+            next_save,
+            ..
         } = &mut lanes;
         for _ in 0..CHECK_EVERY.min(budget) {
             for l in 0..LANES {
                 let (x, y) = (zr[l], zi[l]);
                 let (x2, y2) = (x * x, y * y);
-                let alive = x2 + y2 <= r2;
+                // a lane whose orbit repeated sits at `max_iter` until the check retires it
+                let alive = x2 + y2 <= r2 && (!CHECK || n[l] < max_iter);
                 let xy = if burning { x.abs() * y.abs() } else { x * y };
                 zr[l] = select(alive, x2 - y2 + cr[l], x);
                 zi[l] = select(alive, 2.0 * xy + ci[l], y);
                 n[l] += u32::from(alive);
+                if CHECK {
+                    done[l] += u32::from(alive);
+                    // an orbit that repeats exactly never escapes: jump to the limit
+                    let repeated = alive && zr[l] == sr[l] && zi[l] == si[l];
+                    n[l] = if repeated { max_iter } else { n[l] };
+                    let save = alive && n[l] == next_save[l];
+                    sr[l] = select(save, zr[l], sr[l]);
+                    si[l] = select(save, zi[l], si[l]);
+                    next_save[l] = if save { next_save[l] * 2 } else { next_save[l] };
+                }
             }
         }
         for l in 0..LANES {
@@ -164,13 +238,23 @@ fn render_row_f64(
                 let i = lanes.pixel[l] as usize;
                 counts[i] = lanes.n[l];
                 smooth[i] = smooth_value(lanes.n[l], mag2, max_iter);
-                load(&mut lanes, l);
+                computed += u64::from(if CHECK { lanes.done[l] } else { lanes.n[l] });
+                load(&mut lanes, l, counts, smooth);
             }
         }
     }
+    computed
 }
 
-fn finish(w: u32, h: u32, counts: Vec<u32>, smooth: Vec<f32>, max_iter: u32) -> IterationImage {
+/// The image of `counts`; `computed` is the iterations really run (`None`: all of them).
+fn finish(
+    w: u32,
+    h: u32,
+    counts: Vec<u32>,
+    smooth: Vec<f32>,
+    max_iter: u32,
+    computed: Option<u64>,
+) -> IterationImage {
     let total_iterations = counts.iter().map(|&c| u64::from(c)).sum();
     let escaped = counts.iter().filter(|&&c| c < max_iter).count() as u64;
     IterationImage {
@@ -179,6 +263,7 @@ fn finish(w: u32, h: u32, counts: Vec<u32>, smooth: Vec<f32>, max_iter: u32) -> 
         counts,
         smooth,
         total_iterations,
+        computed_iterations: computed.unwrap_or(total_iterations),
         escaped,
     }
 }
@@ -193,15 +278,41 @@ fn finish(w: u32, h: u32, counts: Vec<u32>, smooth: Vec<f32>, max_iter: u32) -> 
 /// ```
 #[track_performance("fractal.cpu.render")]
 pub fn render(params: &FractalParams, width: u32, height: u32) -> IterationImage {
+    render_lanes::<false>(params, width, height)
+}
+
+/// [`render`] with the interior checks the GPU pass runs by default: pixels in the main
+/// cardioid or period-2 bulb are interior without iterating ([`in_cardioid_or_bulb`]), and an
+/// orbit that repeats exactly (saved at iterations 1, 2, 4, 8, …) stops. The counts are the
+/// same as [`render`]'s; [`IterationImage::computed_iterations`] says what really ran.
+///
+/// ```
+/// use rfm_perf::fractal::{cpu, FractalParams};
+/// let p = FractalParams { max_iter: 1000, ..Default::default() };
+/// let (plain, checked) = (cpu::render(&p, 64, 48), cpu::render_checked(&p, 64, 48));
+/// assert_eq!(plain.counts, checked.counts);
+/// assert!(checked.computed_iterations * 3 < plain.computed_iterations);
+/// ```
+#[track_performance("fractal.cpu.render_checked")]
+pub fn render_checked(params: &FractalParams, width: u32, height: u32) -> IterationImage {
+    render_lanes::<true>(params, width, height)
+}
+
+fn render_lanes<const CHECK: bool>(
+    params: &FractalParams,
+    width: u32,
+    height: u32,
+) -> IterationImage {
     let (w, h) = (width.max(1), height.max(1));
     let mut counts = vec![0u32; w as usize * h as usize];
     let mut smooth = vec![0f32; w as usize * h as usize];
-    counts
+    let computed: u64 = counts
         .par_chunks_mut(w as usize)
         .zip(smooth.par_chunks_mut(w as usize))
         .enumerate()
-        .for_each(|(py, (c, s))| render_row_f64(params, w, h, py as u32, c, s));
-    finish(w, h, counts, smooth, params.max_iter)
+        .map(|(py, (c, s))| render_row_f64::<CHECK>(params, w, h, py as u32, c, s))
+        .sum();
+    finish(w, h, counts, smooth, params.max_iter, Some(computed))
 }
 
 /// The plain scalar `f64` loop, one pixel at a time on the calling thread: the benchmark baseline.
@@ -234,7 +345,7 @@ pub fn render_scalar(params: &FractalParams, width: u32, height: u32) -> Iterati
             smooth.push(smooth_value(n, x * x + y * y, params.max_iter));
         }
     }
-    finish(w, h, counts, smooth, params.max_iter)
+    finish(w, h, counts, smooth, params.max_iter, None)
 }
 
 /// Renders in df64 (the GPU's deep-zoom arithmetic): the center in df64, each pixel's offset
@@ -291,7 +402,7 @@ pub fn render_df64(params: &FractalParams, width: u32, height: u32) -> Iteration
                 ss[px] = smooth_value(n, x.to_f64().powi(2) + y.to_f64().powi(2), params.max_iter);
             }
         });
-    finish(w, h, counts, smooth, params.max_iter)
+    finish(w, h, counts, smooth, params.max_iter, None)
 }
 
 #[cfg(test)]
@@ -317,6 +428,81 @@ mod tests {
                 assert!(x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()));
             }
         }
+    }
+
+    #[test]
+    fn interior_checks_keep_every_count_and_skip_interior_work() {
+        let views = [
+            (FractalKind::Mandelbrot, View::HOME, 1000),
+            // seahorse valley: boundary-heavy
+            (
+                FractalKind::Mandelbrot,
+                View {
+                    center: (-0.7436, 0.1318),
+                    width: 0.01,
+                },
+                2000,
+            ),
+            // inside the period-3 component on the real axis: all interior, found by periodicity
+            (
+                FractalKind::Mandelbrot,
+                View {
+                    center: (-1.7549, 0.0),
+                    width: 1e-4,
+                },
+                2000,
+            ),
+            (
+                FractalKind::ALL[1],
+                View {
+                    center: (0.0, 0.0),
+                    width: 3.2,
+                },
+                500,
+            ),
+            (
+                FractalKind::BurningShip,
+                View {
+                    center: (-0.4, -0.6),
+                    width: 3.2,
+                },
+                500,
+            ),
+        ];
+        for (kind, view, max_iter) in views {
+            let p = FractalParams {
+                kind,
+                view,
+                max_iter,
+            };
+            let (plain, checked) = (render(&p, 97, 61), render_checked(&p, 97, 61));
+            assert_eq!(plain.counts, checked.counts, "{kind:?} {view:?}");
+            assert_eq!(plain.total_iterations, checked.total_iterations);
+            for (a, b) in plain.smooth.iter().zip(&checked.smooth) {
+                assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()));
+            }
+            assert!(checked.computed_iterations <= plain.computed_iterations);
+            assert_eq!(plain.computed_iterations, plain.total_iterations);
+        }
+        let deep_interior = FractalParams {
+            view: View {
+                center: (-1.7549, 0.0),
+                width: 1e-4,
+            },
+            max_iter: 2000,
+            ..Default::default()
+        };
+        let (plain, checked) = (
+            render(&deep_interior, 32, 32),
+            render_checked(&deep_interior, 32, 32),
+        );
+        assert_eq!(plain.escaped, 0);
+        assert!(
+            checked.computed_iterations * 10 < plain.total_iterations,
+            "{} of {}",
+            checked.computed_iterations,
+            plain.total_iterations
+        );
     }
 
     #[test]

@@ -128,6 +128,7 @@ pub(super) fn on_stats_readback(
     *stats = FractalFrameStats {
         generation: r.generation,
         iterations: r.iterations,
+        iterations_computed: r.iterations_computed,
         escaped: r.escaped,
         pixels,
         max_iter,
@@ -135,6 +136,10 @@ pub(super) fn on_stats_readback(
     };
     if let Some(t) = tracker {
         t.track_metric(names::FRACTAL_ITERATIONS, stats.iterations as f64);
+        t.track_metric(
+            names::FRACTAL_ITERATIONS_COMPUTED,
+            stats.iterations_computed as f64,
+        );
         t.track_metric(
             names::FRACTAL_ITERATIONS_PER_PIXEL,
             stats.iterations_per_pixel(),

@@ -52,11 +52,13 @@ pub const WORKGROUP_SIZE: u32 = 8;
 pub const MAX_RENDER_SIZE: u32 = 8192;
 /// Largest iteration limit: 64 pixels × this fits the shader's 32-bit per-workgroup sum.
 pub const MAX_ITER_LIMIT: u32 = 1 << 24;
-/// Bytes of the totals (iterations lo/hi, escaped, generation) the stats readback reads.
-pub const RESULTS_HEADER_BYTES: u64 = 16;
-/// Bytes before the per-pixel counts: the totals, then a zero word the shader's df64 arithmetic
-/// uses as an optimization barrier (see `ZERO_BITS` in the shader), then padding.
-pub const RESULTS_PREFIX_BYTES: u64 = 32;
+/// Bytes of the totals the stats readback reads, and the pass clears each frame: nominal
+/// iterations lo/hi, escaped pixels, generation, a zero word the shader's df64 arithmetic uses
+/// as an optimization barrier (see `ZERO_BITS` in the shader; clearing keeps it zero), computed
+/// iterations lo/hi, padding.
+pub const RESULTS_HEADER_BYTES: u64 = 32;
+/// Bytes before the per-pixel counts.
+pub const RESULTS_PREFIX_BYTES: u64 = RESULTS_HEADER_BYTES;
 /// The Bevy diagnostic path of the pass's GPU time (from `RenderDiagnosticsPlugin`, on adapters
 /// with timestamp queries inside passes; `render.fractal_gpu_ms` comes from the pass's own
 /// timestamps and needs only `TIMESTAMP_QUERY`).
@@ -100,6 +102,15 @@ pub struct FractalSettings {
     pub resolution_scale: f32,
     /// Size the image is shown at (e.g. the window's physical size).
     pub output_size: UVec2,
+    /// Skip the work that changes no pixel: pixels in the main cardioid or the period-2 bulb
+    /// are interior without iterating, and periodic orbits stop once they repeat exactly.
+    /// Escaping pixels keep exactly their counts and colours. Default `true`.
+    #[serde(default = "interior_check_default")]
+    pub interior_check: bool,
+}
+
+fn interior_check_default() -> bool {
+    true
 }
 
 impl Default for FractalSettings {
@@ -110,6 +121,7 @@ impl Default for FractalSettings {
             precision: PrecisionMode::Auto,
             resolution_scale: 1.0,
             output_size: UVec2::new(1280, 720),
+            interior_check: true,
         }
     }
 }
@@ -178,8 +190,10 @@ pub struct FractalTarget {
 pub struct FractalFrameStats {
     /// Generation of the parameters the frame was rendered with.
     pub generation: u32,
-    /// Total iterations (exact, 64-bit).
+    /// Total iterations (exact, 64-bit), nominal: interior pixels count `max_iter`.
     pub iterations: u64,
+    /// Iterations the GPU really ran (fewer than `iterations` when the interior checks skip some).
+    pub iterations_computed: u64,
     /// Pixels that escaped.
     pub escaped: u64,
     /// Pixels rendered.
@@ -213,7 +227,7 @@ pub struct FractalUniform {
     size: UVec2,
     max_iter: u32,
     kind: u32,
-    one: f32,
+    flags: u32,
     generation: u32,
     stop_count: u32,
     period: f32,
@@ -256,7 +270,7 @@ impl FractalUniform {
                 FractalKind::Julia { .. } => 1,
                 FractalKind::BurningShip => 2,
             },
-            one: 1.0,
+            flags: u32::from(settings.interior_check),
             generation,
             stop_count: src.len().min(8) as u32,
             period: super::palette::PERIOD,
@@ -265,21 +279,23 @@ impl FractalUniform {
     }
 }
 
-/// Decodes the results buffer (or its 16-byte totals header) read back from the GPU.
+/// Decodes the results buffer (or its 32-byte totals header) read back from the GPU.
 ///
 /// ```
 /// use rfm_perf::fractal::gpu::GpuResults;
 /// let mut bytes = Vec::new();
-/// for w in [5u32, 1, 2, 7, 0, 0, 0, 0, 9, 9] { bytes.extend_from_slice(&w.to_le_bytes()); }
+/// for w in [5u32, 1, 2, 7, 0, 3, 0, 0, 9, 9] { bytes.extend_from_slice(&w.to_le_bytes()); }
 /// let r = GpuResults::from_bytes(&bytes).unwrap();
 /// assert_eq!(r.iterations, (1u64 << 32) + 5);
-/// assert_eq!((r.escaped, r.generation), (2, 7));
+/// assert_eq!((r.escaped, r.generation, r.iterations_computed), (2, 7, 3));
 /// assert_eq!(r.counts, vec![9, 9]);
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GpuResults {
-    /// Total iterations.
+    /// Total iterations (nominal).
     pub iterations: u64,
+    /// Iterations really run.
+    pub iterations_computed: u64,
     /// Escaped pixels.
     pub escaped: u64,
     /// Generation of the parameters.
@@ -302,6 +318,7 @@ impl GpuResults {
             iterations: u64::from(words[0]) | (u64::from(words[1]) << 32),
             escaped: u64::from(words[2]),
             generation: words[3],
+            iterations_computed: u64::from(words[5]) | (u64::from(words[6]) << 32),
             counts: words
                 .get(RESULTS_PREFIX_BYTES as usize / 4..)
                 .unwrap_or(&[])

@@ -174,4 +174,14 @@ fn register_tunables(mut tunables: ResMut<Tunables>, settings: Option<Res<Fracta
         )
         .with_step(1.0),
     );
+    tunables.register(
+        Tunable::new(
+            "fractal.interior_check",
+            "Interior checks: 1 = skip pixels a cardioid/bulb test or a repeating orbit settles, 0 = iterate every pixel to the limit",
+            0.0..=1.0,
+            if s.interior_check { 1.0 } else { 0.0 },
+            set(|s, v| s.interior_check = v >= 0.5),
+        )
+        .with_step(1.0),
+    );
 }

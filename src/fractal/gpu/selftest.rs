@@ -94,7 +94,6 @@ fn run_selftest(
         cache: None,
     });
     let mut uniform = UniformBuffer::from(FractalUniform {
-        one: 1.0,
         max_iter: steps,
         ..default()
     });
