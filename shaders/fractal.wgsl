@@ -74,6 +74,19 @@ fn interior_checks() -> bool {
     return (P.flags & 1u) != 0u;
 }
 
+// The periodicity check after step `n` (an f32 orbit sits in xy, zw = 0): whether `z` repeats
+// the saved orbit value exactly; saves `z` at n = 1, 2, 4, 8, …
+fn orbit_repeats(z: vec4<f32>, n: u32, saved: ptr<function, vec4<f32>>, next_save: ptr<function, u32>) -> bool {
+    if all(z == *saved) {
+        return true;
+    }
+    if n == *next_save {
+        *saved = z;
+        *next_save = *next_save * 2u;
+    }
+    return false;
+}
+
 // Whether c lies in the main cardioid or the period-2 bulb (Mandelbrot only), with the margin.
 fn in_cardioid_or_bulb(c: vec2<f32>) -> bool {
     if P.kind != 0u || !interior_checks() {
@@ -257,7 +270,7 @@ fn fractal_f32(
     var mag2 = 0.0;
     let limit = select(0u, P.max_iter, inside_image);
     let periodicity = interior_checks();
-    var saved = z;
+    var saved = vec4<f32>(z, 0.0, 0.0);
     var next_save = 1u;
     var computed = 0u;
     if inside_image && in_cardioid_or_bulb(c) {
@@ -277,16 +290,10 @@ fn fractal_f32(
         z = vec2<f32>(x2 - y2 + c.x, 2.0 * xy + c.y);
         n = n + 1u;
         computed = computed + 1u;
-        if periodicity {
-            if all(z == saved) {
-                // the orbit repeats exactly: it never escapes
-                n = limit;
-                break;
-            }
-            if n == next_save {
-                saved = z;
-                next_save = next_save * 2u;
-            }
+        // an orbit that repeats exactly never escapes
+        if periodicity && orbit_repeats(vec4<f32>(z, 0.0, 0.0), n, &saved, &next_save) {
+            n = limit;
+            break;
         }
     }
     finish(gid, local_index, inside_image, n, computed, mag2);
@@ -336,15 +343,9 @@ fn fractal_df64(
         y = z.zw;
         n = n + 1u;
         computed = computed + 1u;
-        if periodicity {
-            if all(z == saved) {
-                n = limit;
-                break;
-            }
-            if n == next_save {
-                saved = z;
-                next_save = next_save * 2u;
-            }
+        if periodicity && orbit_repeats(z, n, &saved, &next_save) {
+            n = limit;
+            break;
         }
     }
     finish(gid, local_index, inside_image, n, computed, mag2);

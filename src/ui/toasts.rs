@@ -22,6 +22,10 @@ pub const TOAST_DURATION: Duration = Duration::from_secs(6);
 /// Adds one toast per alert in `raised` (and drops expired ones); a burst beyond [`MAX_TOASTS`]
 /// collapses into one summary toast.
 pub(crate) fn push_toasts(ui: &mut DashboardUi, raised: &[Alert]) {
+    // called every frame: nothing to add or expire is the common case
+    if raised.is_empty() && ui.toasts.is_empty() {
+        return;
+    }
     let now = Instant::now();
     ui.toasts.retain(|t| t.until > now);
     if !ui.show_toasts || raised.is_empty() {
