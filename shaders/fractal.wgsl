@@ -2,7 +2,12 @@
 //
 // One invocation per pixel of the output texture. Each writes its colour and its iteration count,
 // and every workgroup adds its iterations (nominal, and those really computed) and escaped pixels
-// to 64-bit totals (lo word + carry).
+// to 64-bit totals (lo word + carry), its escaped pixels to a 64-bucket histogram of their
+// iteration counts (log-spaced edges from the host), and its computed iterations to the cost of
+// its 32×32-pixel tile.
+//
+// Colouring (`P.flags` bit 1): by the palette, or by cost — the iterations a pixel really ran on
+// a log scale, through the stops the host passes (the heatmap ramp then).
 //
 // Interior checks (`P.flags` bit 0): pixels inside the Mandelbrot set's main cardioid or period-2
 // bulb (tested with an inward margin) are interior without iterating, and every kind detects
@@ -24,14 +29,20 @@ struct Params {
     max_iter: u32,
     // 0 Mandelbrot, 1 Julia, 2 Burning Ship
     kind: u32,
-    // bit 0: interior checks
+    // bit 0: interior checks, bit 1: colour by cost (heatmap)
     flags: u32,
     generation: u32,
     stop_count: u32,
     // smooth iterations per palette cycle
     period: f32,
+    // cost tiles per row
+    tiles_x: u32,
+    // index of the first per-pixel count in `results.cells`
+    counts_offset: u32,
     // sRGB colour in xyz, position 0..1 in w
     stops: array<vec4<f32>, 8>,
+    // lower edges of the 64 escape-histogram buckets (unused ones hold 0xffffffff)
+    edges: array<vec4<u32>, 16>,
 }
 
 struct Totals {
@@ -49,7 +60,11 @@ struct Results {
     computed_lo: atomic<u32>,
     computed_hi: atomic<u32>,
     pad: u32,
-    counts: array<u32>,
+    // escaped pixels per bucket
+    histogram: array<atomic<u32>, 64>,
+    // the cost tiles' computed iterations (lo, hi) row-major, then one count per pixel at
+    // `P.counts_offset`
+    cells: array<atomic<u32>>,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -62,6 +77,11 @@ const R2: f32 = 65536.0;
 var<workgroup> wg_iterations: atomic<u32>;
 var<workgroup> wg_computed: atomic<u32>;
 var<workgroup> wg_escaped: atomic<u32>;
+// one bucket per invocation (8 × 8 = 64)
+var<workgroup> wg_histogram: array<atomic<u32>, 64>;
+
+// Cost tiles are 32 pixels square: 4 × 4 workgroups.
+const COST_TILE: u32 = 32u;
 
 // Relative inward margin of the cardioid and bulb tests: a point counts as inside only when it
 // is inside by this share of its distance to the boundary, so rounding never misjudges a
@@ -72,6 +92,22 @@ const CUSP_GUARD2: f32 = 1e-8;
 
 fn interior_checks() -> bool {
     return (P.flags & 1u) != 0u;
+}
+
+fn cost_colouring() -> bool {
+    return (P.flags & 2u) != 0u;
+}
+
+// The escape-histogram bucket of an escape at iteration n: the last edge at or below n.
+fn escape_bucket(n: u32) -> u32 {
+    var b = 0u;
+    for (var step = 32u; step > 0u; step = step / 2u) {
+        let i = b + step;
+        if P.edges[i / 4u][i % 4u] <= n {
+            b = i;
+        }
+    }
+    return b;
 }
 
 // The periodicity check after step `n` (an f32 orbit sits in xy, zw = 0): whether `z` repeats
@@ -208,23 +244,32 @@ fn palette_color(mu: f32) -> vec3<f32> {
 fn finish(gid: vec2<u32>, local_index: u32, inside_image: bool, n: u32, computed: u32, mag2: f32) {
     if inside_image {
         var rgb = vec3<f32>(0.0);
-        if n < P.max_iter {
+        if cost_colouring() {
+            // log(1 + computed) / log(1 + max_iter), kept below 1 so the lookup does not wrap
+            let t = log2(1.0 + f32(computed)) / log2(1.0 + f32(P.max_iter));
+            rgb = srgb_to_linear(palette_color(min(t, 0.99999) * P.period));
+        } else if n < P.max_iter {
             // smooth iteration count n + 1 − log2(ln |z|)
             let mu = f32(n) + 1.0 - log2(0.5 * log(mag2));
             rgb = srgb_to_linear(palette_color(mu));
         }
         textureStore(output, vec2<i32>(gid), vec4<f32>(rgb, 1.0));
-        results.counts[gid.y * P.size.x + gid.x] = n;
+        atomicStore(&results.cells[P.counts_offset + gid.y * P.size.x + gid.x], n);
         atomicAdd(&wg_iterations, n);
         atomicAdd(&wg_computed, computed);
         if n < P.max_iter {
             atomicAdd(&wg_escaped, 1u);
+            atomicAdd(&wg_histogram[escape_bucket(n)], 1u);
         }
     }
     if all(gid == vec2<u32>(0u)) {
         atomicStore(&results.totals.generation, P.generation);
     }
     workgroupBarrier();
+    let bucket = atomicLoad(&wg_histogram[local_index]);
+    if bucket > 0u {
+        atomicAdd(&results.histogram[local_index], bucket);
+    }
     if local_index == 0u {
         // 64 pixels × max_iter (≤ 2^24) fits a u32; the frame total carries into the high word
         let sum = atomicLoad(&wg_iterations);
@@ -237,6 +282,12 @@ fn finish(gid: vec2<u32>, local_index: u32, inside_image: bool, n: u32, computed
         let old_done = atomicAdd(&results.computed_lo, done);
         if old_done > 0xffffffffu - done {
             atomicAdd(&results.computed_hi, 1u);
+        }
+        // this invocation is the workgroup's corner, inside the image: its tile exists
+        let tile = 2u * ((gid.y / COST_TILE) * P.tiles_x + gid.x / COST_TILE);
+        let old_tile = atomicAdd(&results.cells[tile], done);
+        if old_tile > 0xffffffffu - done {
+            atomicAdd(&results.cells[tile + 1u], 1u);
         }
     }
 }

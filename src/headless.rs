@@ -27,10 +27,11 @@ use serde::{Deserialize, Serialize};
 pub use rfm_perf_core::stats::Percentiles;
 
 use crate::RfmPerfPlugin;
-use crate::base::{ApiConfig, ApiStatus, GpuPassStatus, GpuSummary};
+use crate::base::{ApiConfig, ApiStatus, EscapeHistogram, GpuPassStatus, GpuSummary, PassCost};
+use crate::fractal::FRACTAL_COST_HOTTEST_SHARE;
 use crate::fractal::gpu::{
-    CurrentGeneration, FractalFrameStats, FractalGpuPlugin, FractalSettings, FractalTarget,
-    GpuResults,
+    Coloring, CurrentGeneration, FractalFrameStats, FractalGpuPlugin, FractalSettings,
+    FractalTarget, GpuResults, ResultsLayout,
 };
 use crate::fractal::palette::Palette;
 use crate::fractal::{FractalParams, Precision, View};
@@ -158,12 +159,13 @@ pub fn read_results(app: &mut App, max_frames: u32) -> Result<GpuResults, Headle
         };
         if reader.is_none() {
             let slot = slot.clone();
+            let layout = ResultsLayout::new(target.size);
             let e = app
                 .world_mut()
                 .spawn(Readback::buffer(target.results.clone()))
                 .observe(move |ev: On<ReadbackComplete>| {
                     *slot.lock().unwrap_or_else(|e| e.into_inner()) =
-                        GpuResults::from_bytes(&ev.data);
+                        GpuResults::from_bytes(&ev.data, layout);
                 })
                 .id();
             reader = Some(e);
@@ -208,7 +210,14 @@ pub fn read_image(app: &mut App, max_frames: u32) -> Result<Image, HeadlessError
         app.update();
         if let Some(bytes) = slot.lock().unwrap_or_else(|e| e.into_inner()).take() {
             app.world_mut().despawn(e);
-            let srgb: Vec<u8> = bytes
+            // texture readbacks pad each row to a multiple of 256 bytes
+            let row = 4 * target.size.x as usize;
+            let padded = bytes.len() / (target.size.y as usize).max(1);
+            let pixels: Vec<u8> = bytes
+                .chunks_exact(padded.max(row))
+                .flat_map(|r| r[..row].iter().copied())
+                .collect();
+            let srgb: Vec<u8> = pixels
                 .chunks_exact(4)
                 .flat_map(|p| {
                     [
@@ -294,6 +303,8 @@ pub struct BenchmarkOptions {
     pub screenshot: Option<PathBuf>,
     /// Run the pass with its interior checks ([`FractalSettings::interior_check`]). Default `true`.
     pub interior_check: bool,
+    /// Colour by cost (the heatmap) instead of the palette. Default `false`.
+    pub heatmap: bool,
     /// Serve the API (and sample the system) while the run lasts, so it can be watched from
     /// elsewhere. Default `None`: no server.
     pub api: Option<ApiConfig>,
@@ -310,6 +321,7 @@ impl Default for BenchmarkOptions {
             report: None,
             screenshot: None,
             interior_check: true,
+            heatmap: false,
             api: None,
         }
     }
@@ -368,6 +380,15 @@ pub struct BenchmarkReport {
     /// Iterations the GPU really ran / nominal iterations, over the run (1 without the checks).
     #[serde(default)]
     pub computed_share: Option<f64>,
+    /// Whether the pass coloured by cost (the heatmap).
+    #[serde(default)]
+    pub heatmap: bool,
+    /// The escaped pixels of every measured frame by the iteration they escaped at.
+    #[serde(default)]
+    pub escape_histogram: Option<EscapeHistogram>,
+    /// Share of each frame's computed iterations in its costliest 10 % of 32×32 tiles (%).
+    #[serde(default)]
+    pub cost_hottest_share: Option<Percentiles>,
     /// Frames rendered in df64.
     pub df64_frames: u32,
     /// Where the API served during the run (`http://ADDR/`), when it did.
@@ -416,6 +437,21 @@ impl BenchmarkReport {
                 c * 100.0
             ))
         );
+        if let Some(h) = &self.escape_histogram
+            && let (Some(p50), Some(p99)) = (h.quantile(0.5), h.quantile(0.99))
+        {
+            s += &format!(
+                "escaped pixels     {}: half by iteration {p50}, 99 % by {p99} (limit {})\n",
+                h.escaped(),
+                h.max_iter
+            );
+        }
+        if let Some(c) = &self.cost_hottest_share {
+            s += &format!(
+                "cost hot spots     the costliest 10 % of tiles hold {:.0} % of the work (median frame)\n",
+                c.p50
+            );
+        }
         if let Some(api) = &self.api_address {
             s += &format!("API (while running) {api}\n");
         }
@@ -442,6 +478,11 @@ pub fn run_benchmark(
         palette: Palette::Classic,
         output_size: UVec2::new(options.width, options.height),
         interior_check: options.interior_check,
+        coloring: if options.heatmap {
+            Coloring::Cost
+        } else {
+            Coloring::Palette
+        },
         ..Default::default()
     };
     let mut app = match &options.api {
@@ -484,6 +525,8 @@ pub fn run_benchmark(
     let computed_before = tracker
         .get_history(names::FRACTAL_ITERATIONS_COMPUTED)
         .len();
+    let hottest_before = tracker.get_history(FRACTAL_COST_HOTTEST_SHARE).len();
+    let mut escapes = EscapeSum::default();
     let start = Instant::now();
     for frame in 0..options.frames {
         let view = zoom_path(frame, options.frames, options.deepest);
@@ -507,6 +550,7 @@ pub fn run_benchmark(
                 .resource::<FractalFrameStats>()
                 .iterations_computed,
         });
+        escapes.add(app.world().resource::<PassCost>());
         let step = (options.frames / 10).max(1);
         if (frame + 1) % step == 0 || frame + 1 == options.frames {
             progress(&format!(
@@ -523,6 +567,7 @@ pub fn run_benchmark(
     // let the last frames' timings and readbacks arrive
     for _ in 0..3 {
         app.update();
+        escapes.add(app.world().resource::<PassCost>());
     }
     if let GpuPassStatus::Failed(e) = app.world().resource::<GpuPassStatus>() {
         return Err(HeadlessError::PassFailed(e.clone()));
@@ -571,6 +616,9 @@ pub fn run_benchmark(
         cpu_encode_ms: Percentiles::of(&cpu_ms),
         iterations_per_s: total_iterations / wall,
         interior_check: options.interior_check,
+        heatmap: options.heatmap,
+        escape_histogram: escapes.histogram,
+        cost_hottest_share: Percentiles::of(&values(FRACTAL_COST_HOTTEST_SHARE, hottest_before)),
         computed_share: (total_iterations > 0.0).then(|| computed / total_iterations),
         mpixels_per_s: f64::from(options.width)
             * f64::from(options.height)
@@ -602,4 +650,28 @@ pub fn run_benchmark(
         })?;
     }
     Ok(report)
+}
+
+/// The escape histograms of the frames read back during a run, each frame once.
+#[derive(Default)]
+struct EscapeSum {
+    last_generation: Option<u32>,
+    histogram: Option<EscapeHistogram>,
+}
+
+impl EscapeSum {
+    fn add(&mut self, cost: &PassCost) {
+        if cost.generation == 0 || self.last_generation == Some(cost.generation) {
+            return;
+        }
+        self.last_generation = Some(cost.generation);
+        match &mut self.histogram {
+            Some(sum) if sum.max_iter == cost.histogram.max_iter => {
+                for (a, b) in sum.counts.iter_mut().zip(&cost.histogram.counts) {
+                    *a += b;
+                }
+            }
+            _ => self.histogram = Some(cost.histogram.clone()),
+        }
+    }
 }

@@ -12,15 +12,18 @@ use std::process::{Command, ExitCode};
 use bevy::math::UVec2;
 use rfm_perf::fractal::df64::Df64;
 use rfm_perf::fractal::gpu::{
-    FractalFrameStats, FractalGpuPlugin, FractalSettings, PrecisionMode, df64_orbit_selftest,
-    df64_selftest,
+    Coloring, FractalFrameStats, FractalGpuPlugin, FractalSettings, PrecisionMode, ResultsLayout,
+    df64_orbit_selftest, df64_selftest,
 };
 use rfm_perf::fractal::{FractalKind, FractalParams, View, cpu};
 use rfm_perf::headless::{
     BenchmarkOptions, BenchmarkReport, HeadlessError, headless_app, headless_app_with, read_image,
     read_results, render_device, run_benchmark, save_png,
 };
-use rfm_perf::{GpuPassStatus, PerformanceTracker};
+use rfm_perf::{
+    COST_TILE_SIZE, EscapeHistogram, GpuPassStatus, PassCost, PerformanceTracker, heat_color,
+    heat_position,
+};
 
 const SIZE: u32 = 256;
 
@@ -143,6 +146,21 @@ fn compare(
             format!("{name}: escaped counter {} = {escaped}", gpu.escaped),
         );
     }
+    // the histogram holds exactly the escaped pixels' counts; the tiles, all computed work
+    let histogram = gpu.histogram(s.params.max_iter);
+    check.expect(
+        histogram == EscapeHistogram::from_counts(&gpu.counts, s.params.max_iter),
+        format!("{name}: the escape histogram buckets the per-pixel counts exactly"),
+    );
+    let tiles = gpu.tiles(ResultsLayout::new(UVec2::splat(SIZE)));
+    check.expect(
+        tiles.total() == gpu.iterations_computed,
+        format!(
+            "{name}: the cost tiles add up to the computed iterations ({} = {})",
+            tiles.total(),
+            gpu.iterations_computed
+        ),
+    );
     Some((reference, gpu.counts))
 }
 
@@ -381,6 +399,7 @@ fn run_parent() -> ExitCode {
         );
     }
     interior_checks(&mut app, &mut check);
+    pass_cost(&mut app, &tracker, &mut check);
     let info = app.world().resource::<rfm_perf::GpuSummary>().clone();
     println!("info GPU: {info:?}");
     if let Some(store) = app
@@ -551,6 +570,114 @@ fn interior_checks(app: &mut bevy::app::App, check: &mut Check) {
     }
 }
 
+/// The escape histogram and cost tiles at a size that is no multiple of a tile (partial tiles
+/// and workgroups at the right and bottom), published as [`PassCost`] and metrics; the heatmap
+/// colours each pixel by its cost.
+fn pass_cost(app: &mut bevy::app::App, tracker: &PerformanceTracker, check: &mut Check) {
+    let size = UVec2::new(200, 120);
+    let layout = ResultsLayout::new(size);
+    let mut s = FractalSettings {
+        output_size: size,
+        interior_check: false,
+        ..settings(
+            FractalKind::Mandelbrot,
+            View::HOME,
+            500,
+            PrecisionMode::Auto,
+        )
+    };
+    *app.world_mut().resource_mut::<FractalSettings>() = s.clone();
+    let off = match read_results(app, 600) {
+        Ok(r) => r,
+        Err(e) => return check.expect(false, format!("pass cost: GPU result: {e}")),
+    };
+    // without the checks every pixel computes its count: each tile is the sum of its pixels
+    let mut expected = vec![0u64; (layout.tiles.x * layout.tiles.y) as usize];
+    for (i, &n) in off.counts.iter().enumerate() {
+        let (x, y) = (i as u32 % size.x, i as u32 / size.x);
+        expected[((y / COST_TILE_SIZE) * layout.tiles.x + x / COST_TILE_SIZE) as usize] +=
+            u64::from(n);
+    }
+    let tiles = off.tiles(layout);
+    check.expect(
+        (tiles.columns, tiles.rows) == (7, 4) && tiles.iterations == expected,
+        format!(
+            "pass cost: {}×{} tiles of 200×120, each the sum of its pixels' iterations (partial edge tiles included)",
+            tiles.columns, tiles.rows
+        ),
+    );
+    check.expect(
+        off.histogram(500) == EscapeHistogram::from_counts(&off.counts, 500)
+            && off.histogram(500).escaped() == off.escaped,
+        "pass cost: the histogram counts every escaped pixel in its bucket".into(),
+    );
+    // the heatmap: log(1 + cost) / log(1 + limit) through the ramp, here cost = count
+    s.coloring = Coloring::Cost;
+    *app.world_mut().resource_mut::<FractalSettings>() = s.clone();
+    match read_image(app, 120) {
+        Ok(image) => {
+            let close = image
+                .data
+                .as_deref()
+                .unwrap_or(&[])
+                .chunks_exact(4)
+                .zip(&off.counts)
+                .filter(|(px, n)| {
+                    // the texture holds linear 8-bit values: within 1.5 of its steps (the dark
+                    // end's step is several sRGB levels) or 2 sRGB levels (the bright end's)
+                    let want = heat_color(heat_position(**n, 500));
+                    (0..3).all(|c| {
+                        px[c].abs_diff(want[c]) <= 2
+                            || (linear_255(px[c]) - linear_255(want[c])).abs() <= 1.5
+                    })
+                })
+                .count();
+            check.expect(
+                close == off.counts.len(),
+                format!(
+                    "heatmap: {close} of {} pixels show the ramp colour of their cost",
+                    off.counts.len()
+                ),
+            );
+        }
+        Err(e) => check.expect(false, format!("heatmap image: {e}")),
+    }
+    let cost = app.world().resource::<PassCost>().clone();
+    check.expect(
+        cost.heatmap && cost.tiles.total() == off.iterations_computed && cost.max_iter == 500,
+        format!(
+            "PassCost follows the readback (heatmap {}, {} tiles, total {})",
+            cost.heatmap,
+            cost.tiles.iterations.len(),
+            cost.tiles.total()
+        ),
+    );
+    for name in [
+        rfm_perf::fractal::FRACTAL_ESCAPE_P50,
+        rfm_perf::fractal::FRACTAL_ESCAPE_P99,
+        rfm_perf::fractal::FRACTAL_COST_HOTTEST_SHARE,
+    ] {
+        check.expect(
+            tracker.get_metric(name).is_some(),
+            format!("metric {name} recorded"),
+        );
+    }
+    let mut back = app.world_mut().resource_mut::<FractalSettings>();
+    back.output_size = UVec2::splat(SIZE);
+    back.coloring = Coloring::Palette;
+}
+
+/// An sRGB 8-bit level as a linear value on a 0..=255 scale.
+fn linear_255(srgb: u8) -> f64 {
+    let c = f64::from(srgb) / 255.0;
+    255.0
+        * if c <= 0.04045 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+}
+
 /// A 64 × 64 headless app for a child check: no dashboard, no sampling, its own tracker.
 fn child_app(perf: rfm_perf::RfmPerfPlugin, pass: FractalGpuPlugin) -> bevy::app::App {
     headless_app_with(
@@ -669,7 +796,12 @@ fn child_benchmark() -> ExitCode {
                 && r.path.len() == 60
                 && timed
                 && r.df64_frames > 0
-                && r.iterations_per_s > 0.0;
+                && r.iterations_per_s > 0.0
+                // every measured frame's escaped pixels, at most 128² each
+                && r.escape_histogram.as_ref().is_some_and(|h| {
+                    h.counts.len() == 64 && h.escaped() > 0 && h.escaped() <= 63 * 128 * 128
+                })
+                && r.cost_hottest_share.is_some_and(|c| c.p50 >= 10.0 && c.p50 <= 100.0);
             println!(
                 "{} benchmark report: {} frames, {} df64, frame p50 {:.2} ms, GPU {:?}",
                 if ok { "ok  " } else { "FAIL" },

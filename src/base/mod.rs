@@ -1,7 +1,7 @@
 //! The base every plugin builds on, and that builds on no plugin: the tracker resource, the
 //! shared config, the system sets, the tunable-parameter registry, the counting allocator, the
 //! messages, and the resources one plugin publishes for others to read (health thresholds,
-//! insights, the GPU summary, the API status). Everything here is re-exported at the crate root.
+//! insights, the GPU summary and the pass's cost, the API status). Everything here is re-exported at the crate root.
 
 pub mod alloc;
 mod api_config;
@@ -11,6 +11,7 @@ mod health;
 pub mod insights;
 mod interval;
 mod messages;
+mod pass_cost;
 mod plugin;
 mod published;
 mod sets;
@@ -25,6 +26,10 @@ pub use insights::{Alert, FrameBreakdown, FrameShare, Insights, ParameterChange,
 pub(crate) use interval::update_due;
 pub use messages::{
     AlertCleared, AlertRaised, ApplyTunable, TunableReply, TunableRequests, TunableSender,
+};
+pub use pass_cost::{
+    COST_TILE_SIZE, CostTiles, ESCAPE_BUCKETS, EscapeHistogram, HEAT_STOPS, PassCost, heat_color,
+    heat_iterations, heat_position,
 };
 pub use plugin::RfmPerfBasePlugin;
 pub use published::{ApiStatus, GpuPassStatus, GpuSummary};

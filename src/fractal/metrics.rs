@@ -10,6 +10,12 @@ pub const FRACTAL_PIXELS: &str = "fractal.pixels";
 pub const FRACTAL_MAX_ITER: &str = "fractal.max_iter";
 /// Zoom of the fractal view: the home view's width divided by the current width.
 pub const FRACTAL_ZOOM: &str = "fractal.zoom";
+/// Iteration count by which half the escaped pixels had escaped (from the escape histogram).
+pub const FRACTAL_ESCAPE_P50: &str = "fractal.escape_p50";
+/// Iteration count by which 99 % of the escaped pixels had escaped.
+pub const FRACTAL_ESCAPE_P99: &str = "fractal.escape_p99";
+/// Share of the computed iterations spent in the costliest 10 % of the image's 32×32 tiles.
+pub const FRACTAL_COST_HOTTEST_SHARE: &str = "fractal.cost_hottest_share";
 
 /// The pass's own metrics, registered when its plugin is added.
 pub const FRACTAL_METRICS: &[Builtin] = &[
@@ -29,6 +35,24 @@ pub const FRACTAL_METRICS: &[Builtin] = &[
         FRACTAL_ZOOM,
         Unit::None,
         "Fractal zoom (home width / view width)",
+        Direction::Neutral,
+    ),
+    Builtin::new(
+        FRACTAL_ESCAPE_P50,
+        Unit::Count,
+        "Iterations by which half the escaped pixels escaped",
+        Direction::Neutral,
+    ),
+    Builtin::new(
+        FRACTAL_ESCAPE_P99,
+        Unit::Count,
+        "Iterations by which 99 % of the escaped pixels escaped",
+        Direction::Neutral,
+    ),
+    Builtin::new(
+        FRACTAL_COST_HOTTEST_SHARE,
+        Unit::Percent,
+        "Share of the pass's work in its costliest 10 % of tiles",
         Direction::Neutral,
     ),
 ];

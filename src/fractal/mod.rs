@@ -14,7 +14,10 @@ pub mod palette;
 
 use serde::{Deserialize, Serialize};
 
-pub use metrics::{FRACTAL_MAX_ITER, FRACTAL_METRICS, FRACTAL_PIXELS, FRACTAL_ZOOM};
+pub use metrics::{
+    FRACTAL_COST_HOTTEST_SHARE, FRACTAL_ESCAPE_P50, FRACTAL_ESCAPE_P99, FRACTAL_MAX_ITER,
+    FRACTAL_METRICS, FRACTAL_PIXELS, FRACTAL_ZOOM,
+};
 
 /// Escape radius (large, so smooth colouring is accurate).
 pub const ESCAPE_RADIUS: f64 = 256.0;

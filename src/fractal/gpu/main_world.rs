@@ -14,19 +14,31 @@ use rfm_perf_core::names;
 
 use super::plugin::RenderReport;
 use super::{
-    CurrentGeneration, FractalFrameStats, FractalSettings, FractalTarget, FractalUniform,
-    GpuResults, MAX_ITER_LIMIT, RESULTS_HEADER_BYTES, RESULTS_PREFIX_BYTES,
+    Coloring, CurrentGeneration, FractalFrameStats, FractalSettings, FractalTarget, FractalUniform,
+    GpuResults, MAX_ITER_LIMIT, ResultsLayout,
 };
-use crate::base::{GpuPassStatus, GpuSummary, PerfTracker};
+use crate::base::{GpuPassStatus, GpuSummary, PassCost, PerfTracker};
 use crate::fractal::Precision;
-use crate::fractal::metrics::{FRACTAL_MAX_ITER, FRACTAL_PIXELS, FRACTAL_ZOOM};
+use crate::fractal::metrics::{
+    FRACTAL_COST_HOTTEST_SHARE, FRACTAL_ESCAPE_P50, FRACTAL_ESCAPE_P99, FRACTAL_MAX_ITER,
+    FRACTAL_PIXELS, FRACTAL_ZOOM,
+};
 
 /// Main-world bookkeeping: generations and what each one rendered.
 #[derive(Resource, Default)]
 pub(super) struct Generations {
     current: u32,
     last: Option<(FractalSettings, UVec2)>,
-    recent: VecDeque<(u32, u64, u32)>,
+    recent: VecDeque<Rendered>,
+}
+
+/// What one generation rendered.
+#[derive(Clone, Copy, Debug)]
+struct Rendered {
+    generation: u32,
+    layout: ResultsLayout,
+    max_iter: u32,
+    heatmap: bool,
 }
 
 /// What the render world needs for this frame.
@@ -61,7 +73,7 @@ pub(super) fn new_target(
     image.texture_descriptor.usage =
         TextureUsages::STORAGE_BINDING | TextureUsages::TEXTURE_BINDING | TextureUsages::COPY_SRC;
     image.sampler = ImageSampler::linear();
-    let bytes = RESULTS_PREFIX_BYTES as usize + 4 * size.x as usize * size.y as usize;
+    let bytes = ResultsLayout::new(size).total_bytes() as usize;
     // zero-filled: the shader reads its opaque zero (word 4) from here
     let buffer = ShaderBuffer::new(&vec![0u8; bytes], RenderAssetUsages::RENDER_WORLD);
     FractalTarget {
@@ -101,7 +113,11 @@ pub(super) fn sync_target(
     let new = new_target(&mut images, &mut buffers, size);
     commands
         .spawn((
-            Readback::buffer_range(new.results.clone(), 0, RESULTS_HEADER_BYTES),
+            Readback::buffer_range(
+                new.results.clone(),
+                0,
+                ResultsLayout::new(size).summary_bytes(),
+            ),
             StatsReadback,
         ))
         .observe(on_stats_readback);
@@ -111,30 +127,64 @@ pub(super) fn sync_target(
     commands.insert_resource(new);
 }
 
+/// Share of the tiles whose cost `fractal.cost_hottest_share` sums.
+const HOTTEST_TILES: f64 = 0.1;
+
 pub(super) fn on_stats_readback(
     event: On<ReadbackComplete>,
     generations: Res<Generations>,
     mut stats: ResMut<FractalFrameStats>,
+    mut cost: ResMut<PassCost>,
     tracker: Option<Res<PerfTracker>>,
 ) {
-    let Some(r) = GpuResults::from_bytes(&event.data) else {
-        return;
-    };
     // frames before the first dispatch read back zeros (generation 0 is never used)
-    let Some(&(_, pixels, max_iter)) = generations.recent.iter().find(|g| g.0 == r.generation)
+    let Some(generation) = event
+        .data
+        .get(12..16)
+        .map(|w| u32::from_le_bytes(w.try_into().unwrap_or_default()))
     else {
         return;
     };
+    let Some(rendered) = generations
+        .recent
+        .iter()
+        .find(|g| g.generation == generation)
+        .copied()
+    else {
+        return;
+    };
+    let Some(r) = GpuResults::from_bytes(&event.data, rendered.layout) else {
+        return;
+    };
+    let pixels = u64::from(rendered.layout.size.x) * u64::from(rendered.layout.size.y);
     *stats = FractalFrameStats {
         generation: r.generation,
         iterations: r.iterations,
         iterations_computed: r.iterations_computed,
         escaped: r.escaped,
         pixels,
-        max_iter,
+        max_iter: rendered.max_iter,
         frames: stats.frames + 1,
     };
+    *cost = PassCost {
+        generation: r.generation,
+        max_iter: rendered.max_iter,
+        pixels,
+        heatmap: rendered.heatmap,
+        histogram: r.histogram(rendered.max_iter),
+        tiles: r.tiles(rendered.layout),
+    };
     if let Some(t) = tracker {
+        if let (Some(p50), Some(p99)) =
+            (cost.histogram.quantile(0.5), cost.histogram.quantile(0.99))
+        {
+            t.track_metric(FRACTAL_ESCAPE_P50, f64::from(p50));
+            t.track_metric(FRACTAL_ESCAPE_P99, f64::from(p99));
+        }
+        t.track_metric(
+            FRACTAL_COST_HOTTEST_SHARE,
+            100.0 * cost.tiles.share_of_hottest(HOTTEST_TILES),
+        );
         t.track_metric(names::FRACTAL_ITERATIONS, stats.iterations as f64);
         t.track_metric(
             names::FRACTAL_ITERATIONS_COMPUTED,
@@ -212,11 +262,12 @@ pub(super) fn build_frame(
     let key = (settings.clone(), target.size);
     if generations.last.as_ref() != Some(&key) {
         generations.current = generations.current.wrapping_add(1).max(1);
-        let entry = (
-            generations.current,
-            u64::from(target.size.x) * u64::from(target.size.y),
-            settings.params.max_iter.clamp(1, MAX_ITER_LIMIT),
-        );
+        let entry = Rendered {
+            generation: generations.current,
+            layout: ResultsLayout::new(target.size),
+            max_iter: settings.params.max_iter.clamp(1, MAX_ITER_LIMIT),
+            heatmap: settings.coloring == Coloring::Cost,
+        };
         generations.recent.push_back(entry);
         if generations.recent.len() > 16 {
             generations.recent.pop_front();
@@ -284,7 +335,7 @@ pub(super) fn sync_status(
     }
     let bytes = target.map_or(0, |t| {
         let px = u64::from(t.size.x) * u64::from(t.size.y);
-        px * 4 + RESULTS_PREFIX_BYTES + px * 4
+        px * 4 + ResultsLayout::new(t.size).total_bytes()
     });
     if info.fractal_bytes != bytes {
         info.fractal_bytes = bytes;

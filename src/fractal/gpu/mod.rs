@@ -12,8 +12,10 @@
 //!   `RenderSystems::PrepareBindGroups`; the pass itself is a system in the `RenderGraph` schedule,
 //!   before the camera driver, inside a `RenderDiagnosticsPlugin` pass span named `fractal`;
 //! - the shader writes colours to the image, iteration counts to the results buffer and adds
-//!   per-workgroup sums into 64-bit totals; Bevy's [`Readback`] brings the 16-byte totals header
-//!   back asynchronously (no stall) and [`FractalFrameStats`] / the `fractal.*` metrics follow.
+//!   per-workgroup sums into 64-bit totals, a 64-bucket escape histogram and a grid of 32×32-pixel
+//!   cost tiles ([`ResultsLayout`]); Bevy's [`Readback`] brings all but the counts back
+//!   asynchronously (no stall) and [`FractalFrameStats`], [`PassCost`](crate::PassCost) and the
+//!   `fractal.*` metrics follow.
 //!
 //! ```no_run
 //! use bevy::prelude::*;
@@ -43,6 +45,7 @@ pub use selftest::{df64_orbit_selftest, df64_selftest};
 use super::df64::Df64;
 use super::palette::Palette;
 use super::{FractalKind, FractalParams, Precision, View};
+use crate::base::{COST_TILE_SIZE, CostTiles, ESCAPE_BUCKETS, EscapeHistogram, HEAT_STOPS};
 
 /// The WGSL source compiled into the crate.
 pub const SHADER_SOURCE: &str = include_str!("../../../shaders/fractal.wgsl");
@@ -52,13 +55,17 @@ pub const WORKGROUP_SIZE: u32 = 8;
 pub const MAX_RENDER_SIZE: u32 = 8192;
 /// Largest iteration limit: 64 pixels × this fits the shader's 32-bit per-workgroup sum.
 pub const MAX_ITER_LIMIT: u32 = 1 << 24;
-/// Bytes of the totals the stats readback reads, and the pass clears each frame: nominal
-/// iterations lo/hi, escaped pixels, generation, a zero word the shader's df64 arithmetic uses
-/// as an optimization barrier (see `ZERO_BITS` in the shader; clearing keeps it zero), computed
-/// iterations lo/hi, padding.
+/// Bytes of the totals at the start of the results buffer: nominal iterations lo/hi, escaped
+/// pixels, generation, a zero word the shader's df64 arithmetic uses as an optimization barrier
+/// (see `ZERO_BITS` in the shader; clearing keeps it zero), computed iterations lo/hi, padding.
 pub const RESULTS_HEADER_BYTES: u64 = 32;
-/// Bytes before the per-pixel counts.
-pub const RESULTS_PREFIX_BYTES: u64 = RESULTS_HEADER_BYTES;
+/// Bytes of the escape histogram after the header (64 `u32` buckets).
+pub const HISTOGRAM_BYTES: u64 = 4 * ESCAPE_BUCKETS as u64;
+
+// the shader gives each of a workgroup's invocations one histogram bucket, and adds whole
+// workgroups to a tile
+const _: () = assert!(ESCAPE_BUCKETS as u32 == WORKGROUP_SIZE * WORKGROUP_SIZE);
+const _: () = assert!(COST_TILE_SIZE.is_multiple_of(WORKGROUP_SIZE));
 /// The Bevy diagnostic path of the pass's GPU time (from `RenderDiagnosticsPlugin`, on adapters
 /// with timestamp queries inside passes; `render.fractal_gpu_ms` comes from the pass's own
 /// timestamps and needs only `TIMESTAMP_QUERY`).
@@ -107,6 +114,37 @@ pub struct FractalSettings {
     /// Escaping pixels keep exactly their counts and colours. Default `true`.
     #[serde(default = "interior_check_default")]
     pub interior_check: bool,
+    /// What the colours show: the palette, or the cost heatmap.
+    #[serde(default)]
+    pub coloring: Coloring,
+}
+
+/// What the pass's colours show.
+///
+/// ```
+/// use rfm_perf::fractal::gpu::Coloring;
+/// assert_eq!(Coloring::default(), Coloring::Palette);
+/// assert_eq!(Coloring::Palette.toggled(), Coloring::Cost);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Coloring {
+    /// The smooth iteration count through the palette; interior pixels black.
+    #[default]
+    Palette,
+    /// The iterations each pixel really ran, on a log scale from 0 to the limit, through the
+    /// heatmap ramp ([`HEAT_STOPS`]): where the GPU time goes.
+    Cost,
+}
+
+impl Coloring {
+    /// The other mode.
+    pub fn toggled(self) -> Self {
+        match self {
+            Coloring::Palette => Coloring::Cost,
+            Coloring::Cost => Coloring::Palette,
+        }
+    }
 }
 
 fn interior_check_default() -> bool {
@@ -122,6 +160,7 @@ impl Default for FractalSettings {
             resolution_scale: 1.0,
             output_size: UVec2::new(1280, 720),
             interior_check: true,
+            coloring: Coloring::Palette,
         }
     }
 }
@@ -164,9 +203,10 @@ impl FractalSettings {
     }
 }
 
-/// The image the pass writes (RGBA8, linear) and the buffer of its results (16-byte totals
-/// header, then one `u32` iteration count per pixel, row-major). Created and resized by the
-/// plugin; show `image` with a sprite or UI image.
+/// The image the pass writes (RGBA8, linear) and the buffer of its results (laid out as
+/// [`ResultsLayout`] says: totals, escape histogram, cost tiles, then one `u32` iteration count
+/// per pixel, row-major). Created and resized by the plugin; show `image` with a sprite or UI
+/// image.
 #[derive(Resource, Clone, Debug)]
 pub struct FractalTarget {
     /// The output image (`size` pixels).
@@ -231,7 +271,10 @@ pub struct FractalUniform {
     generation: u32,
     stop_count: u32,
     period: f32,
+    tiles_x: u32,
+    counts_offset: u32,
     stops: [Vec4; 8],
+    edges: [UVec4; ESCAPE_BUCKETS / 4],
 }
 
 fn df(v: f64) -> Vec2 {
@@ -248,7 +291,10 @@ impl FractalUniform {
             _ => (0.0, 0.0),
         };
         let mut stops = [Vec4::ZERO; 8];
-        let src = settings.palette.stops();
+        let src = match settings.coloring {
+            Coloring::Palette => settings.palette.stops(),
+            Coloring::Cost => &HEAT_STOPS[..],
+        };
         for (dst, (pos, rgb)) in stops.iter_mut().zip(src) {
             *dst = Vec4::new(
                 f32::from(rgb[0]) / 255.0,
@@ -257,6 +303,9 @@ impl FractalUniform {
                 *pos,
             );
         }
+        let max_iter = p.max_iter.clamp(1, MAX_ITER_LIMIT);
+        let edges = EscapeHistogram::edges_for(max_iter);
+        let layout = ResultsLayout::new(size);
         Self {
             center_re: df(p.view.center.0),
             center_im: df(p.view.center.1),
@@ -264,33 +313,98 @@ impl FractalUniform {
             julia_re: df(jr),
             julia_im: df(ji),
             size,
-            max_iter: p.max_iter.clamp(1, MAX_ITER_LIMIT),
+            max_iter,
             kind: match p.kind {
                 FractalKind::Mandelbrot => 0,
                 FractalKind::Julia { .. } => 1,
                 FractalKind::BurningShip => 2,
             },
-            flags: u32::from(settings.interior_check),
+            flags: u32::from(settings.interior_check)
+                | (u32::from(settings.coloring == Coloring::Cost) << 1),
             generation,
             stop_count: src.len().min(8) as u32,
             period: super::palette::PERIOD,
+            tiles_x: layout.tiles.x,
+            counts_offset: ((layout.counts_offset() - ResultsLayout::tiles_offset()) / 4) as u32,
             stops,
+            edges: std::array::from_fn(|i| UVec4::from_slice(&edges[4 * i..4 * i + 4])),
         }
     }
 }
 
-/// Decodes the results buffer (or its 32-byte totals header) read back from the GPU.
+/// Where each part of the results buffer sits for a render size: the 32-byte totals, the
+/// 64-bucket escape histogram, the cost tiles (two `u32` words each: computed iterations lo, hi)
+/// and the per-pixel counts. The pass clears and the stats readback reads everything before the
+/// counts ([`ResultsLayout::summary_bytes`]).
 ///
 /// ```
-/// use rfm_perf::fractal::gpu::GpuResults;
-/// let mut bytes = Vec::new();
-/// for w in [5u32, 1, 2, 7, 0, 3, 0, 0, 9, 9] { bytes.extend_from_slice(&w.to_le_bytes()); }
-/// let r = GpuResults::from_bytes(&bytes).unwrap();
+/// use bevy::math::UVec2;
+/// use rfm_perf::fractal::gpu::ResultsLayout;
+/// let l = ResultsLayout::new(UVec2::new(1280, 800));
+/// assert_eq!(l.tiles, UVec2::new(40, 25));
+/// assert_eq!(l.summary_bytes(), 32 + 256 + 8 * 1000);
+/// assert_eq!(l.total_bytes(), l.summary_bytes() + 4 * 1280 * 800);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResultsLayout {
+    /// Render size in pixels.
+    pub size: UVec2,
+    /// Cost tiles per row and rows.
+    pub tiles: UVec2,
+}
+
+impl ResultsLayout {
+    /// The layout for `size`.
+    pub fn new(size: UVec2) -> Self {
+        let (x, y) = CostTiles::grid(size.x, size.y);
+        Self {
+            size,
+            tiles: UVec2::new(x, y),
+        }
+    }
+
+    /// Byte offset of the cost tiles.
+    pub const fn tiles_offset() -> u64 {
+        RESULTS_HEADER_BYTES + HISTOGRAM_BYTES
+    }
+
+    /// Byte offset of the per-pixel counts.
+    pub fn counts_offset(&self) -> u64 {
+        Self::tiles_offset() + 8 * u64::from(self.tiles.x) * u64::from(self.tiles.y)
+    }
+
+    /// Bytes the pass clears and the stats readback reads each frame (all but the counts).
+    pub fn summary_bytes(&self) -> u64 {
+        self.counts_offset()
+    }
+
+    /// Size of the whole buffer.
+    pub fn total_bytes(&self) -> u64 {
+        self.counts_offset() + 4 * u64::from(self.size.x) * u64::from(self.size.y)
+    }
+}
+
+/// Decodes the results buffer (or its summary: everything before the counts) read back from
+/// the GPU.
+///
+/// ```
+/// use bevy::math::UVec2;
+/// use rfm_perf::fractal::gpu::{GpuResults, ResultsLayout};
+/// let layout = ResultsLayout::new(UVec2::new(2, 1));
+/// let mut words = vec![5u32, 1, 2, 7, 0, 3, 0, 0];
+/// words.extend([0; 64]);
+/// words[8 + 1] = 2; // two pixels escaped at iteration 1
+/// words.extend([3, 0]); // one tile: 3 iterations computed
+/// words.extend([1, 1]); // the counts
+/// let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+/// let r = GpuResults::from_bytes(&bytes, layout).unwrap();
 /// assert_eq!(r.iterations, (1u64 << 32) + 5);
 /// assert_eq!((r.escaped, r.generation, r.iterations_computed), (2, 7, 3));
-/// assert_eq!(r.counts, vec![9, 9]);
+/// assert_eq!(r.escape_buckets[1], 2);
+/// assert_eq!(r.tile_iterations, vec![3]);
+/// assert_eq!(r.counts, vec![1, 1]);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GpuResults {
     /// Total iterations (nominal).
     pub iterations: u64,
@@ -300,30 +414,55 @@ pub struct GpuResults {
     pub escaped: u64,
     /// Generation of the parameters.
     pub generation: u32,
-    /// Per-pixel iteration counts (empty when only the header was read).
+    /// Escaped pixels per escape-histogram bucket (edges: [`EscapeHistogram::edges_for`]).
+    pub escape_buckets: [u64; ESCAPE_BUCKETS],
+    /// Iterations computed per cost tile, row-major.
+    pub tile_iterations: Vec<u64>,
+    /// Per-pixel iteration counts (empty when only the summary was read).
     pub counts: Vec<u32>,
 }
 
 impl GpuResults {
-    /// Parses little-endian words; `None` when shorter than the header.
-    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
-        if bytes.len() < RESULTS_HEADER_BYTES as usize {
+    /// Parses little-endian words laid out as `layout`; `None` when shorter than the summary.
+    pub fn from_bytes(bytes: &[u8], layout: ResultsLayout) -> Option<Self> {
+        if (bytes.len() as u64) < layout.summary_bytes() {
             return None;
         }
         let words: Vec<u32> = bytes
             .chunks_exact(4)
             .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect();
+        let wide = |lo: u32, hi: u32| u64::from(lo) | (u64::from(hi) << 32);
+        let histogram = RESULTS_HEADER_BYTES as usize / 4;
+        let tiles = ResultsLayout::tiles_offset() as usize / 4;
+        let counts = layout.counts_offset() as usize / 4;
         Some(Self {
-            iterations: u64::from(words[0]) | (u64::from(words[1]) << 32),
+            iterations: wide(words[0], words[1]),
             escaped: u64::from(words[2]),
             generation: words[3],
-            iterations_computed: u64::from(words[5]) | (u64::from(words[6]) << 32),
-            counts: words
-                .get(RESULTS_PREFIX_BYTES as usize / 4..)
-                .unwrap_or(&[])
-                .to_vec(),
+            iterations_computed: wide(words[5], words[6]),
+            escape_buckets: std::array::from_fn(|i| u64::from(words[histogram + i])),
+            tile_iterations: words[tiles..counts]
+                .chunks_exact(2)
+                .map(|w| wide(w[0], w[1]))
+                .collect(),
+            counts: words.get(counts..).unwrap_or(&[]).to_vec(),
         })
+    }
+
+    /// The escape histogram for an iteration limit of `max_iter`.
+    pub fn histogram(&self, max_iter: u32) -> EscapeHistogram {
+        EscapeHistogram::from_buckets(&self.escape_buckets, max_iter)
+    }
+
+    /// The cost tiles of an image laid out as `layout`.
+    pub fn tiles(&self, layout: ResultsLayout) -> CostTiles {
+        CostTiles {
+            tile_size: COST_TILE_SIZE,
+            columns: layout.tiles.x,
+            rows: layout.tiles.y,
+            iterations: self.tile_iterations.clone(),
+        }
     }
 }
 

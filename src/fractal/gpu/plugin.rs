@@ -16,9 +16,12 @@ use super::render_world::{
     check_pipelines, dispatch_fractal, extract_fractal, init_pipelines, prepare_bind_group,
     read_adapter,
 };
-use super::{CurrentGeneration, FractalFrameStats, FractalSettings, PrecisionMode, SHADER_SOURCE};
+use super::{
+    Coloring, CurrentGeneration, FractalFrameStats, FractalSettings, PrecisionMode, SHADER_SOURCE,
+};
 use crate::base::{
-    GpuPassStatus, GpuSummary, PerfTracker, RfmPerfBasePlugin, RfmPerfSystems, Tunable, Tunables,
+    GpuPassStatus, GpuSummary, PassCost, PerfTracker, RfmPerfBasePlugin, RfmPerfSystems, Tunable,
+    Tunables,
 };
 
 /// Registers the pass (part of [`RfmPerfPlugins`](crate::RfmPerfPlugins); add it after Bevy's
@@ -77,6 +80,7 @@ impl Plugin for FractalGpuPlugin {
         app.init_resource::<GpuPassStatus>()
             .init_resource::<FractalFrameStats>()
             .init_resource::<GpuSummary>()
+            .init_resource::<PassCost>()
             .init_resource::<Generations>()
             .init_resource::<CurrentGeneration>()
             .add_systems(Startup, register_tunables);
@@ -181,6 +185,26 @@ fn register_tunables(mut tunables: ResMut<Tunables>, settings: Option<Res<Fracta
             0.0..=1.0,
             if s.interior_check { 1.0 } else { 0.0 },
             set(|s, v| s.interior_check = v >= 0.5),
+        )
+        .with_step(1.0),
+    );
+    tunables.register(
+        Tunable::new(
+            "fractal.heatmap",
+            "Colouring: 0 = palette, 1 = cost heatmap (iterations each pixel really ran, log scale)",
+            0.0..=1.0,
+            if s.coloring == Coloring::Cost {
+                1.0
+            } else {
+                0.0
+            },
+            set(|s, v| {
+                s.coloring = if v >= 0.5 {
+                    Coloring::Cost
+                } else {
+                    Coloring::Palette
+                }
+            }),
         )
         .with_step(1.0),
     );

@@ -18,7 +18,7 @@ use wgpu::{ComputePassTimestampWrites, QuerySet, QuerySetDescriptor, QueryType};
 
 use super::main_world::ExtractedFractal;
 use super::plugin::{FractalShader, RenderReport};
-use super::{FractalUniform, RESULTS_HEADER_BYTES, WORKGROUP_SIZE};
+use super::{FractalUniform, ResultsLayout, WORKGROUP_SIZE};
 use crate::base::GpuSummary;
 use crate::fractal::Precision;
 
@@ -43,6 +43,8 @@ pub(super) struct FractalBindGroup {
     timings: Option<Buffer>,
     precision: Precision,
     workgroups: UVec2,
+    /// Bytes the pass clears each frame: all but the per-pixel counts.
+    summary_bytes: u64,
 }
 
 pub(super) fn init_pipelines(
@@ -227,6 +229,7 @@ pub(super) fn prepare_bind_group(
         bg.precision = frame.precision;
         bg.workgroups = workgroups;
         bg.timings = timings;
+        bg.summary_bytes = ResultsLayout::new(frame.size).summary_bytes();
         return;
     }
     let bind_group = device.create_bind_group(
@@ -245,10 +248,11 @@ pub(super) fn prepare_bind_group(
         timings,
         precision: frame.precision,
         workgroups,
+        summary_bytes: ResultsLayout::new(frame.size).summary_bytes(),
     });
 }
 
-/// The pass: clears the totals, dispatches one invocation per pixel with begin/end timestamps
+/// The pass: clears the totals, histogram and cost tiles, dispatches one invocation per pixel with begin/end timestamps
 /// (when supported) inside a `RenderDiagnosticsPlugin` pass span named `fractal`.
 pub(super) fn dispatch_fractal(
     mut render_context: RenderContext,
@@ -271,7 +275,7 @@ pub(super) fn dispatch_fractal(
     let started = std::time::Instant::now();
     let diagnostics = render_context.diagnostic_recorder();
     let encoder = render_context.command_encoder();
-    encoder.clear_buffer(&bg.results, 0, Some(RESULTS_HEADER_BYTES));
+    encoder.clear_buffer(&bg.results, 0, Some(bg.summary_bytes));
     let timer = p.timer.as_ref().zip(bg.timings.as_ref());
     {
         let mut pass = encoder.begin_compute_pass(&ComputePassDescriptor {
