@@ -417,7 +417,7 @@ fn check_exposition(text: &str) {
         if let Some(rest) = line.strip_prefix("# TYPE ") {
             let mut it = rest.split(' ');
             let (name, kind) = (it.next().unwrap(), it.next().unwrap());
-            assert!(["gauge", "counter"].contains(&kind), "{line}");
+            assert!(["gauge", "counter", "histogram"].contains(&kind), "{line}");
             assert!(
                 typed.insert(name.to_string(), kind.to_string()).is_none(),
                 "family typed twice: {name}"
@@ -429,7 +429,12 @@ fn check_exposition(text: &str) {
         } else {
             let (series, value) = line.rsplit_once(' ').unwrap();
             let name = series.split('{').next().unwrap();
-            assert!(typed.contains_key(name), "sample before its TYPE: {line}");
+            let family = ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|s| name.strip_suffix(s))
+                .filter(|f| typed.get(*f).is_some_and(|k| k == "histogram"))
+                .unwrap_or(name);
+            assert!(typed.contains_key(family), "sample before its TYPE: {line}");
             assert!(
                 name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !name.contains(':'),
                 "{name}"
@@ -452,6 +457,7 @@ fn prometheus_endpoint_is_valid_exposition() {
     });
     tracker.track_metric("weird name/with:colon", 2.0);
     tracker.track_metric("weird.name.with.colon", 3.0);
+    app.insert_resource(sample_cost());
     for _ in 0..5 {
         tracker.start_timer("api_test.scope \"quoted\"");
         tracker.end_timer("api_test.scope \"quoted\"");
@@ -465,6 +471,14 @@ fn prometheus_endpoint_is_valid_exposition() {
         text.contains("scope=\"api_test.scope \\\"quoted\\\"\""),
         "{text}"
     );
+    // the escape histogram: cumulative buckets, the escaped pixels as its count
+    assert!(
+        text.contains("# TYPE rfm_fractal_escape_iterations histogram\n"),
+        "{text}"
+    );
+    assert!(text.contains("rfm_fractal_escape_iterations_bucket{le=\"2\"} 3\n"));
+    assert!(text.contains("rfm_fractal_escape_iterations_bucket{le=\"+Inf\"} 4\n"));
+    assert!(text.contains("rfm_fractal_escape_iterations_count 4\n"));
     let dir = std::env::temp_dir().join(format!("rfm-prom-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("metrics.prom");
@@ -487,12 +501,71 @@ fn prometheus_endpoint_is_valid_exposition() {
     }
 }
 
+/// What a fractal pass publishes for a 64×32 frame with a limit of 100: four pixels escaped
+/// (at 1, 2, 2 and 50), the rest interior.
+fn sample_cost() -> rfm_perf::PassCost {
+    let mut counts = vec![100u32; 64 * 32];
+    counts[..4].copy_from_slice(&[1, 2, 2, 50]);
+    rfm_perf::PassCost {
+        generation: 3,
+        max_iter: 100,
+        pixels: 64 * 32,
+        escaped_iterations: 55,
+        heatmap: false,
+        histogram: rfm_perf::EscapeHistogram::from_counts(&counts, 100),
+        tiles: rfm_perf::CostTiles {
+            tile_size: 32,
+            columns: 2,
+            rows: 1,
+            iterations: vec![1000, 3000],
+        },
+    }
+}
+
+#[test]
+fn gpu_cost_is_served_once_a_pass_publishes_it() {
+    let (mut app, _tracker, addr) = app_with(ApiConfig {
+        bind: loopback0(),
+        ..Default::default()
+    });
+    settle(&mut app);
+    let (s, body) = get_json(addr, "/api/performance/gpu_cost");
+    assert_eq!(s, 404);
+    assert!(body["error"].as_str().unwrap().contains("no fractal pass"));
+    app.insert_resource(sample_cost());
+    settle(&mut app);
+    let (s, c) = get_json(addr, "/api/performance/gpu_cost");
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(c["max_iter"], 100);
+    let h = &c["escape_histogram"];
+    assert_eq!(h["escaped"], 4);
+    assert_eq!(h["p50"], 2);
+    let buckets = h["buckets"].as_array().unwrap();
+    assert_eq!(buckets.len(), 64);
+    assert_eq!(
+        buckets
+            .iter()
+            .map(|b| b["pixels"].as_u64().unwrap())
+            .sum::<u64>(),
+        4
+    );
+    assert_eq!(buckets[2]["pixels"], 2);
+    let t = &c["tiles"];
+    assert_eq!(
+        (t["columns"].as_u64(), t["rows"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(t["total_iterations"], 4000);
+    assert_eq!(t["hottest_10pct_share"], 0.75);
+}
+
 #[test]
 fn other_endpoints_and_openapi_match_the_routes() {
     let (mut app, _tracker, addr) = app_with(ApiConfig {
         bind: loopback0(),
         ..Default::default()
     });
+    app.insert_resource(sample_cost());
     settle(&mut app);
     let (s, spec) = get_json(addr, "/api/openapi.json");
     assert_eq!(s, 200);
@@ -505,7 +578,7 @@ fn other_endpoints_and_openapi_match_the_routes() {
         let (s, _) = get(addr, &concrete);
         assert_eq!(s, 200, "{p}");
     }
-    assert_eq!(paths.len(), 12);
+    assert_eq!(paths.len(), 13);
     let (_, sys) = get_json(addr, "/api/performance/system");
     assert!(sys["cores"].as_u64().unwrap() >= 1);
     assert_eq!(sys["crate_version"], env!("CARGO_PKG_VERSION"));

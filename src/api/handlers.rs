@@ -296,6 +296,48 @@ pub(crate) async fn system(State(st): State<Arc<ApiState>>) -> Json<Value> {
     Json(v)
 }
 
+/// The GPU pass's cost in its newest frame: the escape histogram as buckets, its quantiles,
+/// and the per-tile cost grid with its concentration.
+pub(crate) async fn gpu_cost(State(st): State<Arc<ApiState>>) -> Response {
+    let published = st.published();
+    let Some(cost) = &published.cost else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "no GPU pass cost: the app has no fractal pass, or no frame has been read back yet",
+            json!({}),
+        );
+    };
+    let h = &cost.histogram;
+    let buckets: Vec<Value> = h
+        .buckets()
+        .map(|(first, last, pixels)| json!({ "first": first, "last": last, "pixels": pixels }))
+        .collect();
+    let t = &cost.tiles;
+    Json(json!({
+        "generation": cost.generation,
+        "max_iter": cost.max_iter,
+        "pixels": cost.pixels,
+        "heatmap": cost.heatmap,
+        "escape_histogram": {
+            "escaped": h.escaped(),
+            "escaped_iterations": cost.escaped_iterations,
+            "p50": h.quantile(0.5),
+            "p90": h.quantile(0.9),
+            "p99": h.quantile(0.99),
+            "buckets": buckets,
+        },
+        "tiles": {
+            "tile_size": t.tile_size,
+            "columns": t.columns,
+            "rows": t.rows,
+            "total_iterations": t.total(),
+            "hottest_10pct_share": t.share_of_hottest(0.1),
+            "iterations": t.iterations,
+        },
+    }))
+    .into_response()
+}
+
 pub(crate) async fn summary(State(st): State<Arc<ApiState>>) -> Json<Value> {
     let stats = st.tracker.current_stats();
     let metrics: BTreeMap<String, Value> = stats
@@ -399,7 +441,7 @@ pub(crate) async fn prometheus(State(st): State<Arc<ApiState>>) -> Response {
         _ => None,
     };
     let gauges = cached.unwrap_or_else(|| {
-        let text: Arc<str> = render_gauges(&key.0, &key.1.scopes).into();
+        let text: Arc<str> = render_gauges(&key.0, &key.1.scopes, key.1.cost.as_deref()).into();
         *st.prometheus_cache
             .write()
             .unwrap_or_else(|e| e.into_inner()) = Some((key, text.clone()));

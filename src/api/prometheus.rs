@@ -6,6 +6,11 @@ use std::fmt::Write;
 
 use rfm_perf_core::{MetricKind, ScopeStats, Snapshot, Unit};
 
+use crate::base::PassCost;
+
+/// The escape histogram's family.
+const ESCAPE_FAMILY: &str = "rfm_fractal_escape_iterations";
+
 /// Converts a tracker metric to a Prometheus family name in base units and the factor to apply:
 /// `frame.time_ms` → `rfm_frame_time_seconds` (× 0.001), `process.memory_mb` →
 /// `rfm_process_memory_bytes` (× 2^20), `system.cpu_pct` → `rfm_system_cpu_ratio` (× 0.01).
@@ -119,13 +124,17 @@ pub fn render_prometheus(
     scopes: &[ScopeStats],
     requests: &[(String, u64)],
 ) -> String {
-    let mut out = render_gauges(snapshot, scopes);
+    let mut out = render_gauges(snapshot, scopes, None);
     render_requests(&mut out, requests);
     out
 }
 
 /// Everything but the request counters: changes only when a new snapshot is published.
-pub(crate) fn render_gauges(snapshot: &Snapshot, scopes: &[ScopeStats]) -> String {
+pub(crate) fn render_gauges(
+    snapshot: &Snapshot,
+    scopes: &[ScopeStats],
+    cost: Option<&PassCost>,
+) -> String {
     let mut out = String::with_capacity(4096);
     let mut used: HashSet<String> = HashSet::new();
     for reserved in [
@@ -135,6 +144,7 @@ pub(crate) fn render_gauges(snapshot: &Snapshot, scopes: &[ScopeStats]) -> Strin
         "rfm_scope_p95_seconds",
         "rfm_api_requests_total",
         "rfm_frames_total",
+        ESCAPE_FAMILY,
     ] {
         used.insert(reserved.to_string());
     }
@@ -218,7 +228,44 @@ pub(crate) fn render_gauges(snapshot: &Snapshot, scopes: &[ScopeStats]) -> Strin
             }
         }
     }
+    if let Some(cost) = cost {
+        render_escape_histogram(&mut out, cost);
+    }
     out
+}
+
+/// The escape histogram of the newest frame as a Prometheus histogram: cumulative buckets by
+/// the last iteration each holds (`le`), the escaped pixels' iterations as `_sum`, the escaped
+/// pixels as `_count`.
+///
+/// ```
+/// use rfm_perf::{EscapeHistogram, PassCost};
+/// let cost = PassCost {
+///     histogram: EscapeHistogram::from_counts(&[1, 1, 3, 8], 8),
+///     escaped_iterations: 5,
+///     ..Default::default()
+/// };
+/// let mut text = String::new();
+/// rfm_perf::api::render_escape_histogram(&mut text, &cost);
+/// assert!(text.contains("rfm_fractal_escape_iterations_bucket{le=\"1\"} 2\n"));
+/// assert!(text.contains("rfm_fractal_escape_iterations_bucket{le=\"+Inf\"} 3\n"));
+/// assert!(text.contains("rfm_fractal_escape_iterations_sum 5\nrfm_fractal_escape_iterations_count 3\n"));
+/// ```
+pub fn render_escape_histogram(out: &mut String, cost: &PassCost) {
+    family(
+        out,
+        ESCAPE_FAMILY,
+        "histogram",
+        "Escaped pixels of the fractal pass's newest frame by the iteration they escaped at",
+    );
+    let mut running = 0;
+    for (_, last, pixels) in cost.histogram.buckets() {
+        running += pixels;
+        let _ = writeln!(out, "{ESCAPE_FAMILY}_bucket{{le=\"{last}\"}} {running}");
+    }
+    let _ = writeln!(out, "{ESCAPE_FAMILY}_bucket{{le=\"+Inf\"}} {running}");
+    let _ = writeln!(out, "{ESCAPE_FAMILY}_sum {}", cost.escaped_iterations);
+    let _ = writeln!(out, "{ESCAPE_FAMILY}_count {running}");
 }
 
 /// Appends the per-route request counters.

@@ -9,7 +9,8 @@ use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 
 use crate::base::{
-    GpuPassStatus, GpuSummary, HealthThresholds, Insights, PerfConfig, PerfTracker, update_due,
+    GpuPassStatus, GpuSummary, HealthThresholds, Insights, PassCost, PerfConfig, PerfTracker,
+    update_due,
 };
 
 /// The app's published state, as the server reads it.
@@ -24,6 +25,8 @@ pub(crate) struct Published {
     pub(crate) gpu: Option<serde_json::Value>,
     /// Status of the fractal pass (JSON), when the app has one.
     pub(crate) gpu_pass: Option<serde_json::Value>,
+    /// Where the pass's work went in its newest frame read back, when it has one.
+    pub(crate) cost: Option<Arc<PassCost>>,
 }
 
 /// Shared between the app (writer, once per interval) and the server (readers).
@@ -42,6 +45,7 @@ pub(crate) struct PublishSources<'w> {
     thresholds: Res<'w, HealthThresholds>,
     gpu: Option<Res<'w, GpuSummary>>,
     gpu_pass: Option<Res<'w, GpuPassStatus>>,
+    cost: Option<Res<'w, PassCost>>,
 }
 
 /// Copies the app's published state for the server, at the update interval.
@@ -67,6 +71,10 @@ pub(crate) fn publish_for_api(
         gpu_pass: sources
             .gpu_pass
             .and_then(|f| serde_json::to_value(&*f).ok()),
+        cost: sources
+            .cost
+            .filter(|c| c.generation != 0)
+            .map(|c| Arc::new((*c).clone())),
     };
     *cell.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(published);
 }

@@ -42,6 +42,8 @@ pub enum Route {
     Alerts,
     /// Machine, GPU and pass status.
     System,
+    /// Where the GPU pass's work goes: escape histogram and per-tile cost.
+    Cost,
     /// Median, p95 and samples of every metric.
     Summary,
     /// The baselines (GET) and capturing them (POST).
@@ -58,7 +60,7 @@ pub enum Route {
 
 impl Route {
     /// Every route, in counting order (`Unmatched` last).
-    pub const ALL: [Route; 13] = [
+    pub const ALL: [Route; 14] = [
         Route::Metrics,
         Route::History,
         Route::Regressions,
@@ -66,6 +68,7 @@ impl Route {
         Route::Suggestions,
         Route::Alerts,
         Route::System,
+        Route::Cost,
         Route::Summary,
         Route::Baseline,
         Route::Stream,
@@ -84,6 +87,7 @@ impl Route {
             Route::Suggestions => "/api/performance/suggestions",
             Route::Alerts => "/api/performance/alerts",
             Route::System => "/api/performance/system",
+            Route::Cost => "/api/performance/gpu_cost",
             Route::Summary => "/api/performance/summary",
             Route::Baseline => "/api/performance/baseline",
             Route::Stream => "/api/performance/stream",
@@ -126,6 +130,7 @@ pub(crate) fn router(state: Arc<ApiState>) -> Router {
         .route(Route::Suggestions.path(), get(handlers::suggestions))
         .route(Route::Alerts.path(), get(handlers::alerts))
         .route(Route::System.path(), get(handlers::system))
+        .route(Route::Cost.path(), get(handlers::gpu_cost))
         .route(Route::Summary.path(), get(handlers::summary))
         .route(
             Route::Baseline.path(),

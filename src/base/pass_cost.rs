@@ -27,6 +27,9 @@ pub struct PassCost {
     pub max_iter: u32,
     /// Pixels rendered.
     pub pixels: u64,
+    /// Iterations of the escaped pixels, summed (exact: the nominal total less the interior
+    /// pixels' `max_iter` each).
+    pub escaped_iterations: u64,
     /// Whether the pass colours by cost (the heatmap) instead of the palette.
     pub heatmap: bool,
     /// Escaped pixels by the iteration they escaped at.

@@ -170,6 +170,9 @@ pub(super) fn on_stats_readback(
         generation: r.generation,
         max_iter: rendered.max_iter,
         pixels,
+        escaped_iterations: r
+            .iterations
+            .saturating_sub(pixels.saturating_sub(r.escaped) * u64::from(rendered.max_iter)),
         heatmap: rendered.heatmap,
         histogram: r.histogram(rendered.max_iter),
         tiles: r.tiles(rendered.layout),
