@@ -2,7 +2,9 @@
 //!
 //! Mouse: drag to pan, wheel to zoom around the cursor. Keys: `1` Mandelbrot, `2` Julia,
 //! `3` Burning Ship, `P` next palette, `+`/`-` max iterations, `[`/`]` resolution scale,
-//! `F` precision (auto → f32 → df64), `I` interior checks on/off, `R` reset, `S` save a PNG screenshot, `F12` dashboard.
+//! `F` precision (auto → f32 → df64), `I` interior checks on/off, `H` cost heatmap (the
+//! iterations each pixel really ran, with a legend; the dashboard's System window shows the
+//! per-tile cost), `R` reset, `S` save a PNG screenshot, `F12` dashboard.
 //! The window title shows zoom, precision, iterations and FPS.
 //!
 //! Headless benchmark (no window or display needed; lavapipe works):
@@ -19,7 +21,9 @@ use bevy::render::view::window::screenshot::{Screenshot, save_to_disk};
 use bevy::window::{PrimaryWindow, WindowResized};
 use clap::Parser;
 use rfm_perf::GpuPassStatus;
-use rfm_perf::fractal::gpu::{FractalFrameStats, FractalSettings, FractalTarget, PrecisionMode};
+use rfm_perf::fractal::gpu::{
+    Coloring, FractalFrameStats, FractalSettings, FractalTarget, PrecisionMode,
+};
 use rfm_perf::fractal::palette::Palette;
 use rfm_perf::fractal::{FractalKind, Precision, View};
 use rfm_perf::headless::{BenchmarkOptions, run_benchmark};
@@ -70,6 +74,9 @@ struct Args {
     /// Iterate every pixel to the limit (no cardioid/bulb test, no periodicity check).
     #[arg(long)]
     no_interior_check: bool,
+    /// Colour by cost (the heatmap) instead of the palette.
+    #[arg(long)]
+    heatmap: bool,
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -133,12 +140,18 @@ fn main() -> AppExit {
             ..Default::default()
         },
         interior_check: !args.no_interior_check,
+        coloring: if args.heatmap {
+            Coloring::Cost
+        } else {
+            Coloring::Palette
+        },
         ..Default::default()
     })
     .insert_resource(Script {
         exit_after: args.exit_after,
         screenshot: args.screenshot.clone(),
         open_dashboard: args.dashboard,
+        heatmap: args.heatmap,
         frame: 0,
     })
     .add_systems(Startup, setup)
@@ -172,6 +185,7 @@ fn headless(args: &Args) -> AppExit {
         report: args.report.clone(),
         screenshot: args.screenshot.clone(),
         interior_check: !args.no_interior_check,
+        heatmap: args.heatmap,
         api: (!args.no_api).then(|| rfm_perf::ApiConfig {
             bind: args.api_addr,
             ..Default::default()
@@ -199,6 +213,7 @@ struct Script {
     exit_after: u32,
     screenshot: Option<PathBuf>,
     open_dashboard: bool,
+    heatmap: bool,
     frame: u32,
 }
 
@@ -321,6 +336,7 @@ fn keys(
             KeyCode::BracketLeft => s.resolution_scale = (s.resolution_scale - 0.1).max(0.1),
             KeyCode::BracketRight => s.resolution_scale = (s.resolution_scale + 0.1).min(2.0),
             KeyCode::KeyI => s.interior_check = !s.interior_check,
+            KeyCode::KeyH => s.coloring = s.coloring.toggled(),
             KeyCode::KeyF => {
                 s.precision = match s.precision {
                     PrecisionMode::Auto => PrecisionMode::F32,
@@ -390,8 +406,13 @@ fn update_title(
         GpuPassStatus::Failed(e) => format!("rfm_perf fractal explorer — shader error: {e}"),
         GpuPassStatus::Compiling => "rfm_perf fractal explorer — compiling shader…".into(),
         _ => format!(
-            "{} — zoom {:.2e} ({:?}, limit {:.0e}{depth}) — {} iter max, {:.1} it/px ({:.1} run, interior checks {}) — {}×{} — {:.0} FPS — F12 dashboard",
+            "{}{} — zoom {:.2e} ({:?}, limit {:.0e}{depth}) — {} iter max, {:.1} it/px ({:.1} run, interior checks {}) — {}×{} — {:.0} FPS — F12 dashboard",
             settings.params.kind.name(),
+            if settings.coloring == Coloring::Cost {
+                " cost heatmap"
+            } else {
+                ""
+            },
             settings.zoom(),
             precision,
             limit,
@@ -415,8 +436,19 @@ fn script(
     status: Res<GpuPassStatus>,
     mut exit: MessageWriter<AppExit>,
     visibility: Option<ResMut<rfm_perf::ui::DashboardVisibility>>,
+    #[cfg(feature = "dashboard")] dashboard: Option<ResMut<rfm_perf::ui::DashboardUi>>,
 ) {
     script.frame += 1;
+    // `--dashboard --heatmap`: the GPU cost window where the timeline would be
+    #[cfg(feature = "dashboard")]
+    if script.frame == 1
+        && script.open_dashboard
+        && script.heatmap
+        && let Some(mut ui) = dashboard
+    {
+        ui.open.gpu_cost = true;
+        ui.open.timeline = false;
+    }
     #[cfg(not(feature = "dashboard"))]
     if script.frame == 1 && script.open_dashboard {
         warn!("--dashboard: this build has no `dashboard` feature");

@@ -27,7 +27,7 @@ fn has(cmd: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-fn run_explorer(bin: &Path, out: &Path, dashboard: bool, use_xvfb: bool) -> Result<(), String> {
+fn run_explorer(bin: &Path, out: &Path, extra: &[&str], use_xvfb: bool) -> Result<(), String> {
     let _ = std::fs::remove_file(out);
     let mut args: Vec<String> = vec![
         "--exit-after".into(),
@@ -37,9 +37,7 @@ fn run_explorer(bin: &Path, out: &Path, dashboard: bool, use_xvfb: bool) -> Resu
         "--max-iter".into(),
         "300".into(),
     ];
-    if dashboard {
-        args.push("--dashboard".into());
-    }
+    args.extend(extra.iter().map(|a| a.to_string()));
     let mut cmd = if use_xvfb {
         let mut c = Command::new("xvfb-run");
         c.args(["-a", "-s", "-screen 0 1280x800x24"]).arg(bin);
@@ -195,6 +193,42 @@ fn load(path: &Path) -> Result<(u32, u32, Vec<u8>), String> {
     Ok((rgba.width(), rgba.height(), rgba.into_raw()))
 }
 
+/// The heatmap screenshot is coloured by the heatmap ramp where the palette screenshot shows
+/// the fractal: most of the fractal's pixels change, and most of the heatmap's pixels lie near
+/// the ramp.
+fn heatmap_shows_cost(palette: &Path, heatmap: &Path) -> Result<(), String> {
+    let (w, h, a) = load(palette)?;
+    let (w2, h2, b) = load(heatmap)?;
+    if (w, h) != (w2, h2) {
+        return Err("screenshots differ in size".into());
+    }
+    let ramp: Vec<[u8; 3]> = (0..=200)
+        .map(|i| rfm_perf::heat_color(i as f32 / 200.0))
+        .collect();
+    let near_ramp = |p: &[u8]| {
+        ramp.iter()
+            .any(|c| (0..3).map(|i| u32::from(p[i].abs_diff(c[i]))).sum::<u32>() <= 24)
+    };
+    let pixels = (w * h) as usize;
+    let changed = a
+        .chunks(4)
+        .zip(b.chunks(4))
+        .filter(|(p, q)| p[..3] != q[..3])
+        .count();
+    let on_ramp = b.chunks(4).filter(|p| near_ramp(p)).count();
+    println!(
+        "info heatmap: {:.1} % of pixels changed from the palette, {:.1} % on the heatmap ramp",
+        100.0 * changed as f64 / pixels as f64,
+        100.0 * on_ramp as f64 / pixels as f64
+    );
+    if changed * 2 < pixels || on_ramp * 2 < pixels {
+        return Err(format!(
+            "expected most pixels recoloured onto the ramp: {changed} changed, {on_ramp} on the ramp of {pixels}"
+        ));
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     if std::env::args().any(|a| a == "--list") {
         println!("window: test");
@@ -232,8 +266,14 @@ fn main() -> ExitCode {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let closed = dir.join("explorer_closed.png");
     let open = dir.join("explorer_dashboard.png");
-    for (path, dashboard) in [(&closed, false), (&open, true)] {
-        match run_explorer(&bin, path, dashboard, use_xvfb) {
+    let heatmap = dir.join("explorer_heatmap.png");
+    let runs: [(&PathBuf, &[&str]); 3] = [
+        (&closed, &[]),
+        (&open, &["--dashboard"]),
+        (&heatmap, &["--heatmap"]),
+    ];
+    for (path, extra) in runs {
+        match run_explorer(&bin, path, extra, use_xvfb) {
             Ok(()) => println!("ok   screenshot {}", path.display()),
             Err(e) => failures.push(format!("{}: {e}", path.display())),
         }
@@ -278,6 +318,9 @@ fn main() -> ExitCode {
                 a.err(),
                 b.err()
             )),
+        }
+        if let Err(e) = heatmap_shows_cost(&closed, &heatmap) {
+            failures.push(format!("heatmap: {e}"));
         }
     }
     if failures.is_empty() {

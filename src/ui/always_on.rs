@@ -1,11 +1,12 @@
 //! The pieces drawn with the dashboard open or closed: the FPS overlay (top right), the status
-//! bar (bottom left) and the alert toasts (bottom right).
+//! bar (bottom left), the alert toasts (bottom right) and, while the fractal pass colours by
+//! cost, the heatmap's legend (bottom centre).
 
 use egui::{Align2, Color32, RichText};
 use rfm_perf_core::names;
 
 use super::panels::status_bar;
-use super::state::DashboardUi;
+use super::state::{DashboardUi, Layout};
 use super::theme::status_color;
 use crate::base::{Health, HealthThresholds};
 
@@ -64,6 +65,17 @@ pub fn show_always_on(
             .interactable(false)
             .show(ctx, |ui| {
                 panel_frame().show(ui, |ui| status_bar(ui, &state.data));
+            });
+    }
+    // the GPU cost window shows the legend itself while it is open
+    let cost_window = state.was_visible && state.layout == Layout::Full && state.open.gpu_cost;
+    if let Some(max_iter) = state.heatmap_max_iter.filter(|_| !cost_window) {
+        egui::Area::new(egui::Id::new("rfm_perf_heatmap_legend"))
+            // above the status bar
+            .anchor(Align2::CENTER_BOTTOM, [0.0, -44.0])
+            .interactable(false)
+            .show(ctx, |ui| {
+                panel_frame().show(ui, |ui| super::gpu_cost::heatmap_legend(ui, max_iter));
             });
     }
     if !state.toasts.is_empty() {

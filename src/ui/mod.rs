@@ -42,6 +42,8 @@ pub mod bottleneck;
 #[cfg(feature = "dashboard")]
 mod data;
 #[cfg(feature = "dashboard")]
+pub mod gpu_cost;
+#[cfg(feature = "dashboard")]
 mod layout;
 #[cfg(feature = "dashboard")]
 mod panels;

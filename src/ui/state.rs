@@ -11,7 +11,7 @@ use super::panels::tunable_views;
 use super::system_panel::SystemData;
 use super::timeline::TimelineState;
 use super::toasts::Toast;
-use crate::base::{GpuSummary, HealthThresholds, Insights, Tunables};
+use crate::base::{GpuSummary, HealthThresholds, Insights, PassCost, Tunables};
 
 /// How much the dashboard shows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -34,6 +34,9 @@ pub struct OpenPanels {
     pub system: bool,
     /// Suggestions and alerts.
     pub suggestions: bool,
+    /// Where GPU time goes: the fractal pass's cost per tile and escape histogram (closed at
+    /// first; opens where the timeline does).
+    pub gpu_cost: bool,
 }
 
 impl Default for OpenPanels {
@@ -43,6 +46,7 @@ impl Default for OpenPanels {
             bottlenecks: true,
             system: true,
             suggestions: true,
+            gpu_cost: false,
         }
     }
 }
@@ -72,9 +76,12 @@ pub struct DashboardUi {
     pub(crate) data: DashboardData,
     pub(crate) bottleneck_data: BottleneckData,
     pub(crate) system: SystemData,
+    /// The iteration limit of the frame on screen while the pass colours by cost (the
+    /// always-on heatmap legend shows then).
+    pub(crate) heatmap_max_iter: Option<u32>,
     refreshed: Option<Instant>,
     pub(crate) toasts: Vec<Toast>,
-    was_visible: bool,
+    pub(crate) was_visible: bool,
 }
 
 impl Default for DashboardUi {
@@ -90,6 +97,7 @@ impl Default for DashboardUi {
             data: DashboardData::default(),
             bottleneck_data: BottleneckData::default(),
             system: SystemData::default(),
+            heatmap_max_iter: None,
             refreshed: None,
             toasts: Vec::new(),
             was_visible: false,
@@ -115,6 +123,8 @@ pub struct RefreshInputs<'a> {
     pub show_bottlenecks: bool,
     /// The GPU, when the app has a GPU pass.
     pub gpu: Option<GpuSummary>,
+    /// Where the GPU pass's work went, when the app has a GPU pass.
+    pub cost: Option<&'a PassCost>,
     /// How often to refresh.
     pub interval: Duration,
 }
@@ -130,6 +140,7 @@ impl DashboardUi {
             return false;
         }
         self.refreshed = Some(Instant::now());
+        self.heatmap_max_iter = input.cost.filter(|c| c.heatmap).map(|c| c.max_iter);
         self.data = DashboardData::gather(
             input.tracker,
             input.thresholds,
@@ -140,6 +151,7 @@ impl DashboardUi {
         );
         if input.visible {
             self.system = SystemData::gather(input.tracker, input.gpu);
+            self.system.cost = input.cost.filter(|c| c.generation != 0).cloned();
             if input.show_bottlenecks {
                 self.bottleneck_data =
                     BottleneckData::gather(input.tracker, input.insights.breakdown.clone());

@@ -8,7 +8,7 @@ use egui_plot::{Line, Plot, PlotPoints};
 use rfm_perf_core::{PerformanceTracker, TimeRange, names};
 
 use super::format_value;
-use crate::base::GpuSummary;
+use crate::base::{GpuSummary, PassCost};
 
 /// How much CPU history the small per-core plot shows.
 pub const CPU_HISTORY: Duration = Duration::from_secs(30);
@@ -66,6 +66,9 @@ pub struct SystemData {
     pub io_pressure_pct: Option<f64>,
     /// The GPU, when the app has a GPU pass.
     pub gpu: Option<GpuSummary>,
+    /// Where the GPU pass's work went in its newest frame (set by the dashboard's refresh; the
+    /// GPU cost window draws it).
+    pub cost: Option<PassCost>,
 }
 
 impl SystemData {
@@ -96,6 +99,7 @@ impl SystemData {
             io_write_bytes_per_s: value(names::IO_WRITE_BYTES_PER_S),
             io_pressure_pct: value(names::IO_PRESSURE_PCT),
             gpu,
+            cost: None,
         }
     }
 }

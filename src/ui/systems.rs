@@ -17,7 +17,7 @@ use super::visibility::DashboardVisibility;
 use super::windows::show_dashboard;
 use crate::base::{
     AlertRaised, ApiStatus, ApplyTunable, GpuPassStatus, GpuSummary, Health, HealthThresholds,
-    Insights, PerfConfig, PerfTracker, Tunables,
+    Insights, PassCost, PerfConfig, PerfTracker, Tunables,
 };
 
 /// Adds bevy_egui (unless the app did) and the dashboard's systems.
@@ -58,6 +58,7 @@ struct RefreshSources<'w> {
     tunables: Res<'w, Tunables>,
     visibility: Option<Res<'w, DashboardVisibility>>,
     gpu: Option<Res<'w, GpuSummary>>,
+    cost: Option<Res<'w, PassCost>>,
 }
 
 /// Toasts for the alerts raised since the last frame, and the panels' data once per update
@@ -82,6 +83,7 @@ fn refresh_data(
             .gpu
             .filter(|g| !g.adapter.is_empty())
             .map(|g| (*g).clone()),
+        cost: sources.cost.as_deref(),
         interval: sources.config.update_interval,
     });
 }

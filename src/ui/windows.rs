@@ -1,11 +1,12 @@
 //! The dashboard windows: the main window (controls and real-time metrics) and, in the full
-//! layout, the timeline, bottleneck analyzer, system and suggestions windows.
+//! layout, the timeline, bottleneck analyzer, system, suggestions and GPU cost windows.
 
 use egui::RichText;
 use rfm_perf_core::PerformanceTracker;
 
 use super::UiAction;
 use super::bottleneck::bottleneck_panel;
+use super::gpu_cost::gpu_cost_panel;
 use super::layout::DefaultLayout;
 use super::panels::{alerts_panel, metrics_panel, perf_entries, suggestions_panel};
 use super::state::{DashboardUi, Layout};
@@ -60,6 +61,7 @@ pub fn show_dashboard(
                     }
                     ui.toggle_value(&mut state.open.system, "System");
                     ui.toggle_value(&mut state.open.suggestions, "Suggestions");
+                    ui.toggle_value(&mut state.open.gpu_cost, "GPU cost");
                 }
             });
             ui.horizontal_wrapped(|ui| {
@@ -113,6 +115,20 @@ pub fn show_dashboard(
                 .max_width(layout.system.width())
                 .vscroll(true)
                 .show(ctx, |ui| system_panel(ui, &state.system));
+        }
+        if state.open.gpu_cost {
+            egui::Window::new("Where GPU time goes")
+                .id(egui::Id::new("rfm_perf_gpu_cost"))
+                .open(&mut state.open.gpu_cost)
+                .default_rect(layout.timeline)
+                .max_width(layout.timeline.width())
+                .vscroll(true)
+                .show(ctx, |ui| match &state.system.cost {
+                    Some(cost) => gpu_cost_panel(ui, cost),
+                    None => {
+                        ui.label(RichText::new("n/a: no GPU fractal pass in this app").weak());
+                    }
+                });
         }
         if state.open.suggestions {
             egui::Window::new("Suggestions & alerts")
