@@ -1,13 +1,17 @@
 // rfm_perf: the fractal compute pass (Mandelbrot, Julia, Burning Ship) in f32 and df64.
 //
 // One invocation per pixel of the output texture. Each writes its colour and its iteration count,
-// and every workgroup adds its iterations (nominal, and those really computed) and escaped pixels
-// to 64-bit totals (lo word + carry), its escaped pixels to a 64-bucket histogram of their
-// iteration counts (log-spaced edges from the host), and its computed iterations to the cost of
-// its 32×32-pixel tile.
+// and every workgroup adds its iterations (nominal, and those really computed) to 64-bit totals
+// (lo word + carry), its escaped pixels to a 64-bucket histogram of their iteration counts
+// (log-linear, see escape_bucket; the escaped total is the histogram's sum), and its computed
+// iterations to the cost of its 32×32-pixel tile. Every atomic counts: llvmpipe runs them one
+// lane at a time.
 //
-// Colouring (`P.flags` bit 1): by the palette, or by cost — the iterations a pixel really ran on
-// a log scale, through the stops the host passes (the heatmap ramp then).
+// Pipeline variants (shader defs, so the variants not chosen cost nothing: llvmpipe executes
+// both sides of every branch, masked):
+// - COST_COLOURING: colour by cost — the iterations a pixel really ran on a log scale, through
+//   the stops the host passes (the heatmap ramp then) — instead of the palette;
+// - PIXEL_COUNTS: also write each pixel's iteration count (for comparisons and tests).
 //
 // Interior checks (`P.flags` bit 0): pixels inside the Mandelbrot set's main cardioid or period-2
 // bulb (tested with an inward margin) are interior without iterating, and every kind detects
@@ -29,7 +33,7 @@ struct Params {
     max_iter: u32,
     // 0 Mandelbrot, 1 Julia, 2 Burning Ship
     kind: u32,
-    // bit 0: interior checks, bit 1: colour by cost (heatmap)
+    // bit 0: interior checks
     flags: u32,
     generation: u32,
     stop_count: u32,
@@ -39,16 +43,17 @@ struct Params {
     tiles_x: u32,
     // index of the first per-pixel count in `results.cells`
     counts_offset: u32,
+    // escape-histogram buckets per octave: 2^sub_bits (log-linear, see escape_bucket)
+    sub_bits: u32,
     // sRGB colour in xyz, position 0..1 in w
     stops: array<vec4<f32>, 8>,
-    // lower edges of the 64 escape-histogram buckets (unused ones hold 0xffffffff)
-    edges: array<vec4<u32>, 16>,
 }
 
 struct Totals {
     iterations_lo: atomic<u32>,
     iterations_hi: atomic<u32>,
-    escaped: atomic<u32>,
+    // unused (0): the escaped pixels are the histogram's sum
+    escaped: u32,
     generation: atomic<u32>,
 }
 
@@ -76,7 +81,6 @@ const R2: f32 = 65536.0;
 
 var<workgroup> wg_iterations: atomic<u32>;
 var<workgroup> wg_computed: atomic<u32>;
-var<workgroup> wg_escaped: atomic<u32>;
 // one bucket per invocation (8 × 8 = 64)
 var<workgroup> wg_histogram: array<atomic<u32>, 64>;
 
@@ -94,20 +98,16 @@ fn interior_checks() -> bool {
     return (P.flags & 1u) != 0u;
 }
 
-fn cost_colouring() -> bool {
-    return (P.flags & 2u) != 0u;
-}
-
-// The escape-histogram bucket of an escape at iteration n: the last edge at or below n.
+// The escape-histogram bucket of an escape at iteration n, log-linear with s = P.sub_bits: n
+// itself below 2^(s+1), above that 2^s buckets per octave (the octave, then the s bits after
+// the leading one). The same integer formula as `EscapeHistogram::bucket_of` on the CPU.
 fn escape_bucket(n: u32) -> u32 {
-    var b = 0u;
-    for (var step = 32u; step > 0u; step = step / 2u) {
-        let i = b + step;
-        if P.edges[i / 4u][i % 4u] <= n {
-            b = i;
-        }
+    let s = P.sub_bits;
+    if n < (2u << s) {
+        return n;
     }
-    return b;
+    let e = firstLeadingBit(n);
+    return (e - s) * (1u << s) + (n >> (e - s));
 }
 
 // The periodicity check after step `n` (an f32 orbit sits in xy, zw = 0): whether `z` repeats
@@ -243,22 +243,25 @@ fn palette_color(mu: f32) -> vec3<f32> {
 
 fn finish(gid: vec2<u32>, local_index: u32, inside_image: bool, n: u32, computed: u32, mag2: f32) {
     if inside_image {
+#ifdef COST_COLOURING
+        // log(1 + computed) / log(1 + max_iter), kept below 1 so the lookup does not wrap
+        let t = log2(1.0 + f32(computed)) / log2(1.0 + f32(P.max_iter));
+        let rgb = srgb_to_linear(palette_color(min(t, 0.99999) * P.period));
+#else
         var rgb = vec3<f32>(0.0);
-        if cost_colouring() {
-            // log(1 + computed) / log(1 + max_iter), kept below 1 so the lookup does not wrap
-            let t = log2(1.0 + f32(computed)) / log2(1.0 + f32(P.max_iter));
-            rgb = srgb_to_linear(palette_color(min(t, 0.99999) * P.period));
-        } else if n < P.max_iter {
+        if n < P.max_iter {
             // smooth iteration count n + 1 − log2(ln |z|)
             let mu = f32(n) + 1.0 - log2(0.5 * log(mag2));
             rgb = srgb_to_linear(palette_color(mu));
         }
+#endif
         textureStore(output, vec2<i32>(gid), vec4<f32>(rgb, 1.0));
+#ifdef PIXEL_COUNTS
         atomicStore(&results.cells[P.counts_offset + gid.y * P.size.x + gid.x], n);
+#endif
         atomicAdd(&wg_iterations, n);
         atomicAdd(&wg_computed, computed);
         if n < P.max_iter {
-            atomicAdd(&wg_escaped, 1u);
             atomicAdd(&wg_histogram[escape_bucket(n)], 1u);
         }
     }
@@ -277,7 +280,6 @@ fn finish(gid: vec2<u32>, local_index: u32, inside_image: bool, n: u32, computed
         if old > 0xffffffffu - sum {
             atomicAdd(&results.totals.iterations_hi, 1u);
         }
-        atomicAdd(&results.totals.escaped, atomicLoad(&wg_escaped));
         let done = atomicLoad(&wg_computed);
         let old_done = atomicAdd(&results.computed_lo, done);
         if old_done > 0xffffffffu - done {

@@ -142,13 +142,19 @@ pub fn render_device(app: &App) -> Option<(RenderDevice, RenderQueue)> {
 }
 
 /// Updates `app` until the pass has produced the full results (counts included) for the current
-/// settings, at most `max_frames` frames.
+/// settings, at most `max_frames` frames. Switches on [`FractalSettings::pixel_counts`] (and
+/// leaves it on) when it is off.
 ///
 /// # Errors
 /// [`HeadlessError::PassFailed`] when the shader failed, [`HeadlessError::Timeout`] otherwise.
 pub fn read_results(app: &mut App, max_frames: u32) -> Result<GpuResults, HeadlessError> {
     let slot: Arc<Mutex<Option<GpuResults>>> = Arc::default();
     let mut reader = None;
+    if let Some(mut s) = app.world_mut().get_resource_mut::<FractalSettings>()
+        && !s.pixel_counts
+    {
+        s.pixel_counts = true;
+    }
     for _ in 0..max_frames {
         app.update();
         if let GpuPassStatus::Failed(e) = app.world().resource::<GpuPassStatus>() {

@@ -799,7 +799,10 @@ fn child_benchmark() -> ExitCode {
                 && r.iterations_per_s > 0.0
                 // every measured frame's escaped pixels, at most 128² each
                 && r.escape_histogram.as_ref().is_some_and(|h| {
-                    h.counts.len() == 64 && h.escaped() > 0 && h.escaped() <= 63 * 128 * 128
+                    h.counts.len() == h.edges.len()
+                        && h.edges.len() > 32
+                        && h.escaped() > 0
+                        && h.escaped() <= 63 * 128 * 128
                 })
                 && r.cost_hottest_share.is_some_and(|c| c.p50 >= 10.0 && c.p50 <= 100.0);
             println!(

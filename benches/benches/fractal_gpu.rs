@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use bevy::math::UVec2;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use rfm_perf::fractal::gpu::{FractalSettings, PrecisionMode};
+use rfm_perf::fractal::gpu::{Coloring, FractalSettings, PrecisionMode};
 use rfm_perf::fractal::{FractalParams, View, cpu};
 use rfm_perf::headless::{headless_app, read_results};
 use rfm_perf::{PerformanceTracker, names};
@@ -176,5 +176,39 @@ fn fractal_interior(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, fractal_gpu, fractal_interior);
+/// The cost heatmap's colouring vs the palette, same view, same run (the escape histogram and
+/// the cost tiles are summed in both; compare `fractal_interior/home…/gpu_pass_checks_on`
+/// across commits for their cost).
+fn fractal_cost(c: &mut Criterion) {
+    let tracker = PerformanceTracker::new();
+    let mut app = headless_app(
+        FractalSettings {
+            params: FractalParams {
+                view: View::HOME,
+                max_iter: 1000,
+                ..Default::default()
+            },
+            output_size: UVec2::new(1280, 800),
+            ..Default::default()
+        },
+        tracker.clone(),
+    );
+    let mut g = c.benchmark_group("fractal_cost/home_1280x800_max1000");
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(8));
+    for coloring in [Coloring::Palette, Coloring::Cost] {
+        app.world_mut().resource_mut::<FractalSettings>().coloring = coloring;
+        read_results(&mut app, 600).expect("GPU result");
+        let label = match coloring {
+            Coloring::Palette => "palette",
+            Coloring::Cost => "heatmap",
+        };
+        g.bench_function(format!("gpu_pass_{label}"), |b| {
+            b.iter_custom(|iters| gpu_pass_time(&mut app, &tracker, iters))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, fractal_gpu, fractal_interior, fractal_cost);
 criterion_main!(benches);

@@ -38,9 +38,12 @@ pub struct PassCost {
     pub tiles: CostTiles,
 }
 
-/// Escaped pixels in [`ESCAPE_BUCKETS`] log-spaced buckets of their iteration count: one
-/// iteration wide at the bottom, then growing geometrically up to the iteration limit, so the
-/// long tail near the limit is resolved as finely as the fast-escaping bulk.
+/// Escaped pixels in up to [`ESCAPE_BUCKETS`] log-spaced buckets of their iteration count,
+/// log-linear (as HdrHistogram): one iteration wide up to `2^(s+1)`, then `2^s` buckets per
+/// octave, with `s` ([`EscapeHistogram::sub_bits_for`]) the largest that fits the iteration
+/// limit in 64 buckets — 8 per octave (≤ 12.5 % wide) at a limit of 1000. The pass computes a
+/// bucket with a few integer operations, so the long tail near the limit is resolved as well
+/// as the fast-escaping bulk at little cost.
 ///
 /// ```
 /// use rfm_perf::EscapeHistogram;
@@ -48,7 +51,7 @@ pub struct PassCost {
 /// assert_eq!(&edges[..4], &[0, 1, 2, 3]);
 /// assert!(edges.windows(2).all(|w| w[0] < w[1]));
 /// assert!(edges[63] < 1000);
-/// assert_eq!(EscapeHistogram::bucket_of(&edges, 999), 63);
+/// assert_eq!(EscapeHistogram::bucket_of(999, EscapeHistogram::sub_bits_for(1000)), 63);
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct EscapeHistogram {
@@ -62,29 +65,56 @@ pub struct EscapeHistogram {
 }
 
 impl EscapeHistogram {
-    /// The lower edges of the 64 buckets for `max_iter`: `0, 1, 2, …` while the geometric
-    /// spacing is under one iteration, then `round(max_iter^(b/64))`; buckets that would start
-    /// at or beyond `max_iter` are unused and hold `u32::MAX` (the pass never selects them).
-    pub fn edges_for(max_iter: u32) -> [u32; ESCAPE_BUCKETS] {
-        let mut edges = [u32::MAX; ESCAPE_BUCKETS];
-        let max = f64::from(max_iter.max(1));
-        let mut next = 0u32;
-        for (b, edge) in edges.iter_mut().enumerate() {
-            let geometric = max.powf(b as f64 / ESCAPE_BUCKETS as f64).round() as u32;
-            let e = if b == 0 { 0 } else { geometric.max(next) };
-            if e >= max_iter {
-                break;
-            }
-            *edge = e;
-            next = e + 1;
-        }
-        edges
+    /// Sub-bucket bits for an iteration limit: the most (at most 5) with which every escape
+    /// count below `max_iter` has a bucket under [`ESCAPE_BUCKETS`].
+    ///
+    /// ```
+    /// use rfm_perf::EscapeHistogram;
+    /// assert_eq!(EscapeHistogram::sub_bits_for(64), 5); // one bucket per count
+    /// assert_eq!(EscapeHistogram::sub_bits_for(1000), 3);
+    /// assert_eq!(EscapeHistogram::sub_bits_for(1 << 24), 0);
+    /// ```
+    pub fn sub_bits_for(max_iter: u32) -> u32 {
+        let top = max_iter.max(1) - 1;
+        (0..=5)
+            .rev()
+            .find(|&s| Self::bucket_of(top, s) < ESCAPE_BUCKETS)
+            .unwrap_or(0)
     }
 
-    /// The bucket of an escape at iteration `n`: the last edge at or below `n` (what the pass's
-    /// binary search finds).
-    pub fn bucket_of(edges: &[u32; ESCAPE_BUCKETS], n: u32) -> usize {
-        edges.partition_point(|&e| e <= n).saturating_sub(1)
+    /// The bucket of an escape at iteration `n` with `sub_bits` = s: `n` below `2^(s+1)`,
+    /// above that the octave and the `s` bits after the leading one (the pass's formula).
+    pub fn bucket_of(n: u32, sub_bits: u32) -> usize {
+        let s = sub_bits.min(5);
+        if n < (2 << s) {
+            return n as usize;
+        }
+        let e = 31 - n.leading_zeros();
+        ((e - s) * (1 << s) + (n >> (e - s))) as usize
+    }
+
+    /// The lower edges of the 64 buckets for `max_iter` (inverting [`bucket_of`]); buckets that
+    /// would start at or beyond `max_iter` are unused and hold `u32::MAX`.
+    ///
+    /// [`bucket_of`]: EscapeHistogram::bucket_of
+    pub fn edges_for(max_iter: u32) -> [u32; ESCAPE_BUCKETS] {
+        let s = Self::sub_bits_for(max_iter);
+        std::array::from_fn(|b| {
+            let b = b as u64;
+            let edge = if b < (2 << s) {
+                b
+            } else {
+                let q = b - (2 << s);
+                let e = u64::from(s) + 1 + (q >> s);
+                let m = (1u64 << s) + (q & ((1 << s) - 1));
+                m.checked_shl((e - u64::from(s)) as u32).unwrap_or(u64::MAX)
+            };
+            if edge < u64::from(max_iter) {
+                edge as u32
+            } else {
+                u32::MAX
+            }
+        })
     }
 
     /// A histogram of `counts` (per-pixel iteration counts, `max_iter` meaning interior) as the
@@ -97,10 +127,10 @@ impl EscapeHistogram {
     /// assert_eq!(h.counts[1], 2);
     /// ```
     pub fn from_counts(counts: &[u32], max_iter: u32) -> Self {
-        let edges = Self::edges_for(max_iter);
+        let s = Self::sub_bits_for(max_iter);
         let mut buckets = [0u64; ESCAPE_BUCKETS];
         for &n in counts.iter().filter(|&&n| n < max_iter) {
-            buckets[Self::bucket_of(&edges, n)] += 1;
+            buckets[Self::bucket_of(n, s)] += 1;
         }
         Self::from_buckets(&buckets, max_iter)
     }
@@ -299,24 +329,26 @@ mod tests {
             assert_eq!(used[0], 0, "{max_iter}");
             assert!(used.windows(2).all(|w| w[0] < w[1]), "{max_iter}: {used:?}");
             assert!(used.iter().all(|&x| x < max_iter), "{max_iter}");
-            // every count below the limit has a bucket
+            // every count below the limit has a bucket, the last one holds the limit − 1
+            let s = EscapeHistogram::sub_bits_for(max_iter);
             assert_eq!(
                 used.len(),
-                (max_iter as usize).min(ESCAPE_BUCKETS),
+                EscapeHistogram::bucket_of(max_iter - 1, s) + 1,
                 "{max_iter}"
             );
             assert!(e[used.len()..].iter().all(|&x| x == u32::MAX));
+            // and the top bucket starts within an octave of the limit
+            assert!(u64::from(*used.last().unwrap()) * 2 >= u64::from(max_iter - 1));
         }
-        let e = EscapeHistogram::edges_for(1 << 24);
-        // the top bucket is within a factor 1.3 of the limit
-        assert!(f64::from(e[63]) * 1.3 > f64::from(1u32 << 24));
+        // 1000 iterations use all 64 buckets
+        assert!(EscapeHistogram::edges_for(1000).iter().all(|&x| x < 1000));
     }
 
     #[test]
     fn every_count_lands_in_the_bucket_that_holds_it() {
         let h = EscapeHistogram::from_counts(&[], 1000);
         for n in 0..1000 {
-            let b = EscapeHistogram::bucket_of(&EscapeHistogram::edges_for(1000), n);
+            let b = EscapeHistogram::bucket_of(n, EscapeHistogram::sub_bits_for(1000));
             let (first, last, _) = h.buckets().nth(b).unwrap();
             assert!(
                 first <= n && n <= last,
@@ -335,7 +367,7 @@ mod tests {
             let exact = (q * 1000.0).ceil() as u32 - 1;
             assert!(v >= exact, "q {q}: {v} < {exact}");
             // a bucket is at most ~11 % of its edge wide at 1000 iterations
-            assert!(f64::from(v) <= f64::from(exact) * 1.12 + 1.0, "q {q}: {v}");
+            assert!(f64::from(v) <= f64::from(exact) * 1.125 + 1.0, "q {q}: {v}");
         }
         assert_eq!(EscapeHistogram::from_counts(&[5, 5], 5).quantile(0.5), None);
     }

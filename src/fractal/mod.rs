@@ -74,7 +74,7 @@ impl FractalKind {
 /// let deep = View { center: (-1.7499, 0.0), width: 1e-9 };
 /// assert_eq!(Precision::needed(&deep, 256), Precision::Df64);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Precision {
     /// Single precision (fast; pixelates below a pixel size of a few f32 ulps of |center|).

@@ -13,12 +13,12 @@ use bevy::render::storage::ShaderBuffer;
 use rfm_perf_core::names;
 
 use super::plugin::RenderReport;
+use super::render_world::PassVariant;
 use super::{
     Coloring, CurrentGeneration, FractalFrameStats, FractalSettings, FractalTarget, FractalUniform,
     GpuResults, MAX_ITER_LIMIT, ResultsLayout,
 };
 use crate::base::{GpuPassStatus, GpuSummary, PassCost, PerfTracker};
-use crate::fractal::Precision;
 use crate::fractal::metrics::{
     FRACTAL_COST_HOTTEST_SHARE, FRACTAL_ESCAPE_P50, FRACTAL_ESCAPE_P99, FRACTAL_MAX_ITER,
     FRACTAL_PIXELS, FRACTAL_ZOOM,
@@ -45,7 +45,7 @@ struct Rendered {
 #[derive(Resource, Clone)]
 pub(super) struct ExtractedFractal {
     pub(super) uniform: FractalUniform,
-    pub(super) precision: Precision,
+    pub(super) variant: PassVariant,
     pub(super) image: Handle<Image>,
     pub(super) results: Handle<ShaderBuffer>,
     pub(super) timings: Handle<ShaderBuffer>,
@@ -289,7 +289,11 @@ pub(super) fn build_frame(
     }
     commands.insert_resource(ExtractedFractal {
         uniform,
-        precision: settings.precision(),
+        variant: PassVariant {
+            precision: settings.precision(),
+            cost_colouring: settings.coloring == Coloring::Cost,
+            pixel_counts: settings.pixel_counts,
+        },
         image: target.image.clone(),
         results: target.results.clone(),
         timings: target.timings.clone(),

@@ -55,8 +55,8 @@ pub const WORKGROUP_SIZE: u32 = 8;
 pub const MAX_RENDER_SIZE: u32 = 8192;
 /// Largest iteration limit: 64 pixels × this fits the shader's 32-bit per-workgroup sum.
 pub const MAX_ITER_LIMIT: u32 = 1 << 24;
-/// Bytes of the totals at the start of the results buffer: nominal iterations lo/hi, escaped
-/// pixels, generation, a zero word the shader's df64 arithmetic uses as an optimization barrier
+/// Bytes of the totals at the start of the results buffer: nominal iterations lo/hi, an unused
+/// word (the escaped pixels are the histogram's sum), generation, a zero word the shader's df64 arithmetic uses as an optimization barrier
 /// (see `ZERO_BITS` in the shader; clearing keeps it zero), computed iterations lo/hi, padding.
 pub const RESULTS_HEADER_BYTES: u64 = 32;
 /// Bytes of the escape histogram after the header (64 `u32` buckets).
@@ -117,6 +117,11 @@ pub struct FractalSettings {
     /// What the colours show: the palette, or the cost heatmap.
     #[serde(default)]
     pub coloring: Coloring,
+    /// Also write each pixel's iteration count into the results buffer (what
+    /// [`read_results`](crate::headless::read_results) returns; comparisons and tests). Off by
+    /// default: a store per pixel costs about a tenth of the home view's pass on lavapipe.
+    #[serde(default)]
+    pub pixel_counts: bool,
 }
 
 /// What the pass's colours show.
@@ -161,6 +166,7 @@ impl Default for FractalSettings {
             output_size: UVec2::new(1280, 720),
             interior_check: true,
             coloring: Coloring::Palette,
+            pixel_counts: false,
         }
     }
 }
@@ -273,8 +279,8 @@ pub struct FractalUniform {
     period: f32,
     tiles_x: u32,
     counts_offset: u32,
+    sub_bits: u32,
     stops: [Vec4; 8],
-    edges: [UVec4; ESCAPE_BUCKETS / 4],
 }
 
 fn df(v: f64) -> Vec2 {
@@ -304,7 +310,6 @@ impl FractalUniform {
             );
         }
         let max_iter = p.max_iter.clamp(1, MAX_ITER_LIMIT);
-        let edges = EscapeHistogram::edges_for(max_iter);
         let layout = ResultsLayout::new(size);
         Self {
             center_re: df(p.view.center.0),
@@ -319,15 +324,14 @@ impl FractalUniform {
                 FractalKind::Julia { .. } => 1,
                 FractalKind::BurningShip => 2,
             },
-            flags: u32::from(settings.interior_check)
-                | (u32::from(settings.coloring == Coloring::Cost) << 1),
+            flags: u32::from(settings.interior_check),
             generation,
             stop_count: src.len().min(8) as u32,
             period: super::palette::PERIOD,
             tiles_x: layout.tiles.x,
             counts_offset: ((layout.counts_offset() - ResultsLayout::tiles_offset()) / 4) as u32,
+            sub_bits: EscapeHistogram::sub_bits_for(max_iter),
             stops,
-            edges: std::array::from_fn(|i| UVec4::from_slice(&edges[4 * i..4 * i + 4])),
         }
     }
 }
@@ -391,7 +395,7 @@ impl ResultsLayout {
 /// use bevy::math::UVec2;
 /// use rfm_perf::fractal::gpu::{GpuResults, ResultsLayout};
 /// let layout = ResultsLayout::new(UVec2::new(2, 1));
-/// let mut words = vec![5u32, 1, 2, 7, 0, 3, 0, 0];
+/// let mut words = vec![5u32, 1, 0, 7, 0, 3, 0, 0];
 /// words.extend([0; 64]);
 /// words[8 + 1] = 2; // two pixels escaped at iteration 1
 /// words.extend([3, 0]); // one tile: 3 iterations computed
@@ -410,7 +414,7 @@ pub struct GpuResults {
     pub iterations: u64,
     /// Iterations really run.
     pub iterations_computed: u64,
-    /// Escaped pixels.
+    /// Escaped pixels (the escape histogram's sum).
     pub escaped: u64,
     /// Generation of the parameters.
     pub generation: u32,
@@ -436,12 +440,15 @@ impl GpuResults {
         let histogram = RESULTS_HEADER_BYTES as usize / 4;
         let tiles = ResultsLayout::tiles_offset() as usize / 4;
         let counts = layout.counts_offset() as usize / 4;
+        let escape_buckets: [u64; ESCAPE_BUCKETS] =
+            std::array::from_fn(|i| u64::from(words[histogram + i]));
         Some(Self {
             iterations: wide(words[0], words[1]),
-            escaped: u64::from(words[2]),
+            // word 2 is unused: every escaped pixel is in the histogram
+            escaped: escape_buckets.iter().sum(),
             generation: words[3],
             iterations_computed: wide(words[5], words[6]),
-            escape_buckets: std::array::from_fn(|i| u64::from(words[histogram + i])),
+            escape_buckets,
             tile_iterations: words[tiles..counts]
                 .chunks_exact(2)
                 .map(|w| wide(w[0], w[1]))

@@ -2,6 +2,7 @@
 //! bind group kept while its resources are unchanged, and the dispatch in the `RenderGraph`
 //! schedule with its own timestamp queries.
 
+use bevy::platform::collections::HashMap;
 use bevy::prelude::*;
 use bevy::render::Extract;
 use bevy::render::diagnostic::RecordDiagnostics;
@@ -13,7 +14,7 @@ use bevy::render::render_resource::*;
 use bevy::render::renderer::{RenderAdapterInfo, RenderContext, RenderDevice, RenderQueue};
 use bevy::render::storage::GpuShaderBuffer;
 use bevy::render::texture::GpuImage;
-use bevy::shader::ShaderCacheError;
+use bevy::shader::{Shader, ShaderCacheError, ShaderDefVal};
 use wgpu::{ComputePassTimestampWrites, QuerySet, QuerySetDescriptor, QueryType};
 
 use super::main_world::ExtractedFractal;
@@ -22,13 +23,62 @@ use super::{FractalUniform, ResultsLayout, WORKGROUP_SIZE};
 use crate::base::GpuSummary;
 use crate::fractal::Precision;
 
+/// Which compiled form of the pass a frame needs: its arithmetic, and the shader defs of its
+/// outputs (variants that are not chosen cost nothing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) struct PassVariant {
+    pub(super) precision: Precision,
+    /// `COST_COLOURING`: the heatmap instead of the palette.
+    pub(super) cost_colouring: bool,
+    /// `PIXEL_COUNTS`: write each pixel's count.
+    pub(super) pixel_counts: bool,
+}
+
+impl PassVariant {
+    fn entry_point(self) -> &'static str {
+        match self.precision {
+            Precision::F32 => "fractal_f32",
+            Precision::Df64 => "fractal_df64",
+        }
+    }
+
+    fn shader_defs(self) -> Vec<ShaderDefVal> {
+        let mut defs = Vec::new();
+        if self.cost_colouring {
+            defs.push("COST_COLOURING".into());
+        }
+        if self.pixel_counts {
+            defs.push("PIXEL_COUNTS".into());
+        }
+        defs
+    }
+}
+
 #[derive(Resource)]
 pub(super) struct FractalPipelines {
     layout: BindGroupLayoutDescriptor,
-    f32: CachedComputePipelineId,
-    df64: CachedComputePipelineId,
+    shader: Handle<Shader>,
+    /// The variants queued so far (each is compiled the first time a frame needs it).
+    variants: HashMap<PassVariant, CachedComputePipelineId>,
     /// Begin/end timestamps of the pass and the buffer they resolve into (when supported).
     timer: Option<(QuerySet, Buffer)>,
+}
+
+impl FractalPipelines {
+    /// The pipeline of `variant`, queued with the pipeline cache the first time it is asked for.
+    fn id(&mut self, variant: PassVariant, cache: &PipelineCache) -> CachedComputePipelineId {
+        *self.variants.entry(variant).or_insert_with(|| {
+            cache.queue_compute_pipeline(ComputePipelineDescriptor {
+                label: Some(format!("rfm_perf {} {:?}", variant.entry_point(), variant).into()),
+                layout: vec![self.layout.clone()],
+                shader: self.shader.clone(),
+                shader_defs: variant.shader_defs(),
+                entry_point: Some(variant.entry_point().into()),
+                zero_initialize_workgroup_memory: true,
+                ..default()
+            })
+        })
+    }
 }
 
 #[derive(Resource, Default)]
@@ -41,7 +91,8 @@ pub(super) struct FractalBindGroup {
     key: (TextureViewId, BufferId, BufferId),
     results: Buffer,
     timings: Option<Buffer>,
-    precision: Precision,
+    /// The pipeline of this frame's variant.
+    pipeline: CachedComputePipelineId,
     workgroups: UVec2,
     /// Bytes the pass clears each frame: all but the per-pixel counts.
     summary_bytes: u64,
@@ -65,17 +116,6 @@ pub(super) fn init_pipelines(
             ),
         ),
     );
-    let queue = |entry: &'static str| {
-        pipeline_cache.queue_compute_pipeline(ComputePipelineDescriptor {
-            label: Some(format!("rfm_perf {entry}").into()),
-            layout: vec![layout.clone()],
-            shader: shader.0.clone(),
-            entry_point: Some(entry.into()),
-            zero_initialize_workgroup_memory: true,
-            ..default()
-        })
-    };
-    let (f32, df64) = (queue("fractal_f32"), queue("fractal_df64"));
     let timer = device
         .features()
         .contains(WgpuFeatures::TIMESTAMP_QUERY)
@@ -93,12 +133,24 @@ pub(super) fn init_pipelines(
             });
             (set, resolve)
         });
-    commands.insert_resource(FractalPipelines {
+    let mut pipelines = FractalPipelines {
         layout,
-        f32,
-        df64,
+        shader: shader.0.clone(),
+        variants: HashMap::new(),
         timer,
-    });
+    };
+    // the palette variants compile ahead, the others when first used
+    for precision in [Precision::F32, Precision::Df64] {
+        pipelines.id(
+            PassVariant {
+                precision,
+                cost_colouring: false,
+                pixel_counts: false,
+            },
+            &pipeline_cache,
+        );
+    }
+    commands.insert_resource(pipelines);
     commands.init_resource::<UniformStore>();
 }
 
@@ -154,7 +206,7 @@ pub(super) fn check_pipelines(
         return;
     }
     let mut ready = true;
-    for id in [p.f32, p.df64] {
+    for &id in p.variants.values() {
         match pipeline_cache.get_compute_pipeline_state(id) {
             CachedPipelineState::Ok(_) => {}
             CachedPipelineState::Err(ShaderCacheError::ShaderNotLoaded(_)) => ready = false,
@@ -186,7 +238,7 @@ pub(super) fn extract_fractal(
 pub(super) fn prepare_bind_group(
     mut commands: Commands,
     frame: Option<Res<ExtractedFractal>>,
-    pipelines: Option<Res<FractalPipelines>>,
+    pipelines: Option<ResMut<FractalPipelines>>,
     mut uniforms: Option<ResMut<UniformStore>>,
     current: Option<ResMut<FractalBindGroup>>,
     images: Res<RenderAssets<GpuImage>>,
@@ -199,7 +251,7 @@ pub(super) fn prepare_bind_group(
     let ready = frame
         .as_ref()
         .and_then(|f| Some((f, images.get(&f.image)?, buffers.get(&f.results)?)));
-    let (Some((frame, image, results)), Some(pipelines), Some(uniforms)) =
+    let (Some((frame, image, results)), Some(mut pipelines), Some(uniforms)) =
         (ready, pipelines, uniforms.as_mut())
     else {
         if current.is_some() {
@@ -222,11 +274,12 @@ pub(super) fn prepare_bind_group(
         frame.size.x.div_ceil(WORKGROUP_SIZE),
         frame.size.y.div_ceil(WORKGROUP_SIZE),
     );
+    let pipeline = pipelines.id(frame.variant, &pipeline_cache);
     // the same texture and buffers as last frame: keep the bind group
     if let Some(mut bg) = current
         && bg.key == key
     {
-        bg.precision = frame.precision;
+        bg.pipeline = pipeline;
         bg.workgroups = workgroups;
         bg.timings = timings;
         bg.summary_bytes = ResultsLayout::new(frame.size).summary_bytes();
@@ -246,7 +299,7 @@ pub(super) fn prepare_bind_group(
         key,
         results: results.buffer.clone(),
         timings,
-        precision: frame.precision,
+        pipeline,
         workgroups,
         summary_bytes: ResultsLayout::new(frame.size).summary_bytes(),
     });
@@ -265,11 +318,8 @@ pub(super) fn dispatch_fractal(
     let (Some(bg), Some(p)) = (bind_group, pipelines) else {
         return;
     };
-    let id = match bg.precision {
-        Precision::F32 => p.f32,
-        Precision::Df64 => p.df64,
-    };
-    let Some(pipeline) = pipeline_cache.get_compute_pipeline(id) else {
+    // a variant still compiling: the image keeps the previous frame
+    let Some(pipeline) = pipeline_cache.get_compute_pipeline(bg.pipeline) else {
         return;
     };
     let started = std::time::Instant::now();
