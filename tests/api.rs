@@ -589,6 +589,71 @@ fn other_endpoints_and_openapi_match_the_routes() {
 }
 
 #[test]
+fn regressions_need_enough_samples_and_significance() {
+    let (mut app, tracker, addr) = app_with(ApiConfig {
+        bind: loopback0(),
+        ..Default::default()
+    });
+    tracker.register_metric(rfm_perf::MetricInfo::new(
+        "test.latency_ms",
+        rfm_perf::Unit::Milliseconds,
+        "Latency under test",
+        rfm_perf::Direction::LowerIsBetter,
+    ));
+    let noisy = |base: f64| (0..40).map(move |i| base * (1.0 + 0.02 * f64::from(i % 7)));
+    noisy(10.0).for_each(|v| tracker.track_metric("test.latency_ms", v));
+    settle(&mut app);
+    let (s, b) = agent()
+        .post(&format!("http://{addr}/api/performance/baseline"))
+        .send_empty()
+        .map(|r| (r.status().as_u16(), ()))
+        .unwrap();
+    assert_eq!((s, b), (200, ()));
+    // six slow samples: far worse, but too few to test
+    tracker.clear_history();
+    (0..6).for_each(|_| tracker.track_metric("test.latency_ms", 30.0));
+    settle(&mut app);
+    let (_, r) = get_json(addr, "/api/performance/regressions");
+    assert_eq!(r["alpha"], 0.01);
+    assert!(
+        r["insufficient_data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m == "test.latency_ms"),
+        "{r}"
+    );
+    assert!(
+        !r["regressions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["metric"] == "test.latency_ms")
+    );
+    // forty samples 60 % slower: a significant regression with its effect and interval
+    tracker.clear_history();
+    noisy(16.0).for_each(|v| tracker.track_metric("test.latency_ms", v));
+    settle(&mut app);
+    let (_, r) = get_json(addr, "/api/performance/regressions");
+    let reg = r["regressions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["metric"] == "test.latency_ms")
+        .unwrap_or_else(|| panic!("no regression: {r}"))
+        .clone();
+    assert!(reg["p_value"].as_f64().unwrap() < 1e-6, "{reg}");
+    let e = &reg["effect"];
+    let (lo, est, hi) = (
+        e["low"].as_f64().unwrap(),
+        e["estimate"].as_f64().unwrap(),
+        e["high"].as_f64().unwrap(),
+    );
+    assert!(lo <= est && est <= hi && (est - 0.6).abs() < 0.05, "{e}");
+    assert_eq!(reg["baseline_samples"], 40);
+}
+
+#[test]
 fn live_stream_pushes_snapshots_and_is_capped() {
     let (mut app, _t, addr) = app_with(ApiConfig {
         bind: loopback0(),

@@ -81,6 +81,7 @@ fn refreshed_state(tracker: &PerformanceTracker, visible: bool) -> DashboardUi {
         visible,
         show_bottlenecks: true,
         gpu: None,
+        cost: None,
         interval: Duration::from_secs(3600),
     });
     state
@@ -195,6 +196,7 @@ fn dashboard(c: &mut Criterion) {
                 visible: false,
                 show_bottlenecks: true,
                 gpu: None,
+                cost: None,
                 interval: Duration::from_secs(3600),
             }))
         })

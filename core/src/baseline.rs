@@ -1,4 +1,5 @@
-//! Baselines (median, p95 and sample count of a window per metric) and regression detection.
+//! Baselines (median, p95, sample count and a bounded sample of raw values per metric) and
+//! regression detection that survives noise: a change must be large enough *and* significant.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -7,10 +8,30 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::BaselineError;
+use crate::significance::{Effect, compare_samples};
 use crate::stats::{quantile_sorted, sorted_finite};
 
-/// Format version of baseline files this build reads and writes.
-pub const BASELINE_FORMAT_VERSION: u32 = 1;
+/// Format version of baseline files this build writes. Version 2 added the raw samples; it
+/// reads version 1 files too (their metrics have no samples: not testable).
+pub const BASELINE_FORMAT_VERSION: u32 = 2;
+/// Raw values a baseline keeps per metric (evenly spaced over its window).
+pub const MAX_BASELINE_SAMPLES: usize = 512;
+/// Fewer finite values than this on either side is "insufficient data", never a regression.
+pub const MIN_REGRESSION_SAMPLES: usize = 8;
+
+/// Up to `max` values evenly spaced over `values` (all of them when there are fewer).
+///
+/// ```
+/// let v: Vec<f64> = (0..1000).map(f64::from).collect();
+/// let s = rfm_perf_core::evenly_spaced(&v, 4);
+/// assert_eq!(s, vec![0.0, 250.0, 500.0, 750.0]);
+/// ```
+pub fn evenly_spaced(values: &[f64], max: usize) -> Vec<f64> {
+    if values.len() <= max {
+        return values.to_vec();
+    }
+    (0..max).map(|i| values[i * values.len() / max]).collect()
+}
 
 /// One metric's baseline statistics.
 ///
@@ -66,6 +87,10 @@ pub struct BaselineSet {
     pub window_s: f64,
     /// Statistics per metric name.
     pub metrics: BTreeMap<String, BaselineStat>,
+    /// Raw values per metric (at most [`MAX_BASELINE_SAMPLES`], evenly spaced over the window),
+    /// what the significance test needs; empty in files of version 1.
+    #[serde(default)]
+    pub samples: BTreeMap<String, Vec<f64>>,
 }
 
 impl Default for BaselineSet {
@@ -75,8 +100,79 @@ impl Default for BaselineSet {
             captured_unix_s: 0.0,
             window_s: 0.0,
             metrics: BTreeMap::new(),
+            samples: BTreeMap::new(),
         }
     }
+}
+
+/// How [`BaselineSet::assess`] decides: a metric regressed when its median got worse by at
+/// least `threshold` (relative) **and** the Mann–Whitney test says the difference is real at
+/// level `alpha`, with at least `min_samples` values a side.
+///
+/// ```
+/// let t = rfm_perf_core::RegressionTest::new(0.2);
+/// assert_eq!((t.alpha, t.min_samples), (0.01, 8));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RegressionTest {
+    /// Smallest relative worsening of the median that counts (non-positive or non-finite: 0.2).
+    pub threshold: f64,
+    /// Significance level of the two-sided test, and `1 − alpha` is the effect's interval.
+    pub alpha: f64,
+    /// Values each side needs ([`MIN_REGRESSION_SAMPLES`] by default).
+    pub min_samples: usize,
+}
+
+impl RegressionTest {
+    /// The test at `threshold`, α = 0.01 and [`MIN_REGRESSION_SAMPLES`].
+    pub fn new(threshold: f64) -> Self {
+        Self {
+            threshold: if threshold.is_finite() && threshold > 0.0 {
+                threshold
+            } else {
+                0.2
+            },
+            alpha: 0.01,
+            min_samples: MIN_REGRESSION_SAMPLES,
+        }
+    }
+
+    /// The same test at significance level `alpha`.
+    pub fn with_alpha(self, alpha: f64) -> Self {
+        Self {
+            alpha: if alpha.is_finite() && alpha > 0.0 && alpha < 1.0 {
+                alpha
+            } else {
+                0.01
+            },
+            ..self
+        }
+    }
+}
+
+/// What the regression check concluded for one metric.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Worse by at least the threshold, and significant.
+    Regression,
+    /// Worse by at least the threshold, but within the noise (p ≥ alpha).
+    NotSignificant,
+    /// Not worse by the threshold (or better).
+    WithinThreshold,
+    /// Fewer than the minimum of values on a side.
+    InsufficientData,
+    /// The baseline has no raw values (a version 1 file): only the medians can be compared.
+    NoSamples,
+}
+
+/// One metric's comparison with its baseline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Assessment {
+    /// Verdict.
+    pub verdict: Verdict,
+    /// The report (every field filled as far as the data allows).
+    pub report: RegressionReport,
 }
 
 impl BaselineSet {
@@ -120,7 +216,87 @@ impl BaselineSet {
         result.map_err(io)
     }
 
-    /// Regressions of `current` statistics against this set: metrics whose median got worse by
+    /// Every metric of `current` raw values that has a baseline and a direction, assessed with
+    /// `test` (see [`RegressionTest`]), worst change first. Neutral or unknown metrics are
+    /// skipped.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use rfm_perf_core::{BaselineSet, BaselineStat, Direction, RegressionTest, Verdict};
+    /// let base_values: Vec<f64> = (0..40).map(|i| 10.0 + (i % 7) as f64 * 0.3).collect();
+    /// let mut base = BaselineSet::default();
+    /// base.metrics.insert("ms".into(), BaselineStat::from_values(&base_values).unwrap());
+    /// base.samples.insert("ms".into(), base_values.clone());
+    /// let slow: BTreeMap<String, Vec<f64>> =
+    ///     [("ms".to_string(), base_values.iter().map(|v| v * 1.6).collect())].into();
+    /// let a = base.assess(&slow, |_| Some(Direction::LowerIsBetter), RegressionTest::new(0.2));
+    /// assert_eq!(a[0].verdict, Verdict::Regression);
+    /// let r = &a[0].report;
+    /// assert!(r.p_value.unwrap() < 1e-6 && (r.effect.unwrap().estimate - 0.6).abs() < 0.05);
+    /// let few: BTreeMap<String, Vec<f64>> = [("ms".to_string(), vec![99.0; 6])].into();
+    /// let a = base.assess(&few, |_| Some(Direction::LowerIsBetter), RegressionTest::new(0.2));
+    /// assert_eq!(a[0].verdict, Verdict::InsufficientData);
+    /// ```
+    pub fn assess(
+        &self,
+        current: &BTreeMap<String, Vec<f64>>,
+        direction_of: impl Fn(&str) -> Option<crate::Direction>,
+        test: RegressionTest,
+    ) -> Vec<Assessment> {
+        let mut out: Vec<Assessment> = current
+            .iter()
+            .filter_map(|(name, values)| {
+                let base = self.metrics.get(name)?;
+                let direction = direction_of(name)?;
+                let cur = BaselineStat::from_values(values)?;
+                let change = direction.worse_change(base.median, cur.median)?;
+                let mut report = RegressionReport {
+                    metric: name.clone(),
+                    baseline: *base,
+                    current: cur,
+                    change,
+                    severity: Severity::classify(change.max(0.0), test.threshold),
+                    samples: cur.samples,
+                    baseline_samples: 0,
+                    p_value: None,
+                    effect: None,
+                };
+                let base_values = self.samples.get(name).filter(|s| !s.is_empty());
+                let Some(base_values) = base_values else {
+                    let verdict = if change >= test.threshold {
+                        Verdict::NoSamples
+                    } else {
+                        Verdict::WithinThreshold
+                    };
+                    return Some(Assessment { verdict, report });
+                };
+                let compared = compare_samples(base_values, values, test.alpha);
+                report.baseline_samples = compared.map_or(0, |c| c.baseline_samples);
+                let enough = compared.is_some_and(|c| {
+                    c.baseline_samples >= test.min_samples && c.current_samples >= test.min_samples
+                });
+                if let Some(c) = compared {
+                    report.p_value = Some(c.p_value);
+                    report.effect = Some(oriented(c.change, direction));
+                }
+                let verdict = if !enough {
+                    Verdict::InsufficientData
+                } else if change < test.threshold {
+                    Verdict::WithinThreshold
+                } else if compared.is_some_and(|c| c.p_value < test.alpha) {
+                    Verdict::Regression
+                } else {
+                    Verdict::NotSignificant
+                };
+                Some(Assessment { verdict, report })
+            })
+            .collect();
+        out.sort_by(|a, b| b.report.change.total_cmp(&a.report.change));
+        out
+    }
+
+    /// Regressions of `current` statistics against this set by their medians alone (no
+    /// significance test: for summaries without raw values): metrics whose median got worse by
     /// at least `threshold` (relative; non-positive or non-finite means 0.2), oriented by
     /// `direction_of(name)`. Neutral or unknown metrics are never flagged. Worst first.
     ///
@@ -155,6 +331,9 @@ impl BaselineSet {
                     change,
                     severity: Severity::classify(change, threshold),
                     samples: cur.samples,
+                    baseline_samples: 0,
+                    p_value: None,
+                    effect: None,
                 })
             })
             .collect();
@@ -190,14 +369,19 @@ impl BaselineSet {
             .get("version")
             .and_then(|v| v.as_u64())
             .ok_or_else(|| corrupt("no \"version\" field".into()))?;
-        if found != u64::from(BASELINE_FORMAT_VERSION) {
+        if found != 1 && found != u64::from(BASELINE_FORMAT_VERSION) {
             return Err(BaselineError::Version {
                 path: path.to_path_buf(),
                 found: u32::try_from(found).unwrap_or(u32::MAX),
                 expected: BASELINE_FORMAT_VERSION,
             });
         }
-        let set: BaselineSet = serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))?;
+        let mut set: BaselineSet =
+            serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))?;
+        set.version = BASELINE_FORMAT_VERSION;
+        for values in set.samples.values_mut() {
+            values.retain(|v| v.is_finite());
+        }
         if let Some((name, _)) = set
             .metrics
             .iter()
@@ -271,4 +455,32 @@ pub struct RegressionReport {
     pub severity: Severity,
     /// Samples in the current window.
     pub samples: usize,
+    /// Raw baseline values the test used (0 when it had none).
+    #[serde(default)]
+    pub baseline_samples: usize,
+    /// Two-sided p-value of the Mann–Whitney test, when both sides had raw values.
+    #[serde(default)]
+    pub p_value: Option<f64>,
+    /// The change as the Hodges–Lehmann estimate with its `1 − alpha` interval, oriented like
+    /// `change` (positive = worse), when both sides had raw values.
+    #[serde(default)]
+    pub effect: Option<Effect>,
 }
+
+/// `change` (positive = larger values) oriented so that positive = worse.
+fn oriented(change: Effect, direction: crate::Direction) -> Effect {
+    match direction {
+        crate::Direction::HigherIsBetter => {
+            // a ratio r − 1 that grew is better: worse = 1 − r = −change
+            Effect {
+                estimate: -change.estimate,
+                low: -change.high,
+                high: -change.low,
+            }
+        }
+        _ => change,
+    }
+}
+
+#[cfg(test)]
+mod noise_simulation;

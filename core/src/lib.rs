@@ -38,12 +38,14 @@ mod metric;
 pub mod names;
 mod scope;
 mod scope_stats;
+pub mod significance;
 mod snapshot;
 pub mod stats;
 mod tracker;
 
 pub use baseline::{
-    BASELINE_FORMAT_VERSION, BaselineSet, BaselineStat, RegressionReport, Severity,
+    Assessment, BASELINE_FORMAT_VERSION, BaselineSet, BaselineStat, MAX_BASELINE_SAMPLES,
+    MIN_REGRESSION_SAMPLES, RegressionReport, RegressionTest, Severity, Verdict, evenly_spaced,
 };
 pub use error::{BaselineError, TrackError};
 pub use frame::{CallNode, DetachedScope, FrameProfile, ThreadLane};

@@ -12,7 +12,7 @@ use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use rfm_perf_core::TimeRange;
+use rfm_perf_core::{TimeRange, Verdict};
 use serde_json::{Value, json};
 
 use super::prometheus::{render_gauges, render_requests};
@@ -257,8 +257,38 @@ pub(crate) async fn regressions(
             }
         },
     };
-    let reports = st.tracker.detect_regressions(threshold);
-    Json(json!({ "threshold": threshold, "has_baseline": !st.tracker.baselines().metrics.is_empty(), "regressions": reports })).into_response()
+    let tracker = st.tracker.clone();
+    // the test sorts every metric's window: off the async workers
+    let assessed = tokio::task::spawn_blocking(move || tracker.assess_regressions(threshold)).await;
+    let Ok(assessed) = assessed else {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the regression check failed",
+            json!({}),
+        );
+    };
+    let of = |v: Verdict| -> Vec<&str> {
+        assessed
+            .iter()
+            .filter(|a| a.verdict == v)
+            .map(|a| a.report.metric.as_str())
+            .collect()
+    };
+    let reports: Vec<&rfm_perf_core::RegressionReport> = assessed
+        .iter()
+        .filter(|a| a.verdict == Verdict::Regression)
+        .map(|a| &a.report)
+        .collect();
+    Json(json!({
+        "threshold": threshold,
+        "alpha": st.tracker.config().regression_alpha,
+        "has_baseline": !st.tracker.baselines().metrics.is_empty(),
+        "regressions": reports,
+        "not_significant": of(Verdict::NotSignificant),
+        "insufficient_data": of(Verdict::InsufficientData),
+        "not_testable": of(Verdict::NoSamples),
+    }))
+    .into_response()
 }
 
 pub(crate) async fn bottlenecks(State(st): State<Arc<ApiState>>) -> Json<Value> {

@@ -5,6 +5,35 @@ use super::*;
 impl PerformanceTracker {
     // ---------------------------------------------------------------- baselines
 
+    /// The values of every metric over the last `window`, at most [`MAX_BASELINE_SAMPLES`]
+    /// each, evenly spaced (which also thins out neighbouring frames' correlation). Copied
+    /// under the store lock; everything else happens after it is released.
+    fn window_values(&self, window: Duration) -> BTreeMap<String, Vec<f64>> {
+        let now = self.now_offset();
+        let from = now.saturating_sub(u64::try_from(window.as_nanos()).unwrap_or(u64::MAX));
+        let copied: Vec<(MetricId, Vec<f64>)> = {
+            let store = lock(&self.inner.store);
+            store
+                .histories
+                .iter()
+                .enumerate()
+                .filter_map(|(i, h)| Some((MetricId(i as u32), h.as_ref()?.values(from, u64::MAX))))
+                .collect()
+        };
+        let r = self.registry();
+        copied
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .filter_map(|(id, values)| {
+                let info = r.info(id)?;
+                Some((
+                    info.name.to_string(),
+                    evenly_spaced(&values, MAX_BASELINE_SAMPLES),
+                ))
+            })
+            .collect()
+    }
+
     /// Median, p95 and count of every metric over the last `window`. The samples are copied
     /// under the store lock; sorting happens after it is released, so a large window never
     /// holds up the frame's collect.
@@ -30,12 +59,14 @@ impl PerformanceTracker {
             .collect()
     }
 
-    /// Captures the current statistics (median, p95, count over the baseline window) of every
-    /// metric with samples as the baseline, replacing the previous baselines. Returns how many.
+    /// Captures the current statistics (median, p95, count over the baseline window) and up to
+    /// [`MAX_BASELINE_SAMPLES`] raw values of every metric with samples as the baseline,
+    /// replacing the previous baselines. Returns how many.
     pub fn capture_baseline(&self) -> usize {
         self.sync_reads();
         let window = self.config().baseline_window;
         let stats = self.window_stats(window);
+        let samples = self.window_values(window);
         let n = stats.len();
         lock(&self.inner.store).baselines = BaselineSet {
             captured_unix_s: SystemTime::now()
@@ -43,6 +74,7 @@ impl PerformanceTracker {
                 .map_or(0.0, |d| d.as_secs_f64()),
             window_s: window.as_secs_f64(),
             metrics: stats.into_iter().collect(),
+            samples,
             ..BaselineSet::default()
         };
         n
@@ -85,21 +117,48 @@ impl PerformanceTracker {
         Ok(n)
     }
 
-    /// Metrics whose median over the baseline window got worse than the baseline median by at
-    /// least `threshold` (relative, e.g. `0.2` = 20 %), oriented by each metric's direction.
-    /// Neutral metrics are never flagged. Worst first. See [`Severity`] for the levels.
+    /// Metrics that regressed against the baselines over the baseline window: the median got
+    /// worse by at least `threshold` (relative, e.g. `0.2` = 20 %, oriented by each metric's
+    /// direction) **and** the Mann–Whitney test finds the difference significant at
+    /// [`TrackerConfig::regression_alpha`], with at least [`crate::MIN_REGRESSION_SAMPLES`] values a
+    /// side. Neutral metrics are never flagged; baselines without raw values (version 1 files)
+    /// are not testable and never flagged. Worst first. See [`Severity`] for the levels and
+    /// [`assess_regressions`](Self::assess_regressions) for every metric's verdict.
     pub fn detect_regressions(&self, threshold: f64) -> Vec<RegressionReport> {
+        self.assess_regressions(threshold)
+            .into_iter()
+            .filter(|a| a.verdict == Verdict::Regression)
+            .map(|a| a.report)
+            .collect()
+    }
+
+    /// Every metric with a baseline and a direction compared with it (see
+    /// [`detect_regressions`](Self::detect_regressions)), each with its [`Verdict`], the
+    /// p-value and the effect with its interval. Worst change first.
+    ///
+    /// ```
+    /// use rfm_perf_core::Verdict;
+    /// let t = rfm_perf_core::PerformanceTracker::new();
+    /// for _ in 0..20 { t.track_metric("frame.time_ms", 10.0); }
+    /// t.capture_baseline();
+    /// t.clear_history();
+    /// for _ in 0..5 { t.track_metric("frame.time_ms", 30.0); }
+    /// let a = t.assess_regressions(0.2);
+    /// assert_eq!(a[0].verdict, Verdict::InsufficientData);
+    /// assert!(t.detect_regressions(0.2).is_empty());
+    /// ```
+    pub fn assess_regressions(&self, threshold: f64) -> Vec<Assessment> {
         self.sync_reads();
-        let window = self.config().baseline_window;
+        let config = self.config();
         let baselines = self.baselines();
         if baselines.metrics.is_empty() {
             return Vec::new();
         }
-        let current = self.window_stats(window);
-        baselines.compare(
-            current,
+        let current = self.window_values(config.baseline_window);
+        baselines.assess(
+            &current,
             |name| self.metric_info(name).map(|i| i.direction),
-            threshold,
+            RegressionTest::new(threshold).with_alpha(config.regression_alpha),
         )
     }
 

@@ -10,7 +10,7 @@ mod record;
 
 pub use query::{LongTermBucket, MinMaxBucket, TimeRange};
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 
 use rustc_hash::FxHashMap as FxMap;
 use std::path::Path;
@@ -20,7 +20,10 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use crate::baseline::{BaselineSet, BaselineStat, RegressionReport};
+use crate::baseline::{
+    Assessment, BaselineSet, BaselineStat, MAX_BASELINE_SAMPLES, RegressionReport, RegressionTest,
+    Verdict, evenly_spaced,
+};
 use crate::clock;
 use crate::error::{BaselineError, TrackError};
 use crate::frame::{CallNode, DetachedScope, FrameProfile, ThreadLane};
@@ -51,6 +54,13 @@ pub struct TrackerConfig {
     pub slowest_frames: usize,
     /// Window a baseline and the regression check summarize. Default 10 s.
     pub baseline_window: Duration,
+    /// Significance level of the regression check's test. Default 0.01.
+    #[serde(default = "default_regression_alpha")]
+    pub regression_alpha: f64,
+}
+
+fn default_regression_alpha() -> f64 {
+    0.01
 }
 
 impl Default for TrackerConfig {
@@ -62,6 +72,7 @@ impl Default for TrackerConfig {
             recent_frames: 120,
             slowest_frames: 10,
             baseline_window: Duration::from_secs(10),
+            regression_alpha: default_regression_alpha(),
         }
     }
 }
