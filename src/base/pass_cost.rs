@@ -72,7 +72,7 @@ impl EscapeHistogram {
     /// use rfm_perf::EscapeHistogram;
     /// assert_eq!(EscapeHistogram::sub_bits_for(64), 5); // one bucket per count
     /// assert_eq!(EscapeHistogram::sub_bits_for(1000), 3);
-    /// assert_eq!(EscapeHistogram::sub_bits_for(1 << 24), 0);
+    /// assert_eq!(EscapeHistogram::sub_bits_for(1 << 24), 1); // two per octave
     /// ```
     pub fn sub_bits_for(max_iter: u32) -> u32 {
         let top = max_iter.max(1) - 1;

@@ -249,7 +249,7 @@ mod tests {
         harness.get_by_label(
             "10 × 1 tiles of 32 px; the costliest 10 % hold 91 % of the 990 iterations computed",
         );
-        harness.get_by_label("10 escaped; half by iteration 2, 99 % by 999 (limit 1000)");
+        harness.get_by_label("10 escaped; half by iteration 2, 99 % by 959 (limit 1000)");
         assert!(
             harness
                 .query_by_label("GPU cost per pixel: iterations computed (log scale)")
