@@ -126,6 +126,8 @@ pub struct RfmPerfPlugin {
     pub bridge_diagnostics: bool,
     /// Window of the 1 % low FPS. Default 10 s.
     pub fps_low_window: Duration,
+    /// What runs (a level, a benchmark path): baselines are keyed by it. Default `"default"`.
+    pub scenario: String,
     /// Tracker to record into. Default `None`: the global tracker, which
     /// `#[track_performance]` and `perf_scope!` write to.
     pub tracker: Option<PerformanceTracker>,
@@ -153,6 +155,7 @@ impl RfmPerfPlugin {
             system_sampling: true,
             bridge_diagnostics: true,
             fps_low_window: base.fps_low_window,
+            scenario: base.scenario,
             tracker: base.tracker,
         }
     }
@@ -221,6 +224,7 @@ impl RfmPerfPlugin {
             show_bottleneck_analysis: self.show_bottleneck_analysis,
             hotkey: self.hotkey,
             fps_low_window: self.fps_low_window,
+            scenario: self.scenario.clone(),
             tracker: self.tracker.clone(),
         }
     }

@@ -651,6 +651,21 @@ fn regressions_need_enough_samples_and_significance() {
     );
     assert!(lo <= est && est <= hi && (est - 0.6).abs() < 0.05, "{e}");
     assert_eq!(reg["baseline_samples"], 40);
+    // keyed by scenario and machine: like for like here, then labelled once the scenario changes
+    assert!(
+        r["current_key"]["hardware"]["cores"].as_u64().unwrap() >= 1,
+        "{r}"
+    );
+    assert_eq!(r["key_differences"], serde_json::json!([]));
+    app.world_mut()
+        .resource_mut::<rfm_perf::PerfConfig>()
+        .scenario = "deep zoom".into();
+    settle(&mut app);
+    let (_, r) = get_json(addr, "/api/performance/regressions");
+    assert_eq!(
+        r["key_differences"],
+        serde_json::json!(["scenario: default → deep zoom"])
+    );
 }
 
 #[test]

@@ -91,6 +91,10 @@ pub struct BaselineSet {
     /// what the significance test needs; empty in files of version 1.
     #[serde(default)]
     pub samples: BTreeMap<String, Vec<f64>>,
+    /// The scenario and machine it was captured on (default scenario, unknown machine in files
+    /// of version 1).
+    #[serde(default)]
+    pub key: crate::BaselineKey,
 }
 
 impl Default for BaselineSet {
@@ -101,6 +105,7 @@ impl Default for BaselineSet {
             window_s: 0.0,
             metrics: BTreeMap::new(),
             samples: BTreeMap::new(),
+            key: crate::BaselineKey::default(),
         }
     }
 }

@@ -30,6 +30,7 @@ extern crate self as rfm_perf_core;
 mod baseline;
 pub mod clock;
 mod error;
+mod fingerprint;
 mod frame;
 mod histogram;
 mod history;
@@ -48,6 +49,7 @@ pub use baseline::{
     MIN_REGRESSION_SAMPLES, RegressionReport, RegressionTest, Severity, Verdict, evenly_spaced,
 };
 pub use error::{BaselineError, TrackError};
+pub use fingerprint::{BaselineKey, HardwareFingerprint};
 pub use frame::{CallNode, DetachedScope, FrameProfile, ThreadLane};
 pub use metric::{Direction, MetricId, MetricInfo, MetricKind, Unit};
 pub use scope::{

@@ -283,6 +283,10 @@ pub(crate) async fn regressions(
         "threshold": threshold,
         "alpha": st.tracker.config().regression_alpha,
         "has_baseline": !st.tracker.baselines().metrics.is_empty(),
+        "baseline_key": st.tracker.baselines().key,
+        "current_key": st.tracker.baseline_key(),
+        // a comparison across scenarios or machines is allowed, and says so
+        "key_differences": st.tracker.baseline_differences(),
         "regressions": reports,
         "not_significant": of(Verdict::NotSignificant),
         "insufficient_data": of(Verdict::InsufficientData),

@@ -36,4 +36,7 @@ pub struct PerfConfig {
     pub hotkey: KeyCode,
     /// Window of the 1 % low FPS.
     pub fps_low_window: Duration,
+    /// What runs (a level, a benchmark path): baselines are keyed by it. Changing it takes
+    /// effect at the next update interval.
+    pub scenario: String,
 }

@@ -132,6 +132,9 @@ pub(crate) fn publish_snapshot(
     config: Res<PerfConfig>,
     mut last: Local<Option<Duration>>,
 ) {
+    if config.is_changed() {
+        tracker.set_scenario(config.scenario.clone());
+    }
     if update_due(&time, &mut last, config.update_interval) {
         tracker.publish_snapshot();
     }

@@ -54,6 +54,9 @@ pub struct RfmPerfBasePlugin {
     pub hotkey: KeyCode,
     /// Window of the 1 % low FPS. Default 10 s.
     pub fps_low_window: Duration,
+    /// What runs (a level, a benchmark path): baselines are keyed by it, with the machine's
+    /// fingerprint. Default `"default"`.
+    pub scenario: String,
     /// Tracker to record into. Default `None`: the global tracker, which
     /// `#[track_performance]` and `perf_scope!` write to.
     pub tracker: Option<PerformanceTracker>,
@@ -70,6 +73,7 @@ impl Default for RfmPerfBasePlugin {
             show_bottleneck_analysis: true,
             hotkey: KeyCode::F12,
             fps_low_window: Duration::from_secs(10),
+            scenario: "default".into(),
             tracker: None,
         }
     }
@@ -111,6 +115,11 @@ impl RfmPerfBasePlugin {
             show_bottleneck_analysis: self.show_bottleneck_analysis,
             hotkey: self.hotkey,
             fps_low_window,
+            scenario: if self.scenario.trim().is_empty() {
+                "default".into()
+            } else {
+                self.scenario.trim().to_string()
+            },
         }
     }
 }
@@ -122,6 +131,8 @@ impl Plugin for RfmPerfBasePlugin {
             .clone()
             .unwrap_or_else(|| get_performance_tracker().clone());
         tracker.set_frame_driver(true);
+        tracker.set_scenario(self.config().scenario);
+        tracker.update_hardware(fill_machine);
         for m in FRAME_METRICS {
             tracker.register_metric(m.info());
         }
@@ -156,4 +167,19 @@ impl Plugin for RfmPerfBasePlugin {
             .add_systems(Last, collect_frame.in_set(RfmPerfSystems::Collect))
             .add_systems(Last, publish_snapshot.in_set(RfmPerfSystems::Publish));
     }
+}
+
+/// CPU, cores, memory and OS into the hardware fingerprint (the GPU comes from the renderer).
+fn fill_machine(h: &mut rfm_perf_core::HardwareFingerprint) {
+    let mut sys = sysinfo::System::new();
+    sys.refresh_cpu_list(sysinfo::CpuRefreshKind::nothing());
+    sys.refresh_memory_specifics(sysinfo::MemoryRefreshKind::nothing().with_ram());
+    h.cpu_model = sys
+        .cpus()
+        .first()
+        .map(|c| c.brand().trim().to_string())
+        .unwrap_or_default();
+    h.cores = sys.cpus().len();
+    h.memory_gib = (sys.total_memory() as f64 / f64::from(1u32 << 30)).round() as u64;
+    h.os = sysinfo::System::long_os_version().unwrap_or_default();
 }

@@ -75,9 +75,45 @@ impl PerformanceTracker {
             window_s: window.as_secs_f64(),
             metrics: stats.into_iter().collect(),
             samples,
+            key: self.baseline_key(),
             ..BaselineSet::default()
         };
         n
+    }
+
+    /// The scenario and machine measured now: captured baselines are keyed by it, and
+    /// comparisons say how a baseline's key differs from it.
+    pub fn baseline_key(&self) -> crate::BaselineKey {
+        lock(&self.inner.store).key.clone()
+    }
+
+    /// Sets the scenario (what runs now: a level, a benchmark path), keeping the hardware.
+    ///
+    /// ```
+    /// let t = rfm_perf_core::PerformanceTracker::new();
+    /// t.set_scenario("deep zoom");
+    /// t.update_hardware(|h| h.gpu_adapter = "llvmpipe".into());
+    /// t.track_metric("m", 1.0);
+    /// t.capture_baseline();
+    /// assert_eq!(t.baselines().key.scenario, "deep zoom");
+    /// assert_eq!(t.baselines().key.hardware.gpu_adapter, "llvmpipe");
+    /// t.set_scenario("home");
+    /// assert_eq!(t.baseline_differences(), vec!["scenario: deep zoom → home".to_string()]);
+    /// ```
+    pub fn set_scenario(&self, scenario: impl Into<String>) {
+        lock(&self.inner.store).key.scenario = scenario.into();
+    }
+
+    /// Updates what is known of the machine (the app fills in CPU and memory at start, the
+    /// renderer the GPU once it has one).
+    pub fn update_hardware(&self, f: impl FnOnce(&mut crate::HardwareFingerprint)) {
+        f(&mut lock(&self.inner.store).key.hardware);
+    }
+
+    /// How the baselines' scenario and machine differ from now's (empty: like for like).
+    pub fn baseline_differences(&self) -> Vec<String> {
+        let store = lock(&self.inner.store);
+        store.baselines.key.differences(&store.key)
     }
 
     /// The current baselines.

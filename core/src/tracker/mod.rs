@@ -121,6 +121,8 @@ struct Store {
     frame_index: u64,
     last_collect_t: Option<u64>,
     baselines: BaselineSet,
+    /// The scenario and machine measured now (baselines captured get it).
+    key: crate::BaselineKey,
 }
 
 pub(crate) struct Inner {
@@ -228,6 +230,7 @@ impl PerformanceTracker {
                 frame_index: 0,
                 last_collect_t: None,
                 baselines: BaselineSet::default(),
+                key: crate::BaselineKey::default(),
             }),
             config: RwLock::new(config),
             frame_driver: AtomicBool::new(false),

@@ -329,11 +329,21 @@ pub(super) fn sync_status(
             (Some(Ok(())), true) => GpuPassStatus::Running,
         };
     }
-    if let (Some(ms), Some(t)) = (state.encode_ms.take(), tracker) {
+    if let (Some(ms), Some(t)) = (state.encode_ms.take(), &tracker) {
         t.track_metric(names::RENDER_FRACTAL_CPU_MS, ms);
     }
     if state.gpu_version != *seen_gpu_version {
         *seen_gpu_version = state.gpu_version;
+        // baselines and reports are keyed by the GPU too
+        if let Some(t) = &tracker
+            && !state.gpu.adapter.is_empty()
+        {
+            t.update_hardware(|h| {
+                h.gpu_adapter = state.gpu.adapter.clone();
+                h.gpu_backend = state.gpu.backend.clone();
+                h.gpu_driver = state.gpu.driver.clone();
+            });
+        }
         let bytes = info.fractal_bytes;
         *info = GpuSummary {
             fractal_bytes: bytes,
