@@ -22,15 +22,25 @@ pub struct AlertChanges {
     pub cleared: Vec<(String, f64)>,
 }
 
+/// What an alert says: the value now and the level it is past now.
+fn describe(name: &str, value: f64, unit: &str, status: Health, level: f64) -> String {
+    format!(
+        "{name} is {value:.2} {unit}, past its {} level {level:.2}",
+        status.as_str()
+    )
+}
+
 fn unix_s(t: SystemTime) -> f64 {
     t.duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
 impl Insights {
-    /// Updates alerts from `snapshot`: raises one when a metric reaches its warning level,
-    /// ends it only once the value is back past the level by [`ALERT_HYSTERESIS`] (no storms).
-    /// Returns what was raised and what ended (the plugin sends them as messages).
+    /// Updates alerts from `snapshot`: raises one when a metric reaches its warning level (and
+    /// again when it escalates to critical), ends it only once the value is back past the
+    /// level by [`ALERT_HYSTERESIS`] (no storms). An active alert's status, level and message
+    /// follow the value (never below warning while it lasts). Returns what was raised and what
+    /// ended (the plugin sends them as messages).
     ///
     /// ```
     /// use rfm_perf::{HealthThresholds, Insights};
@@ -47,6 +57,13 @@ impl Insights {
     /// assert!(ins.alerts.is_empty());
     /// assert_eq!(cleared[0].0, "frame.time_ms");
     /// assert_eq!(ins.log.len(), 1);
+    /// // escalation: the message says the current value and level
+    /// t.track_metric("frame.time_ms", 20.0);
+    /// ins.update_alerts(&t.publish_snapshot(), &HealthThresholds::default());
+    /// t.track_metric("frame.time_ms", 420.0);
+    /// let raised = ins.update_alerts(&t.publish_snapshot(), &HealthThresholds::default()).raised;
+    /// assert_eq!(raised.len(), 1);
+    /// assert_eq!(ins.alerts[0].message, "frame.time_ms is 420.00 ms, past its critical level 33.33");
     /// ```
     pub fn update_alerts(
         &mut self,
@@ -64,18 +81,26 @@ impl Insights {
             let unit = v.info.unit.symbol();
             match self.alerts.iter_mut().find(|a| a.metric == name) {
                 Some(a) => {
-                    a.value = v.value;
-                    if status > a.status {
-                        a.status = status;
-                        a.threshold = if status == Health::Critical {
-                            th.critical
-                        } else {
-                            th.warning
-                        };
-                    }
                     if th.recovered(v.value, ALERT_HYSTERESIS) {
                         a.active = false;
                         changes.cleared.push((a.metric.clone(), a.raised_unix_s));
+                        continue;
+                    }
+                    let escalated = status > a.status;
+                    a.value = v.value;
+                    a.status = status.max(Health::Warning);
+                    a.threshold = if a.status == Health::Critical {
+                        th.critical
+                    } else {
+                        th.warning
+                    };
+                    a.message = describe(name, v.value, unit, a.status, a.threshold);
+                    if escalated {
+                        changes.raised.push(a.clone());
+                        self.log.push_back(a.clone());
+                        while self.log.len() > ALERT_LOG_LEN {
+                            self.log.pop_front();
+                        }
                     }
                 }
                 None if status >= Health::Warning => {
@@ -91,11 +116,7 @@ impl Insights {
                         threshold: level,
                         raised_unix_s: now,
                         active: true,
-                        message: format!(
-                            "{name} is {:.2} {unit}, past its {} level {level:.2}",
-                            v.value,
-                            status.as_str()
-                        ),
+                        message: describe(name, v.value, unit, status, level),
                     };
                     changes.raised.push(alert.clone());
                     self.log.push_back(alert.clone());
