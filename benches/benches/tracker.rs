@@ -98,5 +98,42 @@ fn history(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, metrics, collect, history);
+/// The regression check with 500 metrics × 512 values a side: every metric assessed (the
+/// median gate, the Mann–Whitney test, the Hodges–Lehmann interval), half of them slower.
+fn regressions(c: &mut Criterion) {
+    use rfm_perf_core::{BaselineSet, BaselineStat, Direction, RegressionTest};
+    use std::collections::BTreeMap;
+    let mut base = BaselineSet::default();
+    let mut current: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut noise = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        1.0 + 0.3 * ((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5)
+    };
+    for m in 0..500 {
+        let name = format!("bench.metric_{m}");
+        let values: Vec<f64> = (0..512).map(|_| 10.0 * noise()).collect();
+        let factor = if m % 2 == 0 { 1.5 } else { 1.0 };
+        base.metrics
+            .insert(name.clone(), BaselineStat::from_values(&values).unwrap());
+        base.samples.insert(name.clone(), values);
+        current.insert(name, (0..512).map(|_| 10.0 * factor * noise()).collect());
+    }
+    let mut g = c.benchmark_group("regressions");
+    g.sample_size(20);
+    g.bench_function("assess_500_metrics_x512_a_side", |b| {
+        b.iter(|| {
+            black_box(base.assess(
+                &current,
+                |_| Some(Direction::LowerIsBetter),
+                RegressionTest::new(0.2),
+            ))
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, metrics, collect, history, regressions);
 criterion_main!(benches);

@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::BaselineError;
-use crate::significance::{Effect, compare_samples};
+use crate::significance::{Effect, compare_samples, p_value};
 use crate::stats::{quantile_sorted, sorted_finite};
 
 /// Format version of baseline files this build writes. Version 2 added the raw samples; it
@@ -275,20 +275,25 @@ impl BaselineSet {
                     };
                     return Some(Assessment { verdict, report });
                 };
-                let compared = compare_samples(base_values, values, test.alpha);
-                report.baseline_samples = compared.map_or(0, |c| c.baseline_samples);
-                let enough = compared.is_some_and(|c| {
-                    c.baseline_samples >= test.min_samples && c.current_samples >= test.min_samples
-                });
-                if let Some(c) = compared {
-                    report.p_value = Some(c.p_value);
-                    report.effect = Some(oriented(c.change, direction));
+                let finite = |v: &[f64]| v.iter().filter(|x| x.is_finite()).count();
+                report.baseline_samples = finite(base_values);
+                let enough = report.baseline_samples >= test.min_samples
+                    && finite(values) >= test.min_samples;
+                // the effect and its interval only where the median moved by the threshold:
+                // the rest needs the p-value alone, which is much cheaper
+                if enough && change >= test.threshold {
+                    if let Some(c) = compare_samples(base_values, values, test.alpha) {
+                        report.p_value = Some(c.p_value);
+                        report.effect = Some(oriented(c.change, direction));
+                    }
+                } else {
+                    report.p_value = p_value(base_values, values);
                 }
                 let verdict = if !enough {
                     Verdict::InsufficientData
                 } else if change < test.threshold {
                     Verdict::WithinThreshold
-                } else if compared.is_some_and(|c| c.p_value < test.alpha) {
+                } else if report.p_value.is_some_and(|p| p < test.alpha) {
                     Verdict::Regression
                 } else {
                     Verdict::NotSignificant
@@ -467,7 +472,8 @@ pub struct RegressionReport {
     #[serde(default)]
     pub p_value: Option<f64>,
     /// The change as the Hodges–Lehmann estimate with its `1 − alpha` interval, oriented like
-    /// `change` (positive = worse), when both sides had raw values.
+    /// `change` (positive = worse), when both sides had enough raw values and the median moved
+    /// by at least the threshold.
     #[serde(default)]
     pub effect: Option<Effect>,
 }

@@ -74,7 +74,14 @@ impl PerformanceTracker {
                 .map_or(0.0, |d| d.as_secs_f64()),
             window_s: window.as_secs_f64(),
             metrics: stats.into_iter().collect(),
-            samples,
+            // sorted: every later comparison sorts them again, and sorted input is the cheap case
+            samples: samples
+                .into_iter()
+                .map(|(name, mut v)| {
+                    v.sort_by(f64::total_cmp);
+                    (name, v)
+                })
+                .collect(),
             key: self.baseline_key(),
             ..BaselineSet::default()
         };
