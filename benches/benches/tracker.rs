@@ -132,6 +132,16 @@ fn regressions(c: &mut Criterion) {
             ))
         })
     });
+    let unchanged: BTreeMap<String, Vec<f64>> = base.samples.clone();
+    g.bench_function("assess_500_metrics_x512_none_changed", |b| {
+        b.iter(|| {
+            black_box(base.assess(
+                &unchanged,
+                |_| Some(Direction::LowerIsBetter),
+                RegressionTest::new(0.2),
+            ))
+        })
+    });
     g.finish();
 }
 
