@@ -578,7 +578,7 @@ fn other_endpoints_and_openapi_match_the_routes() {
         let (s, _) = get(addr, &concrete);
         assert_eq!(s, 200, "{p}");
     }
-    assert_eq!(paths.len(), 13);
+    assert_eq!(paths.len(), 14);
     let (_, sys) = get_json(addr, "/api/performance/system");
     assert!(sys["cores"].as_u64().unwrap() >= 1);
     assert_eq!(sys["crate_version"], env!("CARGO_PKG_VERSION"));
@@ -666,6 +666,27 @@ fn regressions_need_enough_samples_and_significance() {
         r["key_differences"],
         serde_json::json!(["scenario: default → deep zoom"])
     );
+}
+
+#[test]
+fn anomalies_are_served_and_bad_filters_are_refused() {
+    let (mut app, _tracker, addr) = app_with(ApiConfig {
+        bind: loopback0(),
+        ..Default::default()
+    });
+    settle(&mut app);
+    let (s, body) = get_json(
+        addr,
+        "/api/performance/anomalies?since=-60&kind=level_shift",
+    );
+    assert_eq!(s, 200, "{body}");
+    assert!(body["anomalies"].is_array());
+    let (s, body) = get_json(addr, "/api/performance/anomalies?kind=blip");
+    assert_eq!(s, 400);
+    assert_eq!(body["parameter"], "kind");
+    let (s, body) = get_json(addr, "/api/performance/anomalies?since=5");
+    assert_eq!(s, 400);
+    assert_eq!(body["parameter"], "since");
 }
 
 #[test]

@@ -145,5 +145,36 @@ fn regressions(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, metrics, collect, history, regressions);
+/// One second of the anomaly scan for 500 metrics: each detector judges 60 samples (a second at
+/// 60 fps) against its 30-second reference and learns from them.
+fn anomalies(c: &mut Criterion) {
+    use rfm_perf_core::AnomalyDetector;
+    let mut detectors: Vec<AnomalyDetector> = vec![AnomalyDetector::default(); 500];
+    let mut second = 0u64;
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let mut g = c.benchmark_group("anomalies");
+    g.bench_function("push_second_500_metrics_x60", |b| {
+        b.iter(|| {
+            second += 1;
+            for d in &mut detectors {
+                let samples: Vec<(f64, f64)> = (0..60)
+                    .map(|i| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        let noise = (x >> 11) as f64 / (1u64 << 53) as f64;
+                        (
+                            second as f64 + f64::from(i) / 60.0,
+                            16.0 * (1.0 + 0.1 * noise),
+                        )
+                    })
+                    .collect();
+                black_box(d.push_second(&samples));
+            }
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, metrics, collect, history, regressions, anomalies);
 criterion_main!(benches);

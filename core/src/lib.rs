@@ -27,6 +27,7 @@
 // Lets `#[track_performance]` expand to `::rfm_perf_core::…` inside this crate too.
 extern crate self as rfm_perf_core;
 
+pub mod anomaly;
 mod baseline;
 pub mod clock;
 mod error;
@@ -44,6 +45,7 @@ mod snapshot;
 pub mod stats;
 mod tracker;
 
+pub use anomaly::{Anomaly, AnomalyDetector, AnomalyKind};
 pub use baseline::{
     Assessment, BASELINE_FORMAT_VERSION, BaselineSet, BaselineStat, MAX_BASELINE_SAMPLES,
     MIN_REGRESSION_SAMPLES, RegressionReport, RegressionTest, Severity, Verdict, evenly_spaced,

@@ -112,6 +112,8 @@ fn update_insights(
                 raised_unix_s,
             }),
     );
+    // spikes and level shifts of every metric, second by second (kept by the tracker)
+    tracker.scan_anomalies();
     let scopes = tracker.scope_stats();
     let regressions = tracker.detect_regressions(input.settings.regression_threshold);
     let ctx = RuleContext {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use axum::Json;
 use axum::extract::rejection::PathRejection;
@@ -328,6 +328,56 @@ pub(crate) async fn system(State(st): State<Arc<ApiState>>) -> Json<Value> {
         }
     }
     Json(v)
+}
+
+/// Spikes and level shifts found at or after `since` (RFC 3339 or negative seconds; default:
+/// everything kept), oldest first, optionally of one `metric` and one `kind`.
+pub(crate) async fn anomalies(
+    State(st): State<Arc<ApiState>>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let q = match query::parse_query(raw.as_deref()) {
+        Ok(q) => q,
+        Err(p) => return bad(p),
+    };
+    let since = match query::instant(&q, "since", SystemTime::now()) {
+        Ok(t) => t.map_or(0.0, |t| {
+            t.duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64())
+        }),
+        Err(p) => return bad(p),
+    };
+    let kind = match q.get("kind").map(|k| k.trim()) {
+        None | Some("") => None,
+        Some("spike") => Some(rfm_perf_core::AnomalyKind::Spike),
+        Some("level_shift") => Some(rfm_perf_core::AnomalyKind::LevelShift),
+        Some(other) => {
+            return bad(BadParam::new(
+                "kind",
+                format!("{other:?} is neither \"spike\" nor \"level_shift\""),
+            ));
+        }
+    };
+    let metric = q.get("metric").map(|m| m.trim().to_string());
+    let list: Vec<Value> = st
+        .tracker
+        .anomalies(since)
+        .into_iter()
+        .filter(|a| kind.is_none_or(|k| a.kind == k))
+        .filter(|a| metric.as_ref().is_none_or(|m| &a.metric == m))
+        .map(|a| {
+            let at = SystemTime::UNIX_EPOCH + Duration::from_secs_f64(a.unix_s.max(0.0));
+            json!({
+                "metric": a.metric,
+                "kind": a.kind,
+                "timestamp": query::format_rfc3339(at),
+                "value": a.value,
+                "score": a.score,
+                "change": a.change,
+            })
+        })
+        .collect();
+    Json(json!({ "anomalies": list })).into_response()
 }
 
 /// The GPU pass's cost in its newest frame: the escape histogram as buckets, its quantiles,

@@ -40,6 +40,8 @@ pub enum Route {
     Suggestions,
     /// Active alerts and the alert log.
     Alerts,
+    /// Spikes and level shifts the tracker's scan found.
+    Anomalies,
     /// Machine, GPU and pass status.
     System,
     /// Where the GPU pass's work goes: escape histogram and per-tile cost.
@@ -60,13 +62,14 @@ pub enum Route {
 
 impl Route {
     /// Every route, in counting order (`Unmatched` last).
-    pub const ALL: [Route; 14] = [
+    pub const ALL: [Route; 15] = [
         Route::Metrics,
         Route::History,
         Route::Regressions,
         Route::Bottlenecks,
         Route::Suggestions,
         Route::Alerts,
+        Route::Anomalies,
         Route::System,
         Route::Cost,
         Route::Summary,
@@ -86,6 +89,7 @@ impl Route {
             Route::Bottlenecks => "/api/performance/bottlenecks",
             Route::Suggestions => "/api/performance/suggestions",
             Route::Alerts => "/api/performance/alerts",
+            Route::Anomalies => "/api/performance/anomalies",
             Route::System => "/api/performance/system",
             Route::Cost => "/api/performance/gpu_cost",
             Route::Summary => "/api/performance/summary",
@@ -129,6 +133,7 @@ pub(crate) fn router(state: Arc<ApiState>) -> Router {
         .route(Route::Bottlenecks.path(), get(handlers::bottlenecks))
         .route(Route::Suggestions.path(), get(handlers::suggestions))
         .route(Route::Alerts.path(), get(handlers::alerts))
+        .route(Route::Anomalies.path(), get(handlers::anomalies))
         .route(Route::System.path(), get(handlers::system))
         .route(Route::Cost.path(), get(handlers::gpu_cost))
         .route(Route::Summary.path(), get(handlers::summary))

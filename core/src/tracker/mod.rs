@@ -2,6 +2,7 @@
 //! its methods live by concern: [`record`] (timers, scopes, samples), [`collect`] (the frame's
 //! collect), [`query`] (reads), [`baselines`] and [`publish`] (snapshots).
 
+mod anomalies;
 mod baselines;
 mod collect;
 mod publish;
@@ -137,6 +138,7 @@ pub(crate) struct Inner {
     counters: Counters,
     logged: Mutex<HashSet<String>>,
     snapshot: RwLock<Arc<Snapshot>>,
+    anomalies: Mutex<anomalies::AnomalyState>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -237,6 +239,7 @@ impl PerformanceTracker {
             counters: Counters::default(),
             logged: Mutex::new(HashSet::new()),
             snapshot: RwLock::new(Arc::new(Snapshot::default())),
+            anomalies: Mutex::new(anomalies::AnomalyState::default()),
         };
         Self {
             inner: Arc::new(inner),

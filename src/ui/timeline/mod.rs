@@ -31,6 +31,8 @@ const LIST_HEIGHT: f32 = 90.0;
 const FIRST_BUCKETS: usize = 600;
 const MAX_BUCKETS: usize = 4096;
 const ANOMALY_COLOR: Color32 = Color32::from_rgb(235, 80, 70);
+/// Colour of the level-shift markers.
+const LEVEL_SHIFT_COLOR: Color32 = Color32::from_rgb(240, 190, 60);
 
 /// What the timeline shows, and its cache of decimated series. Keep one per timeline across
 /// frames.
@@ -286,6 +288,15 @@ fn draw_series<'a>(plot_ui: &mut PlotUi<'a>, series: &'a Series, color: Color32)
                 .shape(MarkerShape::Circle)
                 .filled(true)
                 .radius(3.5),
+        );
+    }
+    if !series.level_shifts.is_empty() {
+        plot_ui.points(
+            Points::new("level shifts", PlotPoints::Borrowed(&series.level_shifts))
+                .color(LEVEL_SHIFT_COLOR)
+                .shape(MarkerShape::Diamond)
+                .filled(true)
+                .radius(6.0),
         );
     }
 }

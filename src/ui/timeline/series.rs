@@ -8,7 +8,9 @@ use std::time::{Duration, SystemTime};
 
 use egui_plot::PlotPoint;
 use rfm_perf_core::stats::robust_anomalies;
-use rfm_perf_core::{BaselineStat, MinMaxBucket, PerformanceTracker, Snapshot, TimeRange};
+use rfm_perf_core::{
+    AnomalyKind, BaselineStat, MinMaxBucket, PerformanceTracker, Snapshot, TimeRange,
+};
 
 use super::{ANOMALY_Z, FIRST_BUCKETS, MAX_BUCKETS, TimelineState};
 
@@ -43,6 +45,8 @@ pub(super) struct Series {
     pub(super) label: String,
     pub(super) points: Vec<PlotPoint>,
     pub(super) anomalies: Vec<PlotPoint>,
+    /// Level shifts the tracker's anomaly scan found in the range (the new level).
+    pub(super) level_shifts: Vec<PlotPoint>,
 }
 
 impl TimelineState {
@@ -90,10 +94,30 @@ fn compute_series(
     };
     let points = bucket_points(&tracker.decimate(name, range, key.buckets), anchor);
     let ys: Vec<f64> = points.iter().map(|p| p.y).collect();
-    let anomalies = robust_anomalies(&ys, ANOMALY_Z)
+    let mut anomalies: Vec<PlotPoint> = robust_anomalies(&ys, ANOMALY_Z)
         .into_iter()
         .filter_map(|i| points.get(i).copied())
         .collect();
+    // what the tracker's online scan found: its spikes join the window's, its level shifts
+    // get their own markers
+    let unix = |t: SystemTime| {
+        t.duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64())
+    };
+    let (from, to) = (unix(key.since), unix(key.until));
+    let mut level_shifts = Vec::new();
+    for a in tracker
+        .anomalies(from)
+        .into_iter()
+        .filter(|a| a.metric == name && a.unix_s <= to)
+    {
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs_f64(a.unix_s.max(0.0));
+        let p = PlotPoint::new(seconds_from(anchor, at), a.value);
+        match a.kind {
+            AnomalyKind::Spike => anomalies.push(p),
+            AnomalyKind::LevelShift => level_shifts.push(p),
+        }
+    }
     let unit = tracker
         .metric_info(name)
         .map(|i| i.unit.symbol().to_string())
@@ -107,6 +131,7 @@ fn compute_series(
         label,
         points,
         anomalies,
+        level_shifts,
     }
 }
 
