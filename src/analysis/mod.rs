@@ -71,7 +71,10 @@ impl Plugin for AnalysisPlugin {
             regression_threshold: threshold,
         })
         .init_resource::<SuggestionRules>()
-        .add_systems(Last, update_insights.in_set(RfmPerfSystems::Analyze));
+        .add_systems(
+            Last,
+            (update_insights, scan_anomalies).in_set(RfmPerfSystems::Analyze),
+        );
     }
 }
 
@@ -85,6 +88,35 @@ struct AnalysisInputs<'w> {
     thresholds: Res<'w, HealthThresholds>,
     rules: Res<'w, SuggestionRules>,
     tunables: Res<'w, Tunables>,
+}
+
+/// Spikes and level shifts of every metric, second by second (kept by the tracker), scanned at
+/// the update interval on the async compute pool, off the frame (inline in apps without task
+/// pools); a scan still running skips the next.
+fn scan_anomalies(
+    time: Res<'_, Time<Real>>,
+    tracker: Res<'_, PerfTracker>,
+    config: Res<'_, PerfConfig>,
+    mut running: Local<'_, Option<bevy::tasks::Task<()>>>,
+    mut last: Local<'_, Option<Duration>>,
+) {
+    if running.as_ref().is_some_and(|t| !t.is_finished()) {
+        return;
+    }
+    if !update_due(&time, &mut last, config.update_interval) {
+        return;
+    }
+    let tracker = tracker.0.clone();
+    match bevy::tasks::AsyncComputeTaskPool::try_get() {
+        Some(pool) => {
+            *running = Some(pool.spawn(async move {
+                tracker.scan_anomalies();
+            }));
+        }
+        None => {
+            tracker.scan_anomalies();
+        }
+    }
 }
 
 /// Refreshes alerts, suggestions and the breakdown at the update interval, and sends a message
@@ -112,8 +144,6 @@ fn update_insights(
                 raised_unix_s,
             }),
     );
-    // spikes and level shifts of every metric, second by second (kept by the tracker)
-    tracker.scan_anomalies();
     let scopes = tracker.scope_stats();
     let regressions = tracker.detect_regressions(input.settings.regression_threshold);
     let ctx = RuleContext {
