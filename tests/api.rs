@@ -879,6 +879,28 @@ fn cli_reads_metrics_history_and_guards_baselines() {
         out.contains("game.load_ms") && out.contains("+100.0%"),
         "{out}"
     );
+    // the saved baseline holds the raw values, so the change is tested, with its effect
+    assert_eq!(
+        rfm_perf::BaselineSet::load(&file).unwrap().samples["game.load_ms"].len(),
+        20
+    );
+    assert!(out.contains("+100.0% [+100.0, +100.0]"), "{out}");
+    // three slow samples only: far worse, but too few to call
+    std::thread::sleep(Duration::from_millis(350));
+    for _ in 0..3 {
+        tracker.track_metric("game.load_ms", 50.0);
+    }
+    settle(&mut app);
+    // (the app's own frame metrics may differ by now: only this metric is checked)
+    let (_, out, _) = cli(&["--url", &url, "baseline", "compare", f]);
+    assert!(
+        out.contains("not a regression: game.load_ms") && out.contains("too few samples"),
+        "{out}"
+    );
+    assert!(
+        !out.lines().any(|l| l.starts_with("game.load_ms")),
+        "not in the failing table: {out}"
+    );
     let (code, _, err) = cli(&["--url", &url, "baseline", "compare", "/no/such/file.json"]);
     assert_eq!(code, 2);
     assert!(err.contains("does not exist"), "{err}");

@@ -22,7 +22,10 @@ macro_rules! w {
         let _ = writeln!($out, $($arg)*);
     }};
 }
-use rfm_perf_core::{BaselineSet, BaselineStat, Direction};
+use rfm_perf_core::{
+    BaselineKey, BaselineSet, BaselineStat, Direction, MAX_BASELINE_SAMPLES, RegressionTest,
+    Verdict, evenly_spaced,
+};
 use serde_json::Value;
 
 /// Command line of `rfm-perf`.
@@ -205,6 +208,34 @@ fn summary(cli: &Cli) -> Result<(f64, Summary), String> {
     Ok((window, out))
 }
 
+/// The raw values of `metric` over the app's last `window_s` seconds, at most
+/// [`MAX_BASELINE_SAMPLES`] evenly spaced (what the significance test compares).
+fn window_values(cli: &Cli, metric: &str, window_s: f64) -> Result<Vec<f64>, String> {
+    let path = format!(
+        "/api/performance/history/{}?since=-{}",
+        encode_path_segment(metric),
+        window_s.max(0.001)
+    );
+    let body = get(cli, &path)?;
+    let values: Vec<f64> = body
+        .get("history")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("value")?.as_f64())
+        .filter(|v| v.is_finite())
+        .collect();
+    Ok(evenly_spaced(&values, MAX_BASELINE_SAMPLES))
+}
+
+/// The scenario and machine the app reports (empty machine when it does not).
+fn app_key(cli: &Cli) -> BaselineKey {
+    get(cli, "/api/performance/regressions")
+        .ok()
+        .and_then(|b| serde_json::from_value(b.get("current_key")?.clone()).ok())
+        .unwrap_or_default()
+}
+
 fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, String> {
     match &cli.command {
         Command::Metrics { json } => {
@@ -275,12 +306,20 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, String> {
             action: BaselineAction::Save { file },
         } => {
             let (window, stats) = summary(cli)?;
+            let mut samples = BTreeMap::new();
+            for name in stats.keys() {
+                let mut v = window_values(cli, name, window)?;
+                v.sort_by(f64::total_cmp);
+                samples.insert(name.clone(), v);
+            }
             let set = BaselineSet {
                 captured_unix_s: std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0.0, |d| d.as_secs_f64()),
                 window_s: window,
                 metrics: stats.into_iter().map(|(k, (s, _))| (k, s)).collect(),
+                samples,
+                key: app_key(cli),
                 ..BaselineSet::default()
             };
             set.save(file).map_err(|e| e.to_string())?;
@@ -295,7 +334,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, String> {
             action: BaselineAction::Compare { file, threshold },
         } => {
             let base = BaselineSet::load(file).map_err(|e| e.to_string())?;
-            let (_, stats) = summary(cli)?;
+            let (window, stats) = summary(cli)?;
             let dirs: BTreeMap<String, Option<Direction>> =
                 stats.iter().map(|(k, (_, d))| (k.clone(), *d)).collect();
             let missing: Vec<&String> = base
@@ -320,34 +359,102 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, String> {
                     if missing.len() > 5 { ", …" } else { "" }
                 );
             }
-            let current = stats.into_iter().map(|(k, (s, _))| (k, s));
-            let reports = base.compare(current, |n| dirs.get(n).copied().flatten(), *threshold);
-            if reports.is_empty() {
+            for line in base.key.differences(&app_key(cli)) {
+                w!(out, "note: compared across {line}");
+            }
+            // the raw values the test needs; metrics of a version 1 file have none
+            let mut current = BTreeMap::new();
+            for name in base.metrics.keys().filter(|k| stats.contains_key(*k)) {
+                current.insert(name.clone(), window_values(cli, name, window)?);
+            }
+            let test = RegressionTest::new(*threshold);
+            let assessed = base.assess(&current, |n| dirs.get(n).copied().flatten(), test);
+            // a version 1 baseline has no samples: its medians still gate, labelled as such
+            let failing: Vec<_> = assessed
+                .iter()
+                .filter(|a| {
+                    a.verdict == Verdict::Regression
+                        || (a.verdict == Verdict::NoSamples && a.report.change >= test.threshold)
+                })
+                .collect();
+            let noted: Vec<_> = assessed
+                .iter()
+                .filter(|a| {
+                    matches!(
+                        a.verdict,
+                        Verdict::NotSignificant | Verdict::InsufficientData
+                    )
+                })
+                .collect();
+            for a in &noted {
                 w!(
                     out,
-                    "no regressions against {} ({} metrics, threshold {threshold})",
+                    "not a regression: {} is {:+.1}% but {}",
+                    a.report.metric,
+                    a.report.change * 100.0,
+                    if a.verdict == Verdict::InsufficientData {
+                        format!(
+                            "has too few samples ({} / {}, need {} a side)",
+                            a.report.baseline_samples, a.report.samples, test.min_samples
+                        )
+                    } else {
+                        format!(
+                            "within the noise (p = {:.3})",
+                            a.report.p_value.unwrap_or(1.0)
+                        )
+                    }
+                );
+            }
+            if failing.is_empty() {
+                w!(
+                    out,
+                    "no regressions against {} ({} metrics, threshold {threshold}, alpha {})",
                     file.display(),
-                    base.metrics.len()
+                    base.metrics.len(),
+                    test.alpha
                 );
                 return Ok(0);
             }
             w!(
                 out,
-                "{:<36} {:>12} {:>12} {:>9} severity",
+                "{:<36} {:>12} {:>12} {:>9} {:>9} {:>22} severity",
                 "metric",
                 "baseline",
                 "current",
-                "change"
+                "change",
+                "p",
+                "effect (99 % interval)"
             );
-            for r in &reports {
+            for a in &failing {
+                let r = &a.report;
+                let p = r
+                    .p_value
+                    .map_or("median only".to_string(), |p| format!("{p:.1e}"));
+                let effect = r.effect.map_or(String::new(), |e| {
+                    format!(
+                        "{:+.1}% [{:+.1}, {:+.1}]",
+                        e.estimate * 100.0,
+                        e.low * 100.0,
+                        e.high * 100.0
+                    )
+                });
                 w!(
                     out,
-                    "{:<36} {:>12.3} {:>12.3} {:>+8.1}% {:?}",
+                    "{:<36} {:>12.3} {:>12.3} {:>+8.1}% {:>9} {:>22} {:?}",
                     r.metric,
                     r.baseline.median,
                     r.current.median,
                     r.change * 100.0,
+                    p,
+                    effect,
                     r.severity
+                );
+            }
+            if failing.iter().any(|a| a.verdict == Verdict::NoSamples) {
+                w!(
+                    out,
+                    "(\"median only\": {} is a version 1 baseline without raw values; save a new one to test significance)",
+                    file.display()
                 );
             }
             return Ok(1);

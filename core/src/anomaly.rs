@@ -246,19 +246,7 @@ fn summarize(samples: &[(f64, f64)], scratch: &mut Vec<f64>, log: bool) -> Secon
 mod tests {
     use super::*;
 
-    struct Rng(u64);
-    impl Rng {
-        fn uniform(&mut self) -> f64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            ((self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-        }
-        fn normal(&mut self) -> f64 {
-            let (u, v) = (self.uniform(), self.uniform());
-            (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
-        }
-    }
+    use crate::test_rng::SeededRng as Rng;
 
     /// One second of 60 log-normal frame times around `level` (spread `sigma`).
     fn second(rng: &mut Rng, s: usize, level: f64, sigma: f64) -> Vec<(f64, f64)> {

@@ -43,6 +43,8 @@ mod scope_stats;
 pub mod significance;
 mod snapshot;
 pub mod stats;
+#[cfg(test)]
+mod test_rng;
 mod tracker;
 
 pub use anomaly::{Anomaly, AnomalyDetector, AnomalyKind};

@@ -6,23 +6,9 @@ use std::collections::BTreeMap;
 use super::*;
 use crate::Direction;
 
-/// xorshift64* with Box–Muller normals: deterministic, no dependency.
-struct Rng(u64);
+use crate::test_rng::SeededRng as Rng;
 
 impl Rng {
-    fn uniform(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        let x = self.0.wrapping_mul(0x2545_f491_4f6c_dd1d);
-        ((x >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-
-    fn normal(&mut self) -> f64 {
-        let (u, v) = (self.uniform(), self.uniform());
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
-    }
-
     /// `n` log-normal frame times with median `median` and log-spread `sigma`.
     fn frame_times(&mut self, n: usize, median: f64, sigma: f64) -> Vec<f64> {
         (0..n)

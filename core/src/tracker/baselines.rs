@@ -5,10 +5,10 @@ use super::*;
 impl PerformanceTracker {
     // ---------------------------------------------------------------- baselines
 
-    /// The values of every metric over the last `window`, at most [`MAX_BASELINE_SAMPLES`]
-    /// each, evenly spaced (which also thins out neighbouring frames' correlation). Copied
-    /// under the store lock; everything else happens after it is released.
-    fn window_values(&self, window: Duration) -> BTreeMap<String, Vec<f64>> {
+    /// Every metric's values over the last `window`, by name: copied under the store lock;
+    /// everything else happens after it is released, so a large window never holds up the
+    /// frame's collect.
+    fn window_samples(&self, window: Duration) -> Vec<(String, Vec<f64>)> {
         let now = self.now_offset();
         let from = now.saturating_sub(u64::try_from(window.as_nanos()).unwrap_or(u64::MAX));
         let copied: Vec<(MetricId, Vec<f64>)> = {
@@ -24,38 +24,24 @@ impl PerformanceTracker {
         copied
             .into_iter()
             .filter(|(_, v)| !v.is_empty())
-            .filter_map(|(id, values)| {
-                let info = r.info(id)?;
-                Some((
-                    info.name.to_string(),
-                    evenly_spaced(&values, MAX_BASELINE_SAMPLES),
-                ))
-            })
+            .filter_map(|(id, values)| Some((r.info(id)?.name.to_string(), values)))
             .collect()
     }
 
-    /// Median, p95 and count of every metric over the last `window`. The samples are copied
-    /// under the store lock; sorting happens after it is released, so a large window never
-    /// holds up the frame's collect.
-    fn window_stats(&self, window: Duration) -> Vec<(String, BaselineStat)> {
-        let now = self.now_offset();
-        let from = now.saturating_sub(u64::try_from(window.as_nanos()).unwrap_or(u64::MAX));
-        let copied: Vec<(MetricId, Vec<f64>)> = {
-            let store = lock(&self.inner.store);
-            store
-                .histories
-                .iter()
-                .enumerate()
-                .filter_map(|(i, h)| Some((MetricId(i as u32), h.as_ref()?.values(from, u64::MAX))))
-                .collect()
-        };
-        let r = self.registry();
-        copied
+    /// The values of every metric over the last `window`, at most [`MAX_BASELINE_SAMPLES`]
+    /// each, evenly spaced (which also thins out neighbouring frames' correlation).
+    fn window_values(&self, window: Duration) -> BTreeMap<String, Vec<f64>> {
+        self.window_samples(window)
             .into_iter()
-            .filter_map(|(id, values)| {
-                let info = r.info(id)?;
-                Some((info.name.to_string(), BaselineStat::from_values(&values)?))
-            })
+            .map(|(name, values)| (name, evenly_spaced(&values, MAX_BASELINE_SAMPLES)))
+            .collect()
+    }
+
+    /// Median, p95 and count of every metric over the last `window`.
+    fn window_stats(&self, window: Duration) -> Vec<(String, BaselineStat)> {
+        self.window_samples(window)
+            .into_iter()
+            .filter_map(|(name, values)| Some((name, BaselineStat::from_values(&values)?)))
             .collect()
     }
 
@@ -65,8 +51,15 @@ impl PerformanceTracker {
     pub fn capture_baseline(&self) -> usize {
         self.sync_reads();
         let window = self.config().baseline_window;
-        let stats = self.window_stats(window);
-        let samples = self.window_values(window);
+        let all = self.window_samples(window);
+        let stats: Vec<(String, BaselineStat)> = all
+            .iter()
+            .filter_map(|(name, v)| Some((name.clone(), BaselineStat::from_values(v)?)))
+            .collect();
+        let samples: BTreeMap<String, Vec<f64>> = all
+            .into_iter()
+            .map(|(name, v)| (name, evenly_spaced(&v, MAX_BASELINE_SAMPLES)))
+            .collect();
         let n = stats.len();
         lock(&self.inner.store).baselines = BaselineSet {
             captured_unix_s: SystemTime::now()
