@@ -21,7 +21,11 @@ use bevy::render::renderer::{RenderDevice, RenderQueue};
 use bevy::render::{Render, RenderApp, RenderSystems};
 use bevy::window::ExitCondition;
 use bevy::winit::WinitPlugin;
-use rfm_perf_core::{PerformanceTracker, names};
+use std::collections::BTreeMap;
+
+use rfm_perf_core::{
+    Direction, MetricSeries, PerformanceTracker, REPORT_SCHEMA_VERSION, RunReport, names,
+};
 use serde::{Deserialize, Serialize};
 
 pub use rfm_perf_core::stats::Percentiles;
@@ -311,9 +315,50 @@ pub struct BenchmarkOptions {
     pub interior_check: bool,
     /// Colour by cost (the heatmap) instead of the palette. Default `false`.
     pub heatmap: bool,
+    /// The scenario the report is keyed by. Default `None`: one named after the options
+    /// (`zoom 512x512 max1000 300f to 1e-12, checks on`), so runs of the same options compare.
+    pub scenario: Option<String>,
     /// Serve the API (and sample the system) while the run lasts, so it can be watched from
     /// elsewhere. Default `None`: no server.
     pub api: Option<ApiConfig>,
+}
+
+impl BenchmarkOptions {
+    /// The scenario named after the options: runs with the same options compare like for like.
+    ///
+    /// ```
+    /// let o = rfm_perf::headless::BenchmarkOptions::default();
+    /// assert_eq!(o.scenario_name(), "zoom 512x512 max1000 300f to 1e-12, checks on");
+    /// ```
+    pub fn scenario_name(&self) -> String {
+        format!(
+            "zoom {}x{} max{} {}f to {:e}, checks {}{}",
+            self.width,
+            self.height,
+            self.max_iter,
+            self.frames,
+            self.deepest,
+            if self.interior_check { "on" } else { "off" },
+            if self.heatmap { ", heatmap" } else { "" }
+        )
+    }
+}
+
+/// The commit of the code measured: `RFM_PERF_GIT_COMMIT`, else `git rev-parse HEAD` in the
+/// working directory, else none.
+fn git_commit() -> Option<String> {
+    if let Ok(c) = std::env::var("RFM_PERF_GIT_COMMIT")
+        && !c.trim().is_empty()
+    {
+        return Some(c.trim().to_string());
+    }
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let c = String::from_utf8(out.stdout).ok()?;
+    (out.status.success() && !c.trim().is_empty()).then(|| c.trim().to_string())
 }
 
 impl Default for BenchmarkOptions {
@@ -328,6 +373,7 @@ impl Default for BenchmarkOptions {
             screenshot: None,
             interior_check: true,
             heatmap: false,
+            scenario: None,
             api: None,
         }
     }
@@ -351,9 +397,13 @@ pub struct FrameRecord {
     pub iterations_computed: u64,
 }
 
-/// The benchmark's JSON report.
+/// The benchmark's JSON report. Its [`RunReport`] part (schema version, scenario, machine,
+/// versions, per-metric summaries and raw values) is what `rfm-perf compare` reads.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BenchmarkReport {
+    /// Schema, scenario, machine, versions and the per-metric series.
+    #[serde(flatten)]
+    pub run: RunReport,
     /// Adapter name.
     pub adapter: String,
     /// Backend.
@@ -413,6 +463,15 @@ impl BenchmarkReport {
             })
         };
         let mut s = String::new();
+        s += &format!(
+            "scenario           {} (crate {}{})\n",
+            self.run.scenario,
+            self.run.crate_version,
+            self.run
+                .git_commit
+                .as_ref()
+                .map_or(String::new(), |c| format!(" at {c}"))
+        );
         s += &format!("adapter            {} ({})\n", self.adapter, self.backend);
         s += &format!(
             "view               {}×{}, {} frames ({} in df64), max_iter {}\n",
@@ -595,7 +654,42 @@ pub fn run_benchmark(
         .sum();
     let info = app.world().resource::<GpuSummary>().clone();
     let gpu_pass_ms = Percentiles::of(&gpu_ms);
+    let series = |values: &[f64], unit: &str, direction: Direction| {
+        MetricSeries::of(values, unit, direction)
+    };
+    let mut metrics = BTreeMap::new();
+    metrics.insert(
+        "frame.wall_ms".to_string(),
+        series(&frame_ms, "ms", Direction::LowerIsBetter),
+    );
+    if !gpu_ms.is_empty() {
+        metrics.insert(
+            names::RENDER_FRACTAL_GPU_MS.to_string(),
+            series(&gpu_ms, "ms", Direction::LowerIsBetter),
+        );
+    }
+    metrics.insert(
+        names::RENDER_FRACTAL_CPU_MS.to_string(),
+        series(&cpu_ms, "ms", Direction::LowerIsBetter),
+    );
+    let computed_per_frame: Vec<f64> = path.iter().map(|f| f.iterations_computed as f64).collect();
+    metrics.insert(
+        names::FRACTAL_ITERATIONS_COMPUTED.to_string(),
+        series(&computed_per_frame, "count", Direction::Neutral),
+    );
+    let run = RunReport {
+        schema_version: REPORT_SCHEMA_VERSION,
+        scenario: options
+            .scenario
+            .clone()
+            .unwrap_or_else(|| options.scenario_name()),
+        hardware: tracker.baseline_key().hardware,
+        crate_version: env!("CARGO_PKG_VERSION").to_string(),
+        git_commit: git_commit(),
+        metrics,
+    };
     let report = BenchmarkReport {
+        run,
         adapter: info.adapter.clone(),
         backend: info.backend.clone(),
         width: options.width,

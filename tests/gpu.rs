@@ -804,7 +804,13 @@ fn child_benchmark() -> ExitCode {
                         && h.escaped() > 0
                         && h.escaped() <= 63 * 128 * 128
                 })
-                && r.cost_hottest_share.is_some_and(|c| c.p50 >= 10.0 && c.p50 <= 100.0);
+                && r.cost_hottest_share.is_some_and(|c| c.p50 >= 10.0 && c.p50 <= 100.0)
+                // what `rfm-perf compare` reads: schema, scenario, machine, per-metric series
+                && r.run.schema_version == rfm_perf::REPORT_SCHEMA_VERSION
+                && r.run.hardware.cores >= 1
+                && !r.run.hardware.gpu_adapter.is_empty()
+                && r.run.metrics["frame.wall_ms"].values.len() == 60
+                && rfm_perf::RunReport::load(&report_path).is_ok();
             println!(
                 "{} benchmark report: {} frames, {} df64, frame p50 {:.2} ms, GPU {:?}",
                 if ok { "ok  " } else { "FAIL" },

@@ -17,6 +17,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
+mod compare;
+
 macro_rules! w {
     ($out:expr, $($arg:tt)*) => {{
         let _ = writeln!($out, $($arg)*);
@@ -83,6 +85,25 @@ enum Command {
     Baseline {
         #[command(subcommand)]
         action: BaselineAction,
+    },
+    /// Compare benchmark reports (`fractal_explorer --headless --report FILE`) side by side: the
+    /// first is the reference; no app needed.
+    Compare {
+        /// Two or more report files.
+        #[arg(required = true, num_args = 2..)]
+        files: Vec<std::path::PathBuf>,
+        /// Relative change that counts as a regression.
+        #[arg(long, default_value_t = 0.2)]
+        threshold: f64,
+        /// Significance level of the test.
+        #[arg(long, default_value_t = 0.01)]
+        alpha: f64,
+        /// Exit 1 when a later run has a significant regression of at least the threshold.
+        #[arg(long)]
+        fail_on_regression: bool,
+        /// Also write the comparison as Markdown, with one SVG chart per metric beside it.
+        #[arg(long)]
+        markdown: Option<std::path::PathBuf>,
     },
 }
 
@@ -238,6 +259,28 @@ fn app_key(cli: &Cli) -> BaselineKey {
 
 fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, String> {
     match &cli.command {
+        Command::Compare {
+            files,
+            threshold,
+            alpha,
+            fail_on_regression,
+            markdown,
+        } => {
+            if !(threshold.is_finite() && *threshold > 0.0) {
+                return Err(format!(
+                    "--threshold {threshold}: use a positive number (0.2 = 20 %)"
+                ));
+            }
+            if !(alpha.is_finite() && *alpha > 0.0 && *alpha < 1.0) {
+                return Err(format!("--alpha {alpha}: use a number in (0, 1)"));
+            }
+            let (text, regression) =
+                compare::compare_files(files, *threshold, *alpha, markdown.as_deref())?;
+            w!(out, "{}", text.trim_end());
+            if regression && *fail_on_regression {
+                return Ok(1);
+            }
+        }
         Command::Metrics { json } => {
             let body = get(cli, "/api/performance/metrics")?;
             if *json {

@@ -38,6 +38,7 @@ mod history;
 mod local;
 mod metric;
 pub mod names;
+mod report;
 mod scope;
 mod scope_stats;
 pub mod significance;
@@ -56,6 +57,9 @@ pub use error::{BaselineError, TrackError};
 pub use fingerprint::{BaselineKey, HardwareFingerprint};
 pub use frame::{CallNode, DetachedScope, FrameProfile, ThreadLane};
 pub use metric::{Direction, MetricId, MetricInfo, MetricKind, Unit};
+pub use report::{
+    MetricComparison, MetricSeries, REPORT_SCHEMA_VERSION, ReportError, RunReport, compare_runs,
+};
 pub use scope::{
     AsyncScopeGuard, ScopeGuard, ScopeSite, Timer, scopes_enabled, set_scopes_enabled,
 };
