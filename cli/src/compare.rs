@@ -115,10 +115,11 @@ pub(crate) fn compare_files(
             .iter()
             .flatten()
             .any(|c| &c.metric == name && c.regression);
+        // the estimate with its interval (the verdict's threshold applies to the medians' ratio)
         let change = c.effect.map_or(format!("{:+.1}%", c.change * 100.0), |e| {
             format!(
                 "{:+.1}% [{:+.1}, {:+.1}]",
-                c.change * 100.0,
+                e.estimate * 100.0,
                 e.low * 100.0,
                 e.high * 100.0
             )
@@ -156,6 +157,16 @@ pub(crate) fn compare_files(
             c.ratio
         );
     }
+    let paired = comparisons
+        .last()
+        .is_some_and(|rows| rows.iter().any(|c| c.paired));
+    let method = if paired {
+        "changes and p: frame by frame (same scenario, as many frames: the sign test and the median of the per-frame changes)"
+    } else {
+        "changes and p: the runs' distributions (Mann–Whitney, Hodges–Lehmann)"
+    };
+    let _ = writeln!(out, "\n{method}");
+    let _ = writeln!(md, "\n{method}");
     if let Some(line) = attribution(base, runs.last().unwrap_or(base)) {
         let _ = writeln!(out, "\n{line}");
         let _ = writeln!(md, "\n{line}");

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::significance::{Effect, compare_samples};
+use crate::significance::{Effect, compare_paired, compare_samples};
 use crate::stats::{quantile_sorted, sorted_finite};
 use crate::{Direction, HardwareFingerprint};
 
@@ -180,8 +180,12 @@ pub struct MetricComparison {
     /// The change as a Hodges–Lehmann estimate with its `1 − alpha` interval, oriented like
     /// `change`, when both runs have at least 2 values.
     pub effect: Option<Effect>,
-    /// Two-sided Mann–Whitney p-value.
+    /// Two-sided p-value: the sign test of the per-pair changes when `paired`, else
+    /// Mann–Whitney.
     pub p_value: Option<f64>,
+    /// Whether the values were compared pair by pair: the same scenario and as many values in
+    /// both runs (each frame of a fixed benchmark path against itself).
+    pub paired: bool,
     /// Whether `p_value < alpha` (with at least 8 values a side).
     pub significant: bool,
     /// Significant and worse by at least the threshold.
@@ -218,7 +222,12 @@ pub fn compare_runs(
                 .direction
                 .worse_change(a.median, b.median)
                 .unwrap_or(ratio - 1.0);
-            let compared = compare_samples(&a.values, &b.values, alpha);
+            let paired = before.scenario == after.scenario && a.values.len() == b.values.len();
+            let compared = if paired {
+                compare_paired(&a.values, &b.values, alpha)
+            } else {
+                compare_samples(&a.values, &b.values, alpha)
+            };
             let enough =
                 a.n >= crate::MIN_REGRESSION_SAMPLES && b.n >= crate::MIN_REGRESSION_SAMPLES;
             let significant = enough && compared.is_some_and(|c| c.p_value < alpha);
@@ -239,6 +248,7 @@ pub fn compare_runs(
                 change,
                 effect,
                 p_value: compared.map(|c| c.p_value),
+                paired,
                 significant,
                 regression: significant && a.direction != Direction::Neutral && change >= threshold,
             })
@@ -270,6 +280,49 @@ mod tests {
             Err(ReportError::Invalid { .. })
         ));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A benchmark path whose frames cost 2..20 ms, with 2 % noise per frame.
+    fn path_run(scenario: &str, factor: f64, seed: u64) -> RunReport {
+        let mut rng = crate::test_rng::SeededRng(seed);
+        let values: Vec<f64> = (0..120)
+            .map(|i| (2.0 + f64::from(i % 19)) * factor * (0.02 * rng.normal()).exp())
+            .collect();
+        RunReport {
+            schema_version: 1,
+            scenario: scenario.into(),
+            hardware: HardwareFingerprint::default(),
+            crate_version: String::new(),
+            git_commit: None,
+            metrics: [(
+                "frame_ms".to_string(),
+                MetricSeries::of(&values, "ms", Direction::LowerIsBetter),
+            )]
+            .into(),
+        }
+    }
+
+    #[test]
+    fn the_same_path_is_compared_frame_by_frame() {
+        // 5 % slower along a path whose frames differ tenfold: found when paired
+        let rows = compare_runs(&path_run("p", 1.0, 1), &path_run("p", 1.05, 2), 0.01, 0.02);
+        assert!(rows[0].paired && rows[0].significant, "{:?}", rows[0]);
+        let e = rows[0].effect.unwrap();
+        assert!(e.low > 0.03 && e.high < 0.07, "{e:?}");
+        assert!(rows[0].regression);
+        // unpaired (another scenario), the same data is lost in the path's spread
+        let rows = compare_runs(&path_run("p", 1.0, 1), &path_run("q", 1.05, 2), 0.01, 0.02);
+        assert!(!rows[0].paired && !rows[0].significant, "{:?}", rows[0]);
+        // two runs of the same path without a change: noise
+        for seed in 3..13 {
+            let rows = compare_runs(
+                &path_run("p", 1.0, 1),
+                &path_run("p", 1.0, seed),
+                0.01,
+                0.02,
+            );
+            assert!(!rows[0].regression, "seed {seed}: {:?}", rows[0]);
+        }
     }
 
     #[test]
