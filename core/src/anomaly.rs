@@ -94,6 +94,10 @@ pub struct AnomalyDetector {
     down: f64,
     /// Reused for the second's statistics.
     scratch: Vec<f64>,
+    /// Consecutive seconds in which the values only rose (a running count such as
+    /// `frame.count`): past the warm-up the metric is a counter, with no level to judge.
+    rising_seconds: usize,
+    last_value: Option<f64>,
 }
 
 /// What [`AnomalyDetector::push_second`] found: kind, time, value, score, change.
@@ -121,6 +125,20 @@ impl AnomalyDetector {
             // a value at or below zero: judge this metric on the linear scale from now on
             self.linear = true;
             self.reset();
+        }
+        let rising = finite
+            .iter()
+            .map(|p| p.1)
+            .try_fold(self.last_value.unwrap_or(f64::NEG_INFINITY), |prev, v| {
+                (v >= prev).then_some(v)
+            })
+            .is_some_and(|last| Some(last) != self.last_value);
+        self.last_value = finite.last().map(|p| p.1);
+        self.rising_seconds = if rising { self.rising_seconds + 1 } else { 0 };
+        if self.rising_seconds >= WARM_UP_SECONDS {
+            // a counter: nothing to judge, and no reference to keep
+            self.reset();
+            return out;
         }
         let unscale = |v: f64| if self.linear { v } else { v.exp() };
         let second = summarize(&finite, &mut self.scratch, !self.linear);
@@ -353,5 +371,20 @@ mod tests {
             }
         }
         assert!(d.push_second(&[(0.0, f64::NAN)]).is_empty());
+    }
+
+    #[test]
+    fn running_counts_are_not_level_shifts() {
+        let mut d = AnomalyDetector::default();
+        let mut count = 0.0;
+        for s in 0..600 {
+            let v: Vec<(f64, f64)> = (0..60)
+                .map(|i| {
+                    count += 1.0;
+                    (s as f64 + f64::from(i) / 60.0, count)
+                })
+                .collect();
+            assert!(d.push_second(&v).is_empty(), "second {s}");
+        }
     }
 }
