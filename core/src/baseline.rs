@@ -284,7 +284,7 @@ impl BaselineSet {
                 if enough && change >= test.threshold {
                     if let Some(c) = compare_samples(base_values, values, test.alpha) {
                         report.p_value = Some(c.p_value);
-                        report.effect = Some(oriented(c.change, direction));
+                        report.effect = Some(c.change.oriented(direction));
                     }
                 } else {
                     report.p_value = p_value(base_values, values);
@@ -476,21 +476,6 @@ pub struct RegressionReport {
     /// by at least the threshold.
     #[serde(default)]
     pub effect: Option<Effect>,
-}
-
-/// `change` (positive = larger values) oriented so that positive = worse.
-fn oriented(change: Effect, direction: crate::Direction) -> Effect {
-    match direction {
-        crate::Direction::HigherIsBetter => {
-            // a ratio r − 1 that grew is better: worse = 1 − r = −change
-            Effect {
-                estimate: -change.estimate,
-                low: -change.high,
-                high: -change.low,
-            }
-        }
-        _ => change,
-    }
 }
 
 #[cfg(test)]

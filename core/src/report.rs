@@ -231,14 +231,7 @@ pub fn compare_runs(
             let enough =
                 a.n >= crate::MIN_REGRESSION_SAMPLES && b.n >= crate::MIN_REGRESSION_SAMPLES;
             let significant = enough && compared.is_some_and(|c| c.p_value < alpha);
-            let effect = compared.map(|c| match a.direction {
-                Direction::HigherIsBetter => Effect {
-                    estimate: -c.change.estimate,
-                    low: -c.change.high,
-                    high: -c.change.low,
-                },
-                _ => c.change,
-            });
+            let effect = compared.map(|c| c.change.oriented(a.direction));
             Some(MetricComparison {
                 metric: name.clone(),
                 unit: a.unit.clone(),

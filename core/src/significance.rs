@@ -22,6 +22,29 @@ pub struct Effect {
     pub high: f64,
 }
 
+impl Effect {
+    /// This change (positive = larger values) oriented by `direction` so that positive =
+    /// worse: for higher-is-better metrics a grown value is better, so the sign flips.
+    ///
+    /// ```
+    /// use rfm_perf_core::{Direction, significance::Effect};
+    /// let grew = Effect { estimate: 0.2, low: 0.1, high: 0.3 };
+    /// let worse = grew.oriented(Direction::HigherIsBetter);
+    /// assert_eq!((worse.estimate, worse.low, worse.high), (-0.2, -0.3, -0.1));
+    /// assert_eq!(grew.oriented(Direction::LowerIsBetter), grew);
+    /// ```
+    pub fn oriented(self, direction: crate::Direction) -> Effect {
+        match direction {
+            crate::Direction::HigherIsBetter => Effect {
+                estimate: -self.estimate,
+                low: -self.high,
+                high: -self.low,
+            },
+            _ => self,
+        }
+    }
+}
+
 /// How a current sample compares with a baseline sample.
 ///
 /// ```
