@@ -1,0 +1,154 @@
+//! The headless benchmark's JSON report: what ran, the per-frame records and the summaries, and
+//! its human-readable table.
+
+use serde::{Deserialize, Serialize};
+
+use super::Percentiles;
+use crate::base::EscapeHistogram;
+use crate::fractal::Precision;
+use rfm_perf_core::RunReport;
+
+/// One frame of the benchmark.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FrameRecord {
+    /// Frame index.
+    pub frame: u32,
+    /// View width.
+    pub view_width: f64,
+    /// Arithmetic used.
+    pub precision: Precision,
+    /// Wall time of the frame (ms).
+    pub frame_ms: f64,
+    /// Iterations of the latest read-back frame (nominal).
+    pub iterations: u64,
+    /// Iterations the GPU really ran for it (fewer with the interior checks).
+    #[serde(default)]
+    pub iterations_computed: u64,
+}
+
+/// The benchmark's JSON report. Its [`RunReport`] part (schema version, scenario, machine,
+/// versions, per-metric summaries and raw values) is what `rfm-perf compare` reads.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BenchmarkReport {
+    /// Schema, scenario, machine, versions and the per-metric series.
+    #[serde(flatten)]
+    pub run: RunReport,
+    /// Adapter name.
+    pub adapter: String,
+    /// Backend.
+    pub backend: String,
+    /// Render size.
+    pub width: u32,
+    /// Render size.
+    pub height: u32,
+    /// Frames measured.
+    pub frames: u32,
+    /// Iteration limit.
+    pub max_iter: u32,
+    /// Frame wall time (ms).
+    pub frame_ms: Percentiles,
+    /// GPU time of the pass (ms), when the adapter has timestamp queries.
+    pub gpu_pass_ms: Option<Percentiles>,
+    /// Why `gpu_pass_ms` is absent.
+    pub gpu_pass_missing_reason: Option<String>,
+    /// CPU time encoding the pass (ms).
+    pub cpu_encode_ms: Option<Percentiles>,
+    /// Iterations per second of wall time (all frames' iterations / total time).
+    pub iterations_per_s: f64,
+    /// Iterations per second of GPU pass time, when measured.
+    pub gpu_iterations_per_s: Option<f64>,
+    /// Megapixels per second of wall time.
+    pub mpixels_per_s: f64,
+    /// Whether the interior checks were on.
+    #[serde(default)]
+    pub interior_check: bool,
+    /// Iterations the GPU really ran / nominal iterations, over the run (1 without the checks).
+    #[serde(default)]
+    pub computed_share: Option<f64>,
+    /// Whether the pass coloured by cost (the heatmap).
+    #[serde(default)]
+    pub heatmap: bool,
+    /// The escaped pixels of every measured frame by the iteration they escaped at.
+    #[serde(default)]
+    pub escape_histogram: Option<EscapeHistogram>,
+    /// Share of each frame's computed iterations in its costliest 10 % of 32×32 tiles (%).
+    #[serde(default)]
+    pub cost_hottest_share: Option<Percentiles>,
+    /// Frames rendered in df64.
+    pub df64_frames: u32,
+    /// Where the API served during the run (`http://ADDR/`), when it did.
+    #[serde(default)]
+    pub api_address: Option<String>,
+    /// Per frame.
+    pub path: Vec<FrameRecord>,
+}
+
+impl BenchmarkReport {
+    /// A human-readable summary.
+    pub fn summary_table(&self) -> String {
+        let p = |x: &Option<Percentiles>| {
+            x.map_or("n/a".to_string(), |p| {
+                format!("{:>8.3} {:>8.3} {:>8.3}", p.p50, p.p95, p.p99)
+            })
+        };
+        let mut s = String::new();
+        s += &format!(
+            "scenario           {} (crate {}{})\n",
+            self.run.scenario,
+            self.run.crate_version,
+            self.run
+                .git_commit
+                .as_ref()
+                .map_or(String::new(), |c| format!(" at {c}"))
+        );
+        s += &format!("adapter            {} ({})\n", self.adapter, self.backend);
+        s += &format!(
+            "view               {}×{}, {} frames ({} in df64), max_iter {}\n",
+            self.width, self.height, self.frames, self.df64_frames, self.max_iter
+        );
+        s += "                        p50      p95      p99  (ms)\n";
+        s += &format!("frame time         {}\n", p(&Some(self.frame_ms)));
+        s += &format!(
+            "GPU pass           {}{}\n",
+            p(&self.gpu_pass_ms),
+            self.gpu_pass_missing_reason
+                .as_ref()
+                .map_or(String::new(), |r| format!("  ({r})"))
+        );
+        s += &format!("CPU encode         {}\n", p(&self.cpu_encode_ms));
+        s += &format!(
+            "iterations/s       {:.3e} wall{}\n",
+            self.iterations_per_s,
+            self.gpu_iterations_per_s
+                .map_or(String::new(), |g| format!(", {g:.3e} GPU-pass"))
+        );
+        s += &format!("Mpixel/s           {:.2}\n", self.mpixels_per_s);
+        s += &format!(
+            "interior checks    {}{}\n",
+            if self.interior_check { "on" } else { "off" },
+            self.computed_share.map_or(String::new(), |c| format!(
+                ": the GPU ran {:.1} % of the nominal iterations",
+                c * 100.0
+            ))
+        );
+        if let Some(h) = &self.escape_histogram
+            && let (Some(p50), Some(p99)) = (h.quantile(0.5), h.quantile(0.99))
+        {
+            s += &format!(
+                "escaped pixels     {}: half by iteration {p50}, 99 % by {p99} (limit {})\n",
+                h.escaped(),
+                h.max_iter
+            );
+        }
+        if let Some(c) = &self.cost_hottest_share {
+            s += &format!(
+                "cost hot spots     the costliest 10 % of tiles hold {:.0} % of the work (median frame)\n",
+                c.p50
+            );
+        }
+        if let Some(api) = &self.api_address {
+            s += &format!("API (while running) {api}\n");
+        }
+        s
+    }
+}
