@@ -257,6 +257,11 @@ pub(crate) async fn regressions(
             }
         },
     };
+    // one copy of the baselines' key (the set holds every metric's raw values: never clone it twice)
+    let (has_baseline, baseline_key) = {
+        let set = st.tracker.baselines();
+        (!set.metrics.is_empty(), set.key)
+    };
     let tracker = st.tracker.clone();
     // the test sorts every metric's window: off the async workers
     let assessed = tokio::task::spawn_blocking(move || tracker.assess_regressions(threshold)).await;
@@ -282,8 +287,8 @@ pub(crate) async fn regressions(
     Json(json!({
         "threshold": threshold,
         "alpha": st.tracker.config().regression_alpha,
-        "has_baseline": !st.tracker.baselines().metrics.is_empty(),
-        "baseline_key": st.tracker.baselines().key,
+        "has_baseline": has_baseline,
+        "baseline_key": baseline_key,
         "current_key": st.tracker.baseline_key(),
         // a comparison across scenarios or machines is allowed, and says so
         "key_differences": st.tracker.baseline_differences(),
