@@ -128,6 +128,8 @@ pub struct RfmPerfPlugin {
     pub fps_low_window: Duration,
     /// What runs (a level, a benchmark path): baselines are keyed by it. Default `"default"`.
     pub scenario: String,
+    /// The alert rule file ([`AnalysisPlugin::alert_rules`]). Default `assets/alerts.toml`.
+    pub alert_rules: Option<std::path::PathBuf>,
     /// Tracker to record into. Default `None`: the global tracker, which
     /// `#[track_performance]` and `perf_scope!` write to.
     pub tracker: Option<PerformanceTracker>,
@@ -156,6 +158,7 @@ impl RfmPerfPlugin {
             bridge_diagnostics: true,
             fps_low_window: base.fps_low_window,
             scenario: base.scenario,
+            alert_rules: AnalysisPlugin::default().alert_rules,
             tracker: base.tracker,
         }
     }
@@ -210,6 +213,12 @@ impl RfmPerfPlugin {
         self
     }
 
+    /// Reads the alert rules from `path` (re-read when it changes).
+    pub fn with_alert_rules(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.alert_rules = Some(path.into());
+        self
+    }
+
     /// Records into `tracker` instead of the global one.
     pub fn with_tracker(mut self, tracker: PerformanceTracker) -> Self {
         self.tracker = Some(tracker);
@@ -243,7 +252,10 @@ impl RfmPerfPlugin {
     /// assert!(group.enabled::<rfm_perf::analysis::AnalysisPlugin>());
     /// ```
     pub fn plugins(&self) -> PluginGroupBuilder {
-        let mut group = RfmPerfPlugins.build().set(self.base());
+        let mut group = RfmPerfPlugins.build().set(self.base()).set(AnalysisPlugin {
+            alert_rules: self.alert_rules.clone(),
+            ..AnalysisPlugin::default()
+        });
         if !self.bridge_diagnostics {
             group = group.disable::<DiagnosticsBridgePlugin>();
         }

@@ -1,15 +1,16 @@
-//! Alerts: a metric past its warning or critical level raises one; it ends once the value is
-//! back in the good range by a hysteresis margin, so a value hovering at the level never
-//! raises a storm.
+//! Alerts: the [`AlertRules`] evaluated against the tracker at each update. An alert is raised
+//! when a rule's condition has held for its `for` duration, shows the value now and its rule's
+//! level while it lasts, and ends once the value is back past the hysteresis margin (no storms
+//! from a value hovering at a level).
 
 use std::time::SystemTime;
 
-use rfm_perf_core::Snapshot;
+use rfm_perf_core::alert_rules::{AlertRule, RuleEvent, RuleSeverity, TrackerRuleInputs};
+use rfm_perf_core::{PerformanceTracker, Snapshot};
 
-use crate::base::{Alert, Health, HealthThresholds, Insights};
+use super::alert_rules::AlertRules;
+use crate::base::{Alert, AlertCleared, AlertRulesState, Health, Insights};
 
-/// Relative margin past the warning level a value must reach before its alert ends.
-pub const ALERT_HYSTERESIS: f64 = 0.05;
 /// Raised alerts kept for the alert log.
 pub const ALERT_LOG_LEN: usize = 50;
 
@@ -18,16 +19,8 @@ pub const ALERT_LOG_LEN: usize = 50;
 pub struct AlertChanges {
     /// Alerts raised by this update.
     pub raised: Vec<Alert>,
-    /// Alerts that ended: `(metric, raised_unix_s)`.
-    pub cleared: Vec<(String, f64)>,
-}
-
-/// What an alert says: the value now and the level it is past now.
-fn describe(name: &str, value: f64, unit: &str, status: Health, level: f64) -> String {
-    format!(
-        "{name} is {value:.2} {unit}, past its {} level {level:.2}",
-        status.as_str()
-    )
+    /// Alerts that ended.
+    pub cleared: Vec<AlertCleared>,
 }
 
 fn unix_s(t: SystemTime) -> f64 {
@@ -35,100 +28,112 @@ fn unix_s(t: SystemTime) -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
+fn health(severity: RuleSeverity) -> Health {
+    match severity {
+        RuleSeverity::Warning => Health::Warning,
+        RuleSeverity::Critical => Health::Critical,
+    }
+}
+
+fn alert(rule: &AlertRule, value: f64, fired_unix_s: f64, snapshot: &Snapshot) -> Alert {
+    let unit = snapshot
+        .values
+        .iter()
+        .find(|v| v.info.name.as_ref() == rule.metric)
+        .map_or("", |v| v.info.unit.symbol());
+    Alert {
+        metric: rule.metric.clone(),
+        rule: rule.id.clone(),
+        status: health(rule.severity),
+        value,
+        threshold: rule.threshold,
+        raised_unix_s: fired_unix_s,
+        active: true,
+        message: rule.describe(value, unit),
+    }
+}
+
 impl Insights {
-    /// Updates alerts from `snapshot`: raises one when a metric reaches its warning level (and
-    /// again when it escalates to critical), ends it only once the value is back past the
-    /// level by [`ALERT_HYSTERESIS`] (no storms). An active alert's status, level and message
-    /// follow the value (never below warning while it lasts). Returns what was raised and what
-    /// ended (the plugin sends them as messages).
+    /// Evaluates `rules` against `tracker` (its newest values in `snapshot`, its baselines and
+    /// anomalies) now: raises an alert when a rule fires, ends it when the rule clears, and
+    /// refreshes the active alerts (value and message follow the value now) and
+    /// [`Insights::rules`]. Returns what was raised and what ended (the plugin sends them as
+    /// messages).
     ///
     /// ```
     /// use rfm_perf::{HealthThresholds, Insights};
+    /// use rfm_perf::analysis::AlertRules;
     /// let t = rfm_perf::PerformanceTracker::new();
+    /// let mut rules = AlertRules::new(None, &HealthThresholds::default());
     /// let mut ins = Insights::default();
-    /// t.track_metric("frame.time_ms", 40.0);
-    /// let raised = ins.update_alerts(&t.publish_snapshot(), &HealthThresholds::default()).raised;
-    /// assert_eq!((ins.alerts.len(), raised.len()), (1, 1));
-    /// t.track_metric("frame.time_ms", 16.5); // below 16.7 but inside the hysteresis band
-    /// ins.update_alerts(&t.publish_snapshot(), &HealthThresholds::default());
+    /// let mut update = |ins: &mut Insights, v: f64| {
+    ///     t.track_metric("frame.time_ms", v);
+    ///     ins.update_alerts(&mut rules, &t, &t.publish_snapshot())
+    /// };
+    /// assert_eq!(update(&mut ins, 20.0).raised.len(), 1);
+    /// assert_eq!(ins.alerts[0].message, "frame.time_ms is 20.00 ms, above its warning level 16.67");
+    /// // escalation: the critical rule fires and shows; the warning one hides behind it
+    /// assert_eq!(update(&mut ins, 420.0).raised[0].rule, "frame.time_ms:above:critical");
     /// assert_eq!(ins.alerts.len(), 1);
-    /// t.track_metric("frame.time_ms", 10.0);
-    /// let cleared = ins.update_alerts(&t.publish_snapshot(), &HealthThresholds::default()).cleared;
+    /// assert_eq!(ins.alerts[0].message, "frame.time_ms is 420.00 ms, above its critical level 33.33");
+    /// update(&mut ins, 16.5); // below 16.67 but inside the hysteresis band: still warning
+    /// assert_eq!(ins.alerts[0].message, "frame.time_ms is 16.50 ms, above its warning level 16.67");
+    /// let cleared = update(&mut ins, 10.0).cleared;
     /// assert!(ins.alerts.is_empty());
-    /// assert_eq!(cleared[0].0, "frame.time_ms");
-    /// assert_eq!(ins.log.len(), 1);
-    /// // escalation: the message says the current value and level
-    /// t.track_metric("frame.time_ms", 20.0);
-    /// ins.update_alerts(&t.publish_snapshot(), &HealthThresholds::default());
-    /// t.track_metric("frame.time_ms", 420.0);
-    /// let raised = ins.update_alerts(&t.publish_snapshot(), &HealthThresholds::default()).raised;
-    /// assert_eq!(raised.len(), 1);
-    /// assert_eq!(ins.alerts[0].message, "frame.time_ms is 420.00 ms, past its critical level 33.33");
+    /// assert_eq!(cleared[0].rule, "frame.time_ms:above:warning");
+    /// assert_eq!(ins.log.len(), 2);
     /// ```
     pub fn update_alerts(
         &mut self,
+        rules: &mut AlertRules,
+        tracker: &PerformanceTracker,
         snapshot: &Snapshot,
-        thresholds: &HealthThresholds,
+    ) -> AlertChanges {
+        let now = unix_s(SystemTime::now());
+        let inputs = TrackerRuleInputs::gather(tracker, snapshot, rules.evaluator().rules(), now);
+        let events = rules.evaluator_mut().evaluate(&inputs, now);
+        self.apply_rule_events(events, rules, snapshot)
+    }
+
+    /// Records `events` (from an evaluation or a reload of `rules`) and refreshes the active
+    /// alerts and [`Insights::rules`] from `rules`.
+    pub(crate) fn apply_rule_events(
+        &mut self,
+        events: Vec<RuleEvent>,
+        rules: &AlertRules,
+        snapshot: &Snapshot,
     ) -> AlertChanges {
         let mut changes = AlertChanges::default();
-        let now = unix_s(SystemTime::now());
-        for v in &snapshot.values {
-            let name = v.info.name.as_ref();
-            let Some(th) = thresholds.get(name) else {
-                continue;
-            };
-            let status = th.status(v.value);
-            let unit = v.info.unit.symbol();
-            match self.alerts.iter_mut().find(|a| a.metric == name) {
-                Some(a) => {
-                    if th.recovered(v.value, ALERT_HYSTERESIS) {
-                        a.active = false;
-                        changes.cleared.push((a.metric.clone(), a.raised_unix_s));
-                        continue;
-                    }
-                    let escalated = status > a.status;
-                    a.value = v.value;
-                    a.status = status.max(Health::Warning);
-                    a.threshold = if a.status == Health::Critical {
-                        th.critical
-                    } else {
-                        th.warning
-                    };
-                    a.message = describe(name, v.value, unit, a.status, a.threshold);
-                    if escalated {
-                        changes.raised.push(a.clone());
-                        self.log.push_back(a.clone());
-                        while self.log.len() > ALERT_LOG_LEN {
-                            self.log.pop_front();
-                        }
-                    }
-                }
-                None if status >= Health::Warning => {
-                    let level = if status == Health::Critical {
-                        th.critical
-                    } else {
-                        th.warning
-                    };
-                    let alert = Alert {
-                        metric: name.to_string(),
-                        status,
-                        value: v.value,
-                        threshold: level,
-                        raised_unix_s: now,
-                        active: true,
-                        message: describe(name, v.value, unit, status, level),
-                    };
-                    changes.raised.push(alert.clone());
-                    self.log.push_back(alert.clone());
+        for event in events {
+            match event {
+                RuleEvent::Fired {
+                    rule,
+                    value,
+                    fired_unix_s,
+                } => {
+                    let a = alert(&rule, value, fired_unix_s, snapshot);
+                    self.log.push_back(a.clone());
                     while self.log.len() > ALERT_LOG_LEN {
                         self.log.pop_front();
                     }
-                    self.alerts.push(alert);
+                    changes.raised.push(a);
                 }
-                None => {}
+                RuleEvent::Cleared { rule, fired_unix_s } => changes.cleared.push(AlertCleared {
+                    metric: rule.metric,
+                    rule: rule.id,
+                    raised_unix_s: fired_unix_s,
+                }),
             }
         }
-        self.alerts.retain(|a| a.active);
+        self.alerts = rules
+            .evaluator()
+            .active()
+            .map(|(rule, value, fired)| alert(rule, value, fired, snapshot))
+            .collect();
+        self.rules = AlertRulesState {
+            report: rules.report().clone(),
+            rules: rules.evaluator().status(),
+        };
         changes
     }
 }

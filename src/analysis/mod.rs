@@ -1,18 +1,23 @@
-//! The analysis: alerts (threshold crossings with hysteresis), optimisation suggestions and the
+//! The analysis: alerts (the [`AlertRules`], from a TOML file), optimisation suggestions and the
 //! frame-time breakdown, refreshed at the update interval from the published snapshot into the
 //! base's [`Insights`]. No egui, no HTTP: the dashboard and the API draw and serve what it
 //! publishes, and app code reads [`AlertRaised`] / [`AlertCleared`] messages.
 
+mod alert_rules;
 mod alerts;
 mod breakdown;
 mod suggestions;
 
-use std::time::Duration;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
 
 use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 
-pub use alerts::{ALERT_HYSTERESIS, ALERT_LOG_LEN, AlertChanges};
+pub use alert_rules::{
+    AlertRules, BUILT_IN_RULES, default_rules_path, levels_from_rules, rules_from_thresholds,
+};
+pub use alerts::{ALERT_LOG_LEN, AlertChanges};
 pub use breakdown::BreakdownInputs;
 pub use suggestions::{
     DominantScope, GpuBound, IterationHeadroom, Regressed, RuleContext, SuggestionRule,
@@ -24,29 +29,36 @@ use crate::base::{
     RfmPerfBasePlugin, RfmPerfSystems, Tunables, update_due,
 };
 
-/// Adds the analysis: alerts, suggestions ([`SuggestionRules`], replaceable) and the frame
-/// breakdown into [`Insights`], in [`RfmPerfSystems::Analyze`] at the update interval.
+/// Adds the analysis: alerts ([`AlertRules`], read from a TOML file), suggestions
+/// ([`SuggestionRules`], replaceable) and the frame breakdown into [`Insights`], in
+/// [`RfmPerfSystems::Analyze`] at the update interval.
 ///
 /// ```
 /// use bevy::prelude::*;
 /// use rfm_perf::RfmPerfPlugins;
 /// use rfm_perf::analysis::AnalysisPlugin;
 ///
-/// App::new().add_plugins(MinimalPlugins).add_plugins(
-///     RfmPerfPlugins::headless().set(AnalysisPlugin { regression_threshold: 0.1 }),
-/// );
+/// App::new().add_plugins(MinimalPlugins).add_plugins(RfmPerfPlugins::headless().set(
+///     AnalysisPlugin { regression_threshold: 0.1, alert_rules: Some("my_rules.toml".into()) },
+/// ));
 /// ```
 #[derive(Clone, Debug)]
 pub struct AnalysisPlugin {
     /// Relative change of a metric's median past its baseline that counts as a regression for
     /// the suggestions (`0.2` = 20 % worse). Default 0.2.
     pub regression_threshold: f64,
+    /// The alert rule file, re-read when it changes (format: [`rfm_perf_core::alert_rules`]).
+    /// While it does not exist the built-in rules apply, made from the [`HealthThresholds`].
+    /// `None`: built-in rules only. Default `assets/alerts.toml` (relative to the working
+    /// directory).
+    pub alert_rules: Option<PathBuf>,
 }
 
 impl Default for AnalysisPlugin {
     fn default() -> Self {
         Self {
             regression_threshold: 0.2,
+            alert_rules: Some(default_rules_path()),
         }
     }
 }
@@ -67,9 +79,15 @@ impl Plugin for AnalysisPlugin {
             warn!("rfm_perf: regression_threshold {threshold} is not a positive number; using 0.2");
             threshold = 0.2;
         }
+        let thresholds = app
+            .world()
+            .get_resource::<HealthThresholds>()
+            .cloned()
+            .unwrap_or_default();
         app.insert_resource(AnalysisSettings {
             regression_threshold: threshold,
         })
+        .insert_resource(AlertRules::new(self.alert_rules.clone(), &thresholds))
         .init_resource::<SuggestionRules>()
         .add_systems(
             Last,
@@ -85,7 +103,6 @@ struct AnalysisInputs<'w> {
     tracker: Res<'w, PerfTracker>,
     config: Res<'w, PerfConfig>,
     settings: Res<'w, AnalysisSettings>,
-    thresholds: Res<'w, HealthThresholds>,
     rules: Res<'w, SuggestionRules>,
     tunables: Res<'w, Tunables>,
 }
@@ -119,10 +136,12 @@ fn scan_anomalies(
     }
 }
 
-/// Refreshes alerts, suggestions and the breakdown at the update interval, and sends a message
-/// for every alert raised or cleared.
+/// Refreshes alerts (re-reading the rule file when it changed), suggestions and the breakdown
+/// at the update interval, and sends a message for every alert raised or cleared.
 fn update_insights(
     input: AnalysisInputs<'_>,
+    mut thresholds: ResMut<'_, HealthThresholds>,
+    mut rules: ResMut<'_, AlertRules>,
     mut insights: ResMut<'_, Insights>,
     mut raised: MessageWriter<'_, AlertRaised>,
     mut cleared: MessageWriter<'_, AlertCleared>,
@@ -133,17 +152,26 @@ fn update_insights(
     }
     let tracker = &input.tracker;
     let snapshot = tracker.snapshot();
-    let changes = insights.update_alerts(&snapshot, &input.thresholds);
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let loaded_before = rules.report().loaded_unix_s;
+    let ended = rules.reload(tracker, &thresholds, thresholds.is_changed(), now);
+    let reloaded = rules.report().loaded_unix_s != loaded_before;
+    if reloaded && rules.from_file() {
+        // the file's levels colour the dashboard too (without marking the resource changed
+        // when they are the same)
+        let mut levels = thresholds.clone();
+        if levels_from_rules(rules.evaluator().rules(), &mut levels) {
+            *thresholds = levels;
+        }
+    }
+    let mut changes = insights.apply_rule_events(ended, &rules, &snapshot);
+    let evaluated = insights.update_alerts(&mut rules, tracker, &snapshot);
+    changes.raised.extend(evaluated.raised);
+    changes.cleared.extend(evaluated.cleared);
     raised.write_batch(changes.raised.into_iter().map(AlertRaised));
-    cleared.write_batch(
-        changes
-            .cleared
-            .into_iter()
-            .map(|(metric, raised_unix_s)| AlertCleared {
-                metric,
-                raised_unix_s,
-            }),
-    );
+    cleared.write_batch(changes.cleared);
     let scopes = tracker.scope_stats();
     let regressions = tracker.detect_regressions(input.settings.regression_threshold);
     let ctx = RuleContext {

@@ -5,20 +5,26 @@
 use std::collections::VecDeque;
 
 use bevy::prelude::Resource;
+use rfm_perf_core::alert_rules::{RuleError, RuleStatus};
 use serde::{Deserialize, Serialize};
 
 use super::health::Health;
 
-/// A metric past its warning or critical threshold.
+/// An active alert: an alert rule whose condition holds (see
+/// [`AlertRules`](crate::analysis::AlertRules)).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
     /// Metric name.
     pub metric: String,
-    /// Worst health reached while the alert was active.
+    /// The id of the rule that fired.
+    #[serde(default)]
+    pub rule: String,
+    /// The rule's severity ([`Health::Warning`] or [`Health::Critical`]).
     pub status: Health,
-    /// Latest value.
+    /// What the rule sees now: the latest value (a relative change for a baseline rule, a
+    /// score for an anomaly rule).
     pub value: f64,
-    /// The level that was crossed.
+    /// The rule's threshold.
     pub threshold: f64,
     /// When it was raised (seconds since the Unix epoch).
     pub raised_unix_s: f64,
@@ -88,6 +94,36 @@ pub struct FrameBreakdown {
     pub shares: Vec<FrameShare>,
 }
 
+/// Where the alert rules come from, when they were read and what went wrong.
+///
+/// ```
+/// let r = rfm_perf::AlertRulesReport::default();
+/// assert!(r.file_error.is_none() && r.rule_errors.is_empty());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct AlertRulesReport {
+    /// The file the rules were read from, or that they are built in.
+    pub source: String,
+    /// The rule file the app watches, when it has one.
+    pub path: Option<String>,
+    /// When the rules in effect were read (seconds since the Unix epoch).
+    pub loaded_unix_s: Option<f64>,
+    /// The file changed but does not parse: the last good rules stay in effect.
+    pub file_error: Option<RuleError>,
+    /// Rules of the file that were skipped, each with its error.
+    pub rule_errors: Vec<RuleError>,
+}
+
+/// The alert rules in effect, where they stand, and where they come from.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct AlertRulesState {
+    /// Where they come from and what went wrong.
+    #[serde(flatten)]
+    pub report: AlertRulesReport,
+    /// Every rule in effect and its phase.
+    pub rules: Vec<RuleStatus>,
+}
+
 /// Current alerts, the alert log, suggestions and the frame-time breakdown. A resource.
 ///
 /// ```
@@ -104,4 +140,6 @@ pub struct Insights {
     pub suggestions: Vec<Suggestion>,
     /// The mean frame over the scope window split into its parts.
     pub breakdown: FrameBreakdown,
+    /// The alert rules: where they come from, errors, and each rule's phase.
+    pub rules: AlertRulesState,
 }

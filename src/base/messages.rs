@@ -11,7 +11,8 @@ use bevy::prelude::*;
 use super::insights::Alert;
 use super::tunables::{TunableError, Tunables};
 
-/// An alert was raised: a metric reached its warning or critical level.
+/// An alert was raised: an alert rule's condition holds (a metric reached its warning or
+/// critical level, changed against its baseline, or showed an anomaly).
 ///
 /// ```
 /// use bevy::prelude::*;
@@ -28,11 +29,14 @@ use super::tunables::{TunableError, Tunables};
 #[derive(Message, Clone, Debug, PartialEq)]
 pub struct AlertRaised(pub Alert);
 
-/// An alert ended: its metric is back in the good range (past the hysteresis margin).
+/// An alert ended: its rule's condition no longer holds (past the hysteresis margin), or the
+/// rule changed or went away.
 #[derive(Message, Clone, Debug, PartialEq)]
 pub struct AlertCleared {
     /// The metric whose alert ended.
     pub metric: String,
+    /// The id of the rule whose alert ended.
+    pub rule: String,
     /// When that alert was raised (seconds since the Unix epoch), to tell it from later ones.
     pub raised_unix_s: f64,
 }

@@ -22,7 +22,10 @@ pub use api_config::{ApiConfig, ApiConfigError};
 pub use config::{DEFAULT_METRICS_TO_SHOW, PerfConfig};
 pub use frame_metrics::{FRAME_METRICS, FrameWindow, PROCESS_ALLOC_BYTES_PER_FRAME};
 pub use health::{Health, HealthThreshold, HealthThresholds};
-pub use insights::{Alert, FrameBreakdown, FrameShare, Insights, ParameterChange, Suggestion};
+pub use insights::{
+    Alert, AlertRulesReport, AlertRulesState, FrameBreakdown, FrameShare, Insights,
+    ParameterChange, Suggestion,
+};
 pub(crate) use interval::update_due;
 pub use messages::{
     AlertCleared, AlertRaised, ApplyTunable, TunableReply, TunableRequests, TunableSender,

@@ -60,6 +60,7 @@ mod tests {
     fn alert(metric: &str, raised: f64) -> Alert {
         Alert {
             metric: metric.into(),
+            rule: format!("{metric}:above:warning"),
             status: Health::Warning,
             value: 1.0,
             threshold: 0.5,

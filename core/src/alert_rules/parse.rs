@@ -135,7 +135,7 @@ fn rule(
     let metric = string(cx, metric_value, label, "metric")?;
     let metric = crate::names::resolve_alias(&metric).to_string();
     if let Some(known) = known
-        && !known.iter().any(|k| *k == metric)
+        && !known.contains(&metric)
     {
         let hint = closest(&metric, known)
             .map(|c| format!(" (did you mean `{c}`?)"))
