@@ -457,6 +457,7 @@ fn prometheus_endpoint_is_valid_exposition() {
     });
     tracker.track_metric("weird name/with:colon", 2.0);
     tracker.track_metric("weird.name.with.colon", 3.0);
+    tracker.track_metric("io.pressure_pct", 50.0); // past the critical level of 30 %
     app.insert_resource(sample_cost());
     for _ in 0..5 {
         tracker.start_timer("api_test.scope \"quoted\"");
@@ -479,6 +480,13 @@ fn prometheus_endpoint_is_valid_exposition() {
     assert!(text.contains("rfm_fractal_escape_iterations_bucket{le=\"2\"} 3\n"));
     assert!(text.contains("rfm_fractal_escape_iterations_bucket{le=\"+Inf\"} 4\n"));
     assert!(text.contains("rfm_fractal_escape_iterations_count 4\n"));
+    // a gauge per alert rule: the critical I/O rule fires, its warning twin hides behind it
+    assert!(
+        text.contains("rfm_alert_firing{rule=\"io.pressure_pct:above:critical\",metric=\"io.pressure_pct\",severity=\"critical\"} 1\n"),
+        "{text}"
+    );
+    assert!(text.contains("rfm_alert_firing{rule=\"io.pressure_pct:above:warning\",metric=\"io.pressure_pct\",severity=\"warning\"} 0\n"));
+    assert!(text.contains("rfm_alert_rule_errors 0\n"));
     let dir = std::env::temp_dir().join(format!("rfm-prom-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("metrics.prom");
@@ -499,6 +507,62 @@ fn prometheus_endpoint_is_valid_exposition() {
             "SKIP promtool check: promtool is not installed ({e}); scripts/test installs Debian's prometheus package"
         ),
     }
+}
+
+/// The alert rules and their file's problems are served with the alerts: a file that does not
+/// parse is an error with its line and column while the last good rules stay.
+#[test]
+fn alert_rules_and_their_file_errors_are_served() {
+    let dir = std::env::temp_dir().join(format!("rfm-api-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("alerts.toml");
+    std::fs::write(
+        &path,
+        "[[rule]]\nid = \"io\"\nmetric = \"io.pressure_pct\"\ncondition = \"above\"\nthreshold = 5\nseverity = \"warning\"\nfor = \"0s\"\n",
+    )
+    .unwrap();
+    let tracker = PerformanceTracker::new();
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins).add_plugins(RfmPerfPlugin {
+        system_sampling: false,
+        update_interval: Duration::from_millis(20),
+        ..RfmPerfPlugin::headless()
+            .with_tracker(tracker.clone())
+            .with_alert_rules(&path)
+            .with_api_config(ApiConfig {
+                bind: loopback0(),
+                ..Default::default()
+            })
+    });
+    let addr = app
+        .world()
+        .resource::<ApiStatus>()
+        .address()
+        .expect("API running");
+    tracker.track_metric("io.pressure_pct", 8.0);
+    settle(&mut app);
+    let (s, v) = get_json(addr, "/api/performance/alerts");
+    assert_eq!(s, 200);
+    assert_eq!(v["active"][0]["rule"], "io", "{v}");
+    assert_eq!(v["rules"]["rules"][0]["phase"], "firing", "{v}");
+    assert_eq!(v["rules"]["source"], path.display().to_string());
+    std::fs::write(&path, "[[rule]]\nid = \"io\"\nthreshold = = 5\n").unwrap();
+    tracker.track_metric("io.pressure_pct", 8.0);
+    settle(&mut app);
+    let (_, v) = get_json(addr, "/api/performance/alerts");
+    let e = &v["rules"]["file_error"];
+    assert_eq!(
+        (e["line"].as_u64(), e["column"].as_u64()),
+        (Some(3), Some(13)),
+        "{v}"
+    );
+    assert_eq!(
+        v["active"][0]["rule"], "io",
+        "the last good rules stay: {v}"
+    );
+    let (_, text) = get(addr, "/metrics");
+    assert!(text.contains("rfm_alert_rule_errors 1\n"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// What a fractal pass publishes for a 64×32 frame with a limit of 100: four pixels escaped

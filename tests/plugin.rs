@@ -291,6 +291,13 @@ fn alerts_arrive_as_messages_when_raised_and_when_cleared() {
             .cleared
             .extend(cleared.read().map(|c| c.metric.clone()));
     }
+    // only the I/O rules: frame-time rules would fire on a busy test machine
+    let rules = std::env::temp_dir().join(format!("rfm-io-rules-{}.toml", std::process::id()));
+    std::fs::write(
+        &rules,
+        "[[rule]]\nmetric = \"io.pressure_pct\"\ncondition = \"above\"\nthreshold = 30\nseverity = \"critical\"\n",
+    )
+    .unwrap();
     let tracker = PerformanceTracker::new();
     let mut app = App::new();
     app.add_plugins(MinimalPlugins)
@@ -298,7 +305,9 @@ fn alerts_arrive_as_messages_when_raised_and_when_cleared() {
             system_sampling: false,
             bridge_diagnostics: false,
             update_interval: Duration::from_millis(10),
-            ..RfmPerfPlugin::headless().with_tracker(tracker.clone())
+            ..RfmPerfPlugin::headless()
+                .with_tracker(tracker.clone())
+                .with_alert_rules(&rules)
         })
         .init_resource::<Heard>()
         .add_systems(Update, listen);
@@ -316,6 +325,109 @@ fn alerts_arrive_as_messages_when_raised_and_when_cleared() {
     step(&mut app, 1.0); // back in the good range
     assert_eq!(app.world().resource::<Heard>().cleared, ["io.pressure_pct"]);
     assert_eq!(app.world().resource::<Heard>().raised.len(), 1);
+    let _ = std::fs::remove_file(&rules);
+}
+
+/// Alert rules come from a file that is re-read while the app runs: an edit takes effect, a
+/// file that does not parse keeps the last good rules (and says where it broke), a bad rule is
+/// skipped alone, and the file's levels colour the dashboard.
+#[test]
+fn alert_rule_files_are_re_read_and_bad_ones_keep_the_last_good_rules() {
+    let dir = std::env::temp_dir().join(format!("rfm-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("alerts.toml");
+    let rule = |id: &str, threshold: f64, extra: &str| {
+        format!(
+            "[[rule]]\nid = \"{id}\"\nmetric = \"io.pressure_pct\"\ncondition = \"above\"\nthreshold = {threshold}\nseverity = \"critical\"\n{extra}\n"
+        )
+    };
+    std::fs::write(&path, rule("io-high", 20.0, "")).unwrap();
+    let tracker = PerformanceTracker::new();
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins).add_plugins(RfmPerfPlugin {
+        system_sampling: false,
+        bridge_diagnostics: false,
+        update_interval: Duration::from_millis(10),
+        ..RfmPerfPlugin::headless()
+            .with_tracker(tracker.clone())
+            .with_alert_rules(&path)
+    });
+    let step = |app: &mut App, level: f64| {
+        for _ in 0..3 {
+            tracker.track_metric("io.pressure_pct", level);
+            app.update();
+            std::thread::sleep(Duration::from_millis(12));
+        }
+    };
+    let alerts = |app: &App| -> Vec<String> {
+        let ins = app.world().resource::<Insights>();
+        ins.alerts.iter().map(|a| a.rule.clone()).collect()
+    };
+    step(&mut app, 25.0); // 25 ≥ 20: the file's rule fires (the built-in critical level is 30)
+    assert_eq!(alerts(&app), ["io-high"]);
+    {
+        let ins = app.world().resource::<Insights>();
+        assert_eq!(ins.rules.report.source, path.display().to_string());
+        assert_eq!(ins.rules.rules.len(), 1);
+        assert!(
+            ins.alerts[0]
+                .message
+                .contains("above its critical level 20.00"),
+            "{}",
+            ins.alerts[0].message
+        );
+    }
+
+    // a syntax error: logged, published with its line and column, the last good rules stay
+    std::fs::write(
+        &path,
+        "[[rule]]\nid = \"io-high\"\nmetric = io.pressure_pct\n",
+    )
+    .unwrap();
+    step(&mut app, 25.0);
+    {
+        let ins = app.world().resource::<Insights>();
+        let e = ins.rules.report.file_error.as_ref().expect("a file error");
+        assert_eq!((e.line, e.column), (3, 10), "{e}");
+        assert_eq!(e.file, path.display().to_string());
+    }
+    assert_eq!(
+        alerts(&app),
+        ["io-high"],
+        "the last good rules stay in effect"
+    );
+
+    // fixed, with its level raised and a second rule that is wrong: the changed rule's alert
+    // ends, the bad rule is skipped alone
+    let text = format!(
+        "{}{}",
+        rule("io-high", 50.0, ""),
+        rule("io-bad", 10.0, "for = \"-3s\"")
+    );
+    std::fs::write(&path, text).unwrap();
+    step(&mut app, 25.0);
+    {
+        let ins = app.world().resource::<Insights>();
+        assert!(ins.rules.report.file_error.is_none());
+        assert_eq!(ins.rules.report.rule_errors.len(), 1);
+        let e = &ins.rules.report.rule_errors[0];
+        assert_eq!(e.rule.as_deref(), Some("io-bad"));
+        assert_eq!(e.line, 14, "{e}");
+        assert!(e.message.contains("negative"), "{e}");
+        assert_eq!(ins.rules.rules.len(), 1);
+    }
+    assert!(alerts(&app).is_empty(), "25 is under the new level of 50");
+    step(&mut app, 60.0);
+    assert_eq!(alerts(&app), ["io-high"]);
+
+    // a warning and a critical level in the file colour the dashboard the same
+    let pair = "[[rule]]\nmetric = \"frame.fps\"\ncondition = \"below\"\nthreshold = 40\nseverity = \"warning\"\n\n[[rule]]\nmetric = \"frame.fps\"\ncondition = \"below\"\nthreshold = 25\nseverity = \"critical\"\n";
+    std::fs::write(&path, pair).unwrap();
+    step(&mut app, 1.0);
+    let th = app.world().resource::<rfm_perf::HealthThresholds>();
+    assert_eq!(th.status("frame.fps", 35.0), rfm_perf::Health::Warning);
+    assert_eq!(th.status("frame.fps", 50.0), rfm_perf::Health::Ok);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A parameter change asked for with a message is checked and applied; a bad one changes nothing.

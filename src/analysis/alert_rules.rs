@@ -306,7 +306,10 @@ mod tests {
                 r.threshold,
                 twin.threshold
             );
-            assert_eq!((r.hold, r.cooldown, r.hysteresis), (twin.hold, twin.cooldown, twin.hysteresis));
+            assert_eq!(
+                (r.hold, r.cooldown, r.hysteresis),
+                (twin.hold, twin.cooldown, twin.hysteresis)
+            );
         }
     }
 

@@ -316,7 +316,11 @@ pub(crate) async fn suggestions(State(st): State<Arc<ApiState>>) -> Json<Value> 
 
 pub(crate) async fn alerts(State(st): State<Arc<ApiState>>) -> Json<Value> {
     let p = st.published();
-    Json(json!({ "active": p.insights.alerts, "log": p.insights.log }))
+    Json(json!({
+        "active": p.insights.alerts,
+        "log": p.insights.log,
+        "rules": p.insights.rules,
+    }))
 }
 
 pub(crate) async fn system(State(st): State<Arc<ApiState>>) -> Json<Value> {
@@ -530,7 +534,13 @@ pub(crate) async fn prometheus(State(st): State<Arc<ApiState>>) -> Response {
         _ => None,
     };
     let gauges = cached.unwrap_or_else(|| {
-        let text: Arc<str> = render_gauges(&key.0, &key.1.scopes, key.1.cost.as_deref()).into();
+        let text: Arc<str> = render_gauges(
+            &key.0,
+            &key.1.scopes,
+            key.1.cost.as_deref(),
+            Some(&key.1.insights.rules),
+        )
+        .into();
         *st.prometheus_cache
             .write()
             .unwrap_or_else(|e| e.into_inner()) = Some((key, text.clone()));

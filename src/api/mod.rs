@@ -20,7 +20,9 @@ use bevy::prelude::*;
 
 pub use crate::base::ApiStatus;
 pub use metrics::{API_METRICS, API_REQUEST_MS, API_REQUESTS};
-pub use prometheus::{prometheus_name, render_escape_histogram, render_prometheus};
+pub use prometheus::{
+    prometheus_name, render_alert_rules, render_escape_histogram, render_prometheus,
+};
 pub use routes::Route;
 pub use server::ApiServer;
 

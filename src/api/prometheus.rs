@@ -6,7 +6,9 @@ use std::fmt::Write;
 
 use rfm_perf_core::{MetricKind, ScopeStats, Snapshot, Unit};
 
-use crate::base::PassCost;
+use rfm_perf_core::alert_rules::RulePhase;
+
+use crate::base::{AlertRulesState, PassCost};
 
 /// The escape histogram's family.
 const ESCAPE_FAMILY: &str = "rfm_fractal_escape_iterations";
@@ -124,7 +126,7 @@ pub fn render_prometheus(
     scopes: &[ScopeStats],
     requests: &[(String, u64)],
 ) -> String {
-    let mut out = render_gauges(snapshot, scopes, None);
+    let mut out = render_gauges(snapshot, scopes, None, None);
     render_requests(&mut out, requests);
     out
 }
@@ -134,6 +136,7 @@ pub(crate) fn render_gauges(
     snapshot: &Snapshot,
     scopes: &[ScopeStats],
     cost: Option<&PassCost>,
+    rules: Option<&AlertRulesState>,
 ) -> String {
     let mut out = String::with_capacity(4096);
     let mut used: HashSet<String> = HashSet::new();
@@ -145,6 +148,8 @@ pub(crate) fn render_gauges(
         "rfm_api_requests_total",
         "rfm_frames_total",
         ESCAPE_FAMILY,
+        ALERT_FAMILY,
+        ALERT_ERRORS_FAMILY,
     ] {
         used.insert(reserved.to_string());
     }
@@ -231,7 +236,65 @@ pub(crate) fn render_gauges(
     if let Some(cost) = cost {
         render_escape_histogram(&mut out, cost);
     }
+    if let Some(rules) = rules {
+        render_alert_rules(&mut out, rules);
+    }
     out
+}
+
+/// Family of the per-rule alert gauges.
+const ALERT_FAMILY: &str = "rfm_alert_firing";
+/// Family of the rule file's error count.
+const ALERT_ERRORS_FAMILY: &str = "rfm_alert_rule_errors";
+
+/// One gauge per alert rule in effect: 1 while its alert is active (firing and not hidden by a
+/// more severe rule of its metric), else 0; and the rule file's errors (a file that does not
+/// parse counts 1, plus one per skipped rule).
+///
+/// ```
+/// use rfm_perf::analysis::AlertRules;
+/// use rfm_perf::{HealthThresholds, Insights};
+/// let t = rfm_perf::PerformanceTracker::new();
+/// t.track_metric("frame.fps", 20.0);
+/// let mut rules = AlertRules::new(None, &HealthThresholds::default());
+/// let mut ins = Insights::default();
+/// ins.update_alerts(&mut rules, &t, &t.publish_snapshot());
+/// let mut text = String::new();
+/// rfm_perf::api::render_alert_rules(&mut text, &ins.rules);
+/// assert!(text.contains(
+///     "rfm_alert_firing{rule=\"frame.fps:below:critical\",metric=\"frame.fps\",severity=\"critical\"} 1\n"
+/// ));
+/// assert!(text.contains(
+///     "rfm_alert_firing{rule=\"frame.fps:below:warning\",metric=\"frame.fps\",severity=\"warning\"} 0\n"
+/// ));
+/// assert!(text.contains("rfm_alert_rule_errors 0\n"));
+/// ```
+pub fn render_alert_rules(out: &mut String, rules: &AlertRulesState) {
+    family(
+        out,
+        ALERT_FAMILY,
+        "gauge",
+        "Whether the alert rule's alert is active (1) or not (0), per rule in effect",
+    );
+    for r in &rules.rules {
+        let active = r.phase == RulePhase::Firing && !r.inhibited;
+        let _ = writeln!(
+            out,
+            "{ALERT_FAMILY}{{rule=\"{}\",metric=\"{}\",severity=\"{}\"}} {}",
+            escape_label(&r.rule.id),
+            escape_label(&r.rule.metric),
+            r.rule.severity.as_str(),
+            u8::from(active)
+        );
+    }
+    family(
+        out,
+        ALERT_ERRORS_FAMILY,
+        "gauge",
+        "Problems in the alert rule file: 1 when it does not parse (the last good rules stay), plus one per skipped rule",
+    );
+    let errors = rules.report.rule_errors.len() + usize::from(rules.report.file_error.is_some());
+    let _ = writeln!(out, "{ALERT_ERRORS_FAMILY} {errors}");
 }
 
 /// The escape histogram of the newest frame as a Prometheus histogram: cumulative buckets by

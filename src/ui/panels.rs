@@ -16,6 +16,7 @@
 
 use egui::{RichText, Ui};
 use egui_plot::{Line, Plot, PlotPoints};
+use rfm_perf_core::alert_rules::RulePhase;
 
 use super::data::{DashboardData, TunableView, format_value};
 use super::theme::{self, status_color};
@@ -160,6 +161,60 @@ pub fn alerts_panel(ui: &mut Ui, data: &DashboardData) {
             ui.label(RichText::new(&a.message).color(status_color(a.status)));
         });
     }
+    alert_rules_status(ui, data);
+}
+
+/// The alert rule file's errors (a file that does not parse, rules skipped) and, folded, every
+/// rule in effect with its phase.
+fn alert_rules_status(ui: &mut Ui, data: &DashboardData) {
+    let rules = &data.insights.rules;
+    if let Some(e) = &rules.report.file_error {
+        ui.label(
+            RichText::new(format!(
+                "Alert rules file not loaded: {e} — the last good rules stay in effect"
+            ))
+            .color(status_color(Health::Critical)),
+        );
+    }
+    for e in &rules.report.rule_errors {
+        ui.label(
+            RichText::new(format!("Alert rule skipped: {e}")).color(status_color(Health::Warning)),
+        );
+    }
+    if rules.rules.is_empty() {
+        return;
+    }
+    egui::CollapsingHeader::new(format!(
+        "{} alert rules ({})",
+        rules.rules.len(),
+        rules.report.source
+    ))
+    .id_salt("alert_rules")
+    .show(ui, |ui| {
+        egui::Grid::new("alert_rules_grid")
+            .striped(true)
+            .show(ui, |ui| {
+                for r in &rules.rules {
+                    let phase = match (r.phase, r.inhibited) {
+                        (RulePhase::Firing, true) => "firing (shown by a more severe rule)",
+                        (RulePhase::Firing, false) => "firing",
+                        (RulePhase::Pending, _) => "pending",
+                        (RulePhase::CoolingDown, _) => "cooling down",
+                        (RulePhase::Inactive, _) => "inactive",
+                    };
+                    ui.label(RichText::new(&r.rule.id).monospace());
+                    ui.label(format!(
+                        "{} {} {}",
+                        r.rule.condition.as_str(),
+                        format_value(r.rule.threshold, ""),
+                        r.rule.severity.as_str()
+                    ));
+                    ui.label(r.value.map_or_else(|| "–".into(), |v| format_value(v, "")));
+                    ui.label(phase);
+                    ui.end_row();
+                }
+            });
+    });
 }
 
 /// Suggestions with their evidence; those that change a parameter have an **Apply** button.
@@ -355,6 +410,35 @@ mod tests {
         ] {
             harness.get_by_label(label);
         }
+    }
+
+    #[test]
+    fn alert_rule_file_errors_show_where_the_file_broke() {
+        let t = PerformanceTracker::new();
+        let mut insights = Insights::default();
+        insights.rules.report.file_error = Some(rfm_perf_core::alert_rules::RuleError {
+            file: "assets/alerts.toml".into(),
+            line: 3,
+            column: 10,
+            rule: None,
+            message: "invalid string".into(),
+        });
+        let set = rfm_perf_core::alert_rules::AlertRuleSet::parse(
+            "[[rule]]\nid = \"bad\"\nmetric = \"frame.fps\"\ncondition = \"below\"\nthreshold = 30\nseverity = \"bad\"\n",
+            "assets/alerts.toml",
+            None,
+        )
+        .unwrap();
+        insights.rules.report.rule_errors = set.errors;
+        let data = data_with(&t, insights);
+        let mut harness = Harness::new_ui(|ui| alerts_panel(ui, &data));
+        harness.run();
+        harness.get_by_label(
+            "Alert rules file not loaded: assets/alerts.toml:3:10: invalid string — the last good rules stay in effect",
+        );
+        harness.get_by_label_contains(
+            "Alert rule skipped: assets/alerts.toml:6:12: rule bad: unknown severity",
+        );
     }
 
     #[test]

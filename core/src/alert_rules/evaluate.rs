@@ -113,7 +113,13 @@ pub struct AlertEvaluator {
 
 /// Whether two rules say the same (the line they are on aside).
 fn same_rule(a: &AlertRule, b: &AlertRule) -> bool {
-    AlertRule { line: 0, ..a.clone() } == AlertRule { line: 0, ..b.clone() }
+    AlertRule {
+        line: 0,
+        ..a.clone()
+    } == AlertRule {
+        line: 0,
+        ..b.clone()
+    }
 }
 
 impl AlertEvaluator {
@@ -138,7 +144,10 @@ impl AlertEvaluator {
             .collect();
         let mut states = Vec::with_capacity(set.rules.len());
         for rule in &set.rules {
-            match old.iter().position(|(r, _)| r.id == rule.id && same_rule(r, rule)) {
+            match old
+                .iter()
+                .position(|(r, _)| r.id == rule.id && same_rule(r, rule))
+            {
                 Some(i) => states.push(old.swap_remove(i).1),
                 None => states.push(State::default()),
             }
@@ -271,7 +280,10 @@ fn observe(
             (v, v.is_some_and(|v| rule.holds(v, firing)))
         }
         Condition::ChangeVsBaseline => match inputs.baseline_change(&rule.metric) {
-            Some(c) => (Some(c.change), c.significant && rule.holds(c.change, firing)),
+            Some(c) => (
+                Some(c.change),
+                c.significant && rule.holds(c.change, firing),
+            ),
             None => (None, false),
         },
         Condition::Anomaly => {
@@ -347,18 +359,37 @@ mod tests {
     }
 
     fn frame_rules() -> AlertEvaluator {
-        let w = AlertRule::new("frame.time_ms", Condition::Above, 16.7, RuleSeverity::Warning);
-        let c = AlertRule::new("frame.time_ms", Condition::Above, 33.3, RuleSeverity::Critical);
+        let w = AlertRule::new(
+            "frame.time_ms",
+            Condition::Above,
+            16.7,
+            RuleSeverity::Warning,
+        );
+        let c = AlertRule::new(
+            "frame.time_ms",
+            Condition::Above,
+            33.3,
+            RuleSeverity::Critical,
+        );
         AlertEvaluator::new(AlertRuleSet::from_rules("t", vec![w, c]))
     }
 
     #[test]
     fn escalation_shows_the_worst_level_and_de_escalation_the_next() {
         let mut e = frame_rules();
-        assert_eq!(fired(&e.evaluate(&with("frame.time_ms", 20.0), 0.0)), ["frame.time_ms:above:warning"]);
-        assert_eq!(fired(&e.evaluate(&with("frame.time_ms", 420.0), 1.0)), ["frame.time_ms:above:critical"]);
+        assert_eq!(
+            fired(&e.evaluate(&with("frame.time_ms", 20.0), 0.0)),
+            ["frame.time_ms:above:warning"]
+        );
+        assert_eq!(
+            fired(&e.evaluate(&with("frame.time_ms", 420.0), 1.0)),
+            ["frame.time_ms:above:critical"]
+        );
         let active: Vec<_> = e.active().map(|(r, v, _)| (r.id.clone(), v)).collect();
-        assert_eq!(active, [("frame.time_ms:above:critical".to_string(), 420.0)]);
+        assert_eq!(
+            active,
+            [("frame.time_ms:above:critical".to_string(), 420.0)]
+        );
         // back to warning: the critical alert ends, the warning one (already announced) shows again
         let ev = e.evaluate(&with("frame.time_ms", 20.0), 2.0);
         assert_eq!(cleared(&ev), ["frame.time_ms:above:critical"]);
@@ -366,7 +397,10 @@ mod tests {
         assert_eq!(e.active().count(), 1);
         // straight to critical from nothing: the warning rule never shows, so never announces
         let mut e = frame_rules();
-        assert_eq!(fired(&e.evaluate(&with("frame.time_ms", 50.0), 0.0)), ["frame.time_ms:above:critical"]);
+        assert_eq!(
+            fired(&e.evaluate(&with("frame.time_ms", 50.0), 0.0)),
+            ["frame.time_ms:above:critical"]
+        );
         let ev = e.evaluate(&with("frame.time_ms", 5.0), 1.0);
         assert_eq!(cleared(&ev), ["frame.time_ms:above:critical"]);
     }
@@ -381,7 +415,10 @@ mod tests {
         assert!(e.evaluate(&with("m", 9.0), 2.5).is_empty()); // broke: starts over
         assert!(e.evaluate(&with("m", 11.0), 3.0).is_empty());
         assert_eq!(e.status()[0].phase, RulePhase::Pending);
-        assert_eq!(fired(&e.evaluate(&with("m", 11.0), 6.0)), ["m:above:warning"]);
+        assert_eq!(
+            fired(&e.evaluate(&with("m", 11.0), 6.0)),
+            ["m:above:warning"]
+        );
     }
 
     #[test]
@@ -415,14 +452,38 @@ mod tests {
         let r = AlertRule::new("m", Condition::ChangeVsBaseline, 0.2, RuleSeverity::Warning);
         let mut e = AlertEvaluator::new(AlertRuleSet::from_rules("t", vec![r]));
         let mut i = Inputs::default();
-        i.changes.insert("m".into(), BaselineChange { change: 0.5, significant: false });
+        i.changes.insert(
+            "m".into(),
+            BaselineChange {
+                change: 0.5,
+                significant: false,
+            },
+        );
         assert!(e.evaluate(&i, 0.0).is_empty());
         assert_eq!(e.status()[0].value, Some(0.5));
-        i.changes.insert("m".into(), BaselineChange { change: 0.5, significant: true });
+        i.changes.insert(
+            "m".into(),
+            BaselineChange {
+                change: 0.5,
+                significant: true,
+            },
+        );
         assert_eq!(fired(&e.evaluate(&i, 1.0)).len(), 1);
-        i.changes.insert("m".into(), BaselineChange { change: 0.195, significant: true });
+        i.changes.insert(
+            "m".into(),
+            BaselineChange {
+                change: 0.195,
+                significant: true,
+            },
+        );
         assert!(e.evaluate(&i, 2.0).is_empty());
-        i.changes.insert("m".into(), BaselineChange { change: 0.1, significant: true });
+        i.changes.insert(
+            "m".into(),
+            BaselineChange {
+                change: 0.1,
+                significant: true,
+            },
+        );
         assert_eq!(cleared(&e.evaluate(&i, 3.0)).len(), 1);
     }
 
@@ -433,7 +494,8 @@ mod tests {
         r.window = Duration::from_secs(10);
         let mut e = AlertEvaluator::new(AlertRuleSet::from_rules("t", vec![r]));
         let mut i = Inputs::default();
-        i.anomalies.push(("m".into(), AnomalyKind::LevelShift, 0.0, 9.0));
+        i.anomalies
+            .push(("m".into(), AnomalyKind::LevelShift, 0.0, 9.0));
         i.anomalies.push(("m".into(), AnomalyKind::Spike, 0.0, 3.0)); // below the threshold
         assert!(e.evaluate(&i, 1.0).is_empty());
         i.anomalies.push(("m".into(), AnomalyKind::Spike, 2.0, 6.0));
@@ -453,6 +515,9 @@ mod tests {
         set.rules[0].threshold = 18.0; // changed: its alert ends, it starts over
         assert_eq!(cleared(&e.replace(set)), ["frame.time_ms:above:warning"]);
         assert_eq!(e.active().count(), 0);
-        assert_eq!(fired(&e.evaluate(&with("frame.time_ms", 20.0), 1.0)).len(), 1);
+        assert_eq!(
+            fired(&e.evaluate(&with("frame.time_ms", 20.0), 1.0)).len(),
+            1
+        );
     }
 }

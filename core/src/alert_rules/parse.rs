@@ -123,7 +123,10 @@ fn rule(
     if let Some((k, v)) = fields.iter().find(|(k, _)| !FIELDS.contains(&k.as_str())) {
         return Err(err(
             v.span(),
-            format!("unknown field `{k}` (expected one of: {})", FIELDS.join(", ")),
+            format!(
+                "unknown field `{k}` (expected one of: {})",
+                FIELDS.join(", ")
+            ),
         ));
     }
     let required = |key: &str| {
@@ -207,10 +210,7 @@ fn rule(
     };
     let kind = match fields.get("kind") {
         Some(v) if condition != Condition::Anomaly => {
-            return Err(err(
-                v.span(),
-                "`kind` applies to anomaly rules only".into(),
-            ));
+            return Err(err(v.span(), "`kind` applies to anomaly rules only".into()));
         }
         Some(v) => match string(cx, v, label, "kind")?.as_str() {
             "any" => None,
@@ -310,7 +310,9 @@ fn duration(
         }
     };
     if seconds < 0.0 {
-        return Err(bad(format!("`{key}` is negative ({seconds} s); durations are ≥ 0")));
+        return Err(bad(format!(
+            "`{key}` is negative ({seconds} s); durations are ≥ 0"
+        )));
     }
     if seconds > 1e9 {
         return Err(bad(format!("`{key}` is too long ({seconds} s)")));
@@ -326,15 +328,19 @@ fn parse_duration(s: &str) -> Result<f64, String> {
         .unwrap_or(s.len());
     // an exponent 'e' is not a unit; units are ms, s, m, h
     let (num, unit) = s.split_at(split);
-    let value: f64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration such as \"500ms\", \"30s\", \"5m\" or \"1h\""))?;
+    let value: f64 = num.parse().map_err(|_| {
+        format!("`{s}` is not a duration such as \"500ms\", \"30s\", \"5m\" or \"1h\"")
+    })?;
     let scale = match unit.trim() {
         "ms" => 1e-3,
         "" | "s" => 1.0,
         "m" | "min" => 60.0,
         "h" => 3600.0,
-        other => return Err(format!("unknown unit `{other}` in `{s}` (use ms, s, m or h)")),
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{s}` (use ms, s, m or h)"
+            ));
+        }
     };
     if !value.is_finite() {
         return Err(format!("`{s}` is not finite"));
@@ -384,7 +390,11 @@ mod tests {
         assert_eq!(parse_duration("1.5m"), Ok(90.0));
         assert_eq!(parse_duration("1h"), Ok(3600.0));
         assert_eq!(parse_duration("3"), Ok(3.0));
-        assert!(parse_duration("3 days").unwrap_err().contains("unknown unit"));
+        assert!(
+            parse_duration("3 days")
+                .unwrap_err()
+                .contains("unknown unit")
+        );
         assert!(parse_duration("soon").is_err());
     }
 
@@ -469,7 +479,11 @@ colour = "red"
             "{:#?}",
             set.errors
         );
-        assert!(set.errors[0].message.contains("did you mean `frame.time_ms`"));
+        assert!(
+            set.errors[0]
+                .message
+                .contains("did you mean `frame.time_ms`")
+        );
         assert!(set.errors[1].message.contains("negative"));
         assert!(set.errors[2].message.contains("must be a number"));
         assert!(set.errors[3].message.contains("unknown severity"));
@@ -485,7 +499,10 @@ colour = "red"
         assert_eq!(r.metric, "frame.time_ms");
         assert_eq!(r.id, "frame.time_ms:anomaly:warning");
         assert_eq!(r.kind, Some(AnomalyKind::LevelShift));
-        assert_eq!((r.threshold, r.window, r.line), (0.0, DEFAULT_ANOMALY_WINDOW, 1));
+        assert_eq!(
+            (r.threshold, r.window, r.line),
+            (0.0, DEFAULT_ANOMALY_WINDOW, 1)
+        );
     }
 
     #[test]
