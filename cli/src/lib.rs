@@ -6,9 +6,11 @@
 //! rfm-perf watch                        # live table, refreshed every second
 //! rfm-perf baseline save base.json      # median/p95/count of every metric
 //! rfm-perf baseline compare base.json   # exit code 1 when something regressed
+//! rfm-perf alerts check assets/alerts.toml  # exit code 1 when a rule has a problem
 //! ```
 //!
-//! Exit codes: 0 success, 1 regression found (`baseline compare`), 2 error.
+//! Exit codes: 0 success, 1 regression found (`baseline compare`, `compare
+//! --fail-on-regression`) or a problem in a rule file (`alerts check`), 2 error.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -17,6 +19,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
+mod alerts;
 mod compare;
 
 macro_rules! w {
@@ -86,6 +89,11 @@ enum Command {
         #[command(subcommand)]
         action: BaselineAction,
     },
+    /// Check alert rule files.
+    Alerts {
+        #[command(subcommand)]
+        action: AlertsAction,
+    },
     /// Compare benchmark reports (`fractal_explorer --headless --report FILE`) side by side: the
     /// first is the reference; no app needed.
     Compare {
@@ -104,6 +112,19 @@ enum Command {
         /// Also write the comparison as Markdown, with one SVG chart per metric beside it.
         #[arg(long)]
         markdown: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AlertsAction {
+    /// Read a rule file as the app would; list its rules and problems (file:line:column);
+    /// exit code 1 on a problem.
+    Check {
+        /// The rule file (TOML).
+        file: std::path::PathBuf,
+        /// Also check metric names against those the app at --url records.
+        #[arg(long)]
+        against_app: bool,
     },
 }
 
@@ -259,6 +280,26 @@ fn app_key(cli: &Cli) -> BaselineKey {
 
 fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, String> {
     match &cli.command {
+        Command::Alerts {
+            action: AlertsAction::Check { file, against_app },
+        } => {
+            let known: Option<Vec<String>> = if *against_app {
+                let body = get(cli, "/api/performance/metrics")?;
+                let names = body
+                    .get("metrics")
+                    .and_then(Value::as_object)
+                    .map(|m| m.keys().cloned().collect())
+                    .unwrap_or_default();
+                Some(names)
+            } else {
+                None
+            };
+            let (text, ok) = alerts::check_file(file, known.as_deref())?;
+            w!(out, "{}", text.trim_end());
+            if !ok {
+                return Ok(1);
+            }
+        }
         Command::Compare {
             files,
             threshold,
