@@ -146,35 +146,196 @@ fn regressions(c: &mut Criterion) {
 }
 
 /// One second of the anomaly scan for 500 metrics: each detector judges 60 samples (a second at
-/// 60 fps) against its 30-second reference and learns from them.
+/// 60 fps) against its 30-second reference and learns from them. The samples are generated
+/// before the measurement (64 seconds of noise, reused in turn).
 fn anomalies(c: &mut Criterion) {
     use rfm_perf_core::AnomalyDetector;
     let mut detectors: Vec<AnomalyDetector> = vec![AnomalyDetector::default(); 500];
-    let mut second = 0u64;
     let mut x = 0x2545_f491_4f6c_dd1du64;
+    let pool: Vec<Vec<(f64, f64)>> = (0..64)
+        .map(|s| {
+            (0..60)
+                .map(|i| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    let noise = (x >> 11) as f64 / (1u64 << 53) as f64;
+                    (
+                        f64::from(s) + f64::from(i) / 60.0,
+                        16.0 * (1.0 + 0.1 * noise),
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let mut second = 0usize;
     let mut g = c.benchmark_group("anomalies");
     g.bench_function("push_second_500_metrics_x60", |b| {
         b.iter(|| {
             second += 1;
-            for d in &mut detectors {
-                let samples: Vec<(f64, f64)> = (0..60)
-                    .map(|i| {
-                        x ^= x << 13;
-                        x ^= x >> 7;
-                        x ^= x << 17;
-                        let noise = (x >> 11) as f64 / (1u64 << 53) as f64;
-                        (
-                            second as f64 + f64::from(i) / 60.0,
-                            16.0 * (1.0 + 0.1 * noise),
-                        )
-                    })
-                    .collect();
-                black_box(d.push_second(&samples));
+            for (m, d) in detectors.iter_mut().enumerate() {
+                black_box(d.push_second(&pool[(second + m) % pool.len()]));
             }
         })
     });
     g.finish();
 }
 
-criterion_group!(benches, metrics, collect, history, regressions, anomalies);
+/// One update interval of the analysis as the app runs it, end to end: the tracker's anomaly
+/// scan of 500 metrics (copying each metric's newest second of 60 samples out of its history and
+/// through its detector) plus the evaluation of the 14 built-in alert rules. Each iteration
+/// first records the next simulated second (not timed).
+fn analysis_interval(c: &mut Criterion) {
+    use rfm_perf_core::alert_rules::{
+        AlertEvaluator, AlertRule, AlertRuleSet, Condition, RuleSeverity, TrackerRuleInputs,
+    };
+    use std::time::SystemTime;
+    let t = PerformanceTracker::new();
+    // as in the app: the plugin's frame driver collects frames, reads do not
+    t.set_frame_driver(true);
+    let names: Vec<String> = (0..500).map(|i| format!("bench.metric_{i:03}")).collect();
+    let start = SystemTime::now() + Duration::from_secs(1);
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut second = 0u64;
+    let mut record_second = |t: &PerformanceTracker, second: u64| {
+        for n in &names {
+            let samples: Vec<(SystemTime, f64)> = (0..60u64)
+                .map(|i| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    let noise = (x >> 11) as f64 / (1u64 << 53) as f64;
+                    let at = start + Duration::from_millis(second * 1000 + i * 16);
+                    (at, 16.0 * (1.0 + 0.1 * noise))
+                })
+                .collect();
+            t.import_samples(n, &samples).expect("a name");
+        }
+    };
+    for _ in 0..35 {
+        record_second(&t, second);
+        second += 1;
+        t.scan_anomalies_at(start + Duration::from_secs(second));
+    }
+    let rules: Vec<AlertRule> = [
+        "frame.time_ms",
+        "frame.fps",
+        "frame.fps_1pct_low",
+        "process.memory_mb",
+        "system.cpu_pct",
+        "gpu.utilization_pct",
+        "io.pressure_pct",
+    ]
+    .iter()
+    .flat_map(|m| {
+        let c = if m.contains("fps") {
+            Condition::Below
+        } else {
+            Condition::Above
+        };
+        [
+            AlertRule::new(*m, c, 10.0, RuleSeverity::Warning),
+            AlertRule::new(*m, c, 30.0, RuleSeverity::Critical),
+        ]
+    })
+    .collect();
+    let mut e = AlertEvaluator::new(AlertRuleSet::from_rules("bench", rules));
+    let snapshot = t.publish_snapshot();
+    let mut g = c.benchmark_group("analysis_interval");
+    g.sample_size(20).measurement_time(Duration::from_secs(4));
+    g.bench_function("anomaly_scan_and_builtin_rules_500_metrics", |b| {
+        b.iter_custom(|iters| {
+            let mut timed = Duration::ZERO;
+            for _ in 0..iters {
+                record_second(&t, second);
+                second += 1;
+                let now = start + Duration::from_secs(second);
+                let began = Instant::now();
+                black_box(t.scan_anomalies_at(now));
+                let now_s = now
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs_f64();
+                let inputs = TrackerRuleInputs::gather(&t, &snapshot, e.rules(), now_s);
+                black_box(e.evaluate(&inputs, now_s));
+                timed += began.elapsed();
+            }
+            timed
+        })
+    });
+    g.finish();
+}
+
+/// One update interval of alert evaluation: gathering the inputs from a tracker with 500
+/// metrics and evaluating the rules — the 14 built-in rules, and 1000 rules (a warning and a
+/// critical level on every metric).
+fn alerts(c: &mut Criterion) {
+    use rfm_perf_core::alert_rules::{
+        AlertEvaluator, AlertRule, AlertRuleSet, Condition, RuleSeverity, TrackerRuleInputs,
+    };
+    let t = PerformanceTracker::new();
+    let names: Vec<String> = (0..500).map(|i| format!("bench.metric_{i:03}")).collect();
+    for (i, n) in names.iter().enumerate() {
+        t.track_metric(n, i as f64);
+    }
+    for n in ["frame.time_ms", "frame.fps", "io.pressure_pct"] {
+        t.track_metric(n, 20.0);
+    }
+    let snapshot = t.publish_snapshot();
+    let built_in = [
+        "frame.time_ms",
+        "frame.fps",
+        "frame.fps_1pct_low",
+        "process.memory_mb",
+        "system.cpu_pct",
+        "gpu.utilization_pct",
+        "io.pressure_pct",
+    ]
+    .iter()
+    .flat_map(|m| {
+        let c = if m.contains("fps") {
+            Condition::Below
+        } else {
+            Condition::Above
+        };
+        [
+            AlertRule::new(*m, c, 10.0, RuleSeverity::Warning),
+            AlertRule::new(*m, c, 30.0, RuleSeverity::Critical),
+        ]
+    })
+    .collect();
+    let every: Vec<AlertRule> = names
+        .iter()
+        .flat_map(|m| {
+            [
+                AlertRule::new(m.clone(), Condition::Above, 250.0, RuleSeverity::Warning),
+                AlertRule::new(m.clone(), Condition::Above, 400.0, RuleSeverity::Critical),
+            ]
+        })
+        .collect();
+    let mut g = c.benchmark_group("alerts");
+    for (label, rules) in [("builtin_14_rules", built_in), ("1000_rules", every)] {
+        let mut e = AlertEvaluator::new(AlertRuleSet::from_rules("bench", rules));
+        let mut now = 0.0;
+        g.bench_function(format!("evaluate_500_metrics_{label}"), |b| {
+            b.iter(|| {
+                now += 1.0;
+                let inputs = TrackerRuleInputs::gather(&t, &snapshot, e.rules(), now);
+                black_box(e.evaluate(&inputs, now))
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    metrics,
+    collect,
+    history,
+    regressions,
+    anomalies,
+    alerts,
+    analysis_interval
+);
 criterion_main!(benches);

@@ -88,6 +88,8 @@ struct Second {
 #[derive(Clone, Debug, Default)]
 pub struct AnomalyDetector {
     reference: VecDeque<Second>,
+    /// The reference's statistics kept sorted, so its medians cost no selection per second.
+    sorted: SortedReference,
     /// Whether the metric is judged on the log scale (every value so far positive).
     linear: bool,
     up: f64,
@@ -145,19 +147,13 @@ impl AnomalyDetector {
         let ready = self.reference.len() >= WARM_UP_SECONDS;
         let mut shifting = false;
         if ready {
-            let (reference, scratch) = (&self.reference, &mut self.scratch);
-            let mut median_of = |f: &dyn Fn(&Second) -> f64| {
-                scratch.clear();
-                scratch.extend(reference.iter().map(f));
-                median_in_place(scratch)
-            };
-            let level = median_of(&|s| s.median);
-            let mut within = median_of(&|s| s.mad);
+            let level = self.sorted.level();
+            let mut within = median_of_sorted(&self.sorted.mads);
             if within <= 0.0 {
                 // mean absolute deviation → MAD units (normal: MAD ≈ 0.8453 · MeanAD)
-                within = 0.8453 * median_of(&|s| s.mean_abs_dev);
+                within = 0.8453 * median_of_sorted(&self.sorted.mean_abs_devs);
             }
-            let spread = median_of(&|s| (s.median - level).abs());
+            let spread = self.sorted.spread(level);
             let relative = |x: f64| {
                 if self.linear {
                     if level != 0.0 {
@@ -192,8 +188,7 @@ impl AnomalyDetector {
             // reference medians, and from the spread within seconds (SE of a median ≈
             // 1.2533 σ / √n) — the larger wins, so an unlucky reference never shrinks it
             let between = 1.4826 * spread;
-            let n = self.reference.iter().map(|s| s.count).sum::<usize>() as f64
-                / self.reference.len().max(1) as f64;
+            let n = self.sorted.counts as f64 / self.reference.len().max(1) as f64;
             let within_se = 1.2533 * 1.4826 * within / n.max(1.0).sqrt();
             let sigma = between.max(within_se).max(floor);
             if sigma > 0.0 {
@@ -213,25 +208,121 @@ impl AnomalyDetector {
                     ));
                     // a new level: learn it from this second on
                     self.reset();
-                    self.reference.push_back(second);
+                    self.learn(second);
                     return out;
                 }
             }
         }
         // learn only from seconds that do not look like a shift in progress
         if !shifting {
-            self.reference.push_back(second);
+            self.learn(second);
             while self.reference.len() > REFERENCE_SECONDS {
-                self.reference.pop_front();
+                if let Some(old) = self.reference.pop_front() {
+                    self.sorted.remove(&old);
+                }
             }
         }
         out
     }
 
+    fn learn(&mut self, second: Second) {
+        self.sorted.insert(&second);
+        self.reference.push_back(second);
+    }
+
     fn reset(&mut self) {
         self.reference.clear();
+        self.sorted = SortedReference::default();
         self.up = 0.0;
         self.down = 0.0;
+    }
+}
+
+/// The reference seconds' medians and spreads, each kept sorted (30 values: an insertion or a
+/// removal moves a few words), and their sample counts summed.
+#[derive(Clone, Debug, Default)]
+struct SortedReference {
+    medians: Vec<f64>,
+    mads: Vec<f64>,
+    mean_abs_devs: Vec<f64>,
+    counts: usize,
+}
+
+fn insert_sorted(v: &mut Vec<f64>, x: f64) {
+    let at = v.partition_point(|y| y.total_cmp(&x).is_lt());
+    v.insert(at, x);
+}
+
+fn remove_sorted(v: &mut Vec<f64>, x: f64) {
+    if let Ok(at) = v.binary_search_by(|y| y.total_cmp(&x)) {
+        v.remove(at);
+    }
+}
+
+/// The median of a sorted slice (the mean of the middle two of an even count), as
+/// [`median_in_place`] computes it.
+fn median_of_sorted(v: &[f64]) -> f64 {
+    let n = v.len();
+    match n {
+        0 => f64::NAN,
+        _ if n % 2 == 1 => v[n / 2],
+        _ => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+impl SortedReference {
+    fn insert(&mut self, s: &Second) {
+        insert_sorted(&mut self.medians, s.median);
+        insert_sorted(&mut self.mads, s.mad);
+        insert_sorted(&mut self.mean_abs_devs, s.mean_abs_dev);
+        self.counts += s.count;
+    }
+
+    fn remove(&mut self, s: &Second) {
+        remove_sorted(&mut self.medians, s.median);
+        remove_sorted(&mut self.mads, s.mad);
+        remove_sorted(&mut self.mean_abs_devs, s.mean_abs_dev);
+        self.counts -= s.count;
+    }
+
+    /// The median of the seconds' medians.
+    fn level(&self) -> f64 {
+        median_of_sorted(&self.medians)
+    }
+
+    /// The median distance of the seconds' medians from `level`: the distances come in
+    /// increasing order from two cursors walking outward from `level` (no sort, no selection).
+    fn spread(&self, level: f64) -> f64 {
+        let v = &self.medians;
+        let n = v.len();
+        if n == 0 {
+            return f64::NAN;
+        }
+        let mut right = v.partition_point(|x| *x < level);
+        let mut left = right; // v[left - 1] is the next below
+        let (mut prev, mut cur) = (f64::NAN, f64::NAN);
+        for _ in 0..=n / 2 {
+            let below = (left > 0).then(|| (v[left - 1] - level).abs());
+            let above = (right < n).then(|| (v[right] - level).abs());
+            let next = match (below, above) {
+                (Some(b), Some(a)) if b <= a => {
+                    left -= 1;
+                    b
+                }
+                (_, Some(a)) => {
+                    right += 1;
+                    a
+                }
+                (Some(b), None) => {
+                    left -= 1;
+                    b
+                }
+                (None, None) => break,
+            };
+            prev = cur;
+            cur = next;
+        }
+        if n % 2 == 1 { cur } else { (prev + cur) / 2.0 }
     }
 }
 
@@ -276,6 +367,44 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn the_sorted_reference_gives_the_medians_a_selection_gives() {
+        let mut rng = Rng(77);
+        let mut r = SortedReference::default();
+        let mut live: VecDeque<Second> = VecDeque::new();
+        for step in 0..400 {
+            // values on a coarse grid, so ties and equal distances occur
+            let s = Second {
+                median: (rng.normal() * 4.0).round() / 4.0,
+                mad: (rng.normal().abs() * 8.0).round() / 8.0,
+                mean_abs_dev: rng.normal().abs(),
+                count: 50 + step % 20,
+            };
+            r.insert(&s);
+            live.push_back(s);
+            if live.len() > 1 + step % 31 {
+                let old = live.pop_front().unwrap();
+                r.remove(&old);
+            }
+            let mut scratch: Vec<f64> = live.iter().map(|s| s.median).collect();
+            let level = median_in_place(&mut scratch);
+            assert_eq!(r.level().to_bits(), level.to_bits(), "step {step}");
+            let mut d: Vec<f64> = live.iter().map(|s| (s.median - level).abs()).collect();
+            assert_eq!(
+                r.spread(level).to_bits(),
+                median_in_place(&mut d).to_bits(),
+                "step {step}"
+            );
+            let mut m: Vec<f64> = live.iter().map(|s| s.mad).collect();
+            assert_eq!(
+                median_of_sorted(&r.mads),
+                median_in_place(&mut m),
+                "step {step}"
+            );
+            assert_eq!(r.counts, live.iter().map(|s| s.count).sum::<usize>());
+        }
     }
 
     #[test]

@@ -94,11 +94,45 @@ impl<P: Point> Ring<P> {
         self.points.capacity() * std::mem::size_of::<P>()
     }
 
-    /// Index range of points with `from <= t < to`.
+    /// Index range of points with `from <= t < to`. Both ends are found by galloping back from
+    /// the newest point: the ranges asked for are recent ones (the last seconds of a ring that
+    /// holds many minutes), and this touches only the memory near them instead of a binary
+    /// search's cache misses across the whole ring.
     pub(crate) fn range(&self, from: u64, to: u64) -> std::ops::Range<usize> {
-        let start = self.points.partition_point(|p| p.t() < from);
-        let end = self.points.partition_point(|p| p.t() < to);
+        let end = self.first_at_or_after(to, self.points.len());
+        // every index past `end` is at or after `to`, so also after `from` when from <= to
+        let start = self.first_at_or_after(from, if from <= to { end } else { self.points.len() });
         start..end.max(start)
+    }
+
+    /// The first index in `0..hi` whose point is at or after `t` (`hi` when none is), searched
+    /// from `hi` backwards in doubling steps, then by bisection.
+    fn first_at_or_after(&self, t: u64, hi: usize) -> usize {
+        let pts = &self.points;
+        // invariant: every index in upper..hi is at or after t
+        let mut upper = hi;
+        let mut step = 1;
+        let lower = loop {
+            if upper == 0 {
+                return 0;
+            }
+            let probe = upper.saturating_sub(step);
+            if pts[probe].t() < t {
+                break probe; // the answer lies in probe + 1 ..= upper
+            }
+            upper = probe;
+            step *= 2;
+        };
+        let (mut lo, mut hi) = (lower + 1, upper);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if pts[mid].t() < t {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
     }
 
     pub(crate) fn slice(&self, r: std::ops::Range<usize>) -> impl Iterator<Item = &P> {
@@ -395,6 +429,38 @@ mod tests {
         let v: Vec<u64> = r.iter().map(|p| p.t).collect();
         assert_eq!(v, vec![2, 3, 4]);
         assert_eq!(r.range(3, 10), 1..3);
+    }
+
+    #[test]
+    fn ranges_found_from_the_back_equal_a_binary_search() {
+        // a wrapped ring with repeated times (clamped out-of-order samples)
+        let mut r = Ring::new(200);
+        let mut t = 0u64;
+        for i in 0..517u64 {
+            t += (i * 7919) % 5; // steps of 0..4, so equal times occur
+            r.push(Sample { t, value: 0.0 });
+        }
+        let last = r.last().unwrap().t;
+        let first = r.first().unwrap().t;
+        let bisect = |from: u64, to: u64| {
+            let s = r.points.partition_point(|p| p.t < from);
+            let e = r.points.partition_point(|p| p.t < to);
+            s..e.max(s)
+        };
+        for from in (first.saturating_sub(3)..=last + 3).step_by(3) {
+            for to in [
+                from,
+                from + 1,
+                from + 5,
+                from + 40,
+                last,
+                last + 1,
+                u64::MAX,
+            ] {
+                assert_eq!(r.range(from, to), bisect(from, to), "{from}..{to}");
+            }
+        }
+        assert_eq!(Ring::<Sample>::new(4).range(0, 10), 0..0);
     }
 
     #[test]

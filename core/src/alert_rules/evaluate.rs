@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::inputs::RuleInputs;
-use super::{AlertRule, AlertRuleSet, Condition};
+use super::{AlertRule, AlertRuleSet, Condition, RuleSeverity};
 
 /// Where a rule stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -210,22 +210,25 @@ impl AlertEvaluator {
                 st.fired_at = now;
             }
         }
-        // inhibition: a firing rule hides behind a more severe firing rule of its metric
-        let firing: Vec<(usize, &AlertRule)> = self
-            .set
-            .rules
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| self.states[*i].phase == RulePhase::Firing)
-            .collect();
-        for &(i, rule) in &firing {
-            let inhibited = firing.iter().any(|&(j, other)| {
-                j != i
-                    && other.metric == rule.metric
-                    && other.condition == rule.condition
-                    && other.severity > rule.severity
-            });
-            let st = &mut self.states[i];
+        // inhibition: a firing rule hides behind a more severe firing rule of its metric and
+        // condition (the worst severity per pair first: linear in the rules)
+        let mut worst: rustc_hash::FxHashMap<(&str, Condition), RuleSeverity> =
+            rustc_hash::FxHashMap::default();
+        for (rule, st) in self.set.rules.iter().zip(&self.states) {
+            if st.phase == RulePhase::Firing {
+                let w = worst
+                    .entry((rule.metric.as_str(), rule.condition))
+                    .or_insert(rule.severity);
+                *w = (*w).max(rule.severity);
+            }
+        }
+        for (rule, st) in self.set.rules.iter().zip(&mut self.states) {
+            if st.phase != RulePhase::Firing {
+                continue;
+            }
+            let inhibited = worst
+                .get(&(rule.metric.as_str(), rule.condition))
+                .is_some_and(|w| *w > rule.severity);
             st.inhibited = inhibited;
             if !inhibited && !st.announced {
                 st.announced = true;
@@ -301,7 +304,7 @@ mod tests {
     use std::collections::HashMap;
     use std::time::Duration;
 
-    use super::super::{BaselineChange, RecentAnomaly, RuleSeverity};
+    use super::super::{BaselineChange, RecentAnomaly};
     use super::*;
     use crate::AnomalyKind;
 

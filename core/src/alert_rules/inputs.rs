@@ -57,7 +57,8 @@ pub trait RuleInputs {
 /// assert_eq!(inputs.baseline_change("frame.fps"), None);
 /// ```
 pub struct TrackerRuleInputs<'a> {
-    snapshot: &'a Snapshot,
+    /// The snapshot's values by name (a lookup per rule, not a scan).
+    values: rustc_hash::FxHashMap<&'a str, f64>,
     changes: BTreeMap<String, BaselineChange>,
     anomalies: Vec<Anomaly>,
 }
@@ -104,8 +105,13 @@ impl<'a> TrackerRuleInputs<'a> {
             Some(w) => tracker.anomalies(now_unix_s - w),
             None => Vec::new(),
         };
+        let values = snapshot
+            .values
+            .iter()
+            .map(|v| (v.info.name.as_ref(), v.value))
+            .collect();
         Self {
-            snapshot,
+            values,
             changes,
             anomalies,
         }
@@ -114,7 +120,9 @@ impl<'a> TrackerRuleInputs<'a> {
 
 impl RuleInputs for TrackerRuleInputs<'_> {
     fn value(&self, metric: &str) -> Option<f64> {
-        self.snapshot.value(metric)
+        self.values
+            .get(crate::names::resolve_alias(metric))
+            .copied()
     }
 
     fn baseline_change(&self, metric: &str) -> Option<BaselineChange> {

@@ -72,7 +72,7 @@ impl RuleSeverity {
 /// use rfm_perf_core::alert_rules::Condition;
 /// assert_eq!(Condition::ChangeVsBaseline.as_str(), "change_vs_baseline");
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Condition {
     /// The newest value is at or above the threshold.

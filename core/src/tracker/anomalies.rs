@@ -33,6 +33,13 @@ impl PerformanceTracker {
         self.scan_anomalies_until(self.now_offset())
     }
 
+    /// [`scan_anomalies`](Self::scan_anomalies) of the whole seconds before `now` (for samples
+    /// recorded with their own times by [`import_samples`](Self::import_samples)).
+    pub fn scan_anomalies_at(&self, now: SystemTime) -> Vec<Anomaly> {
+        self.sync_reads();
+        self.scan_anomalies_until(self.offset_of_system(now))
+    }
+
     /// [`scan_anomalies`](Self::scan_anomalies) up to tracker time `now` (ns since the anchor).
     fn scan_anomalies_until(&self, now: u64) -> Vec<Anomaly> {
         // whole seconds of tracker time end here
@@ -59,6 +66,9 @@ impl PerformanceTracker {
         let registry = self.registry();
         let mut new = Vec::new();
         let mut state = lock(&self.inner.anomalies);
+        // tracker time → Unix seconds by one addition (no `SystemTime` per sample)
+        let anchor_unix_s = unix_s(self.system_time(0));
+        let mut samples: Vec<(f64, f64)> = Vec::with_capacity(64);
         for (id, points) in copied {
             let Some(info) = registry.info(id) else {
                 continue;
@@ -72,10 +82,12 @@ impl PerformanceTracker {
                     .iter()
                     .take_while(|p| p.0 / SECOND_NS == second)
                     .count();
-                let samples: Vec<(f64, f64)> = points[i..j]
-                    .iter()
-                    .map(|&(t, v)| (unix_s(self.system_time(t)), v))
-                    .collect();
+                samples.clear();
+                samples.extend(
+                    points[i..j]
+                        .iter()
+                        .map(|&(t, v)| (anchor_unix_s + t as f64 * 1e-9, v)),
+                );
                 for (kind, unix_s, value, score, change) in detector.push_second(&samples) {
                     new.push(Anomaly {
                         metric: info.name.to_string(),

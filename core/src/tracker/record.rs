@@ -250,6 +250,37 @@ impl PerformanceTracker {
         Ok(())
     }
 
+    /// Records `samples` of metric `name` with their own times, oldest first: a replay (a saved
+    /// run's values, data from another process, a simulation). Non-finite values are skipped; a
+    /// time before the metric's newest stored sample is stored at that sample's time (a history
+    /// stays in order). Returns how many were stored.
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// let t = rfm_perf_core::PerformanceTracker::new();
+    /// let start = SystemTime::now();
+    /// let samples: Vec<_> = (0..3).map(|i| (start + Duration::from_millis(10 * i), i as f64)).collect();
+    /// assert_eq!(t.import_samples("replayed", &samples), Ok(3));
+    /// assert_eq!(t.get_history("replayed").len(), 3);
+    /// assert!(t.import_samples("", &samples).is_err());
+    /// ```
+    pub fn import_samples(
+        &self,
+        name: &str,
+        samples: &[(SystemTime, f64)],
+    ) -> Result<usize, TrackError> {
+        let id = self.metric_id(name).ok_or(TrackError::EmptyName)?;
+        self.drain_samples();
+        let mut store = lock(&self.inner.store);
+        let h = self.history_mut(&mut store, id, false);
+        let mut stored = 0;
+        for &(at, v) in samples.iter().filter(|s| s.1.is_finite()) {
+            h.push_gauge(self.offset_of_system(at), v);
+            stored += 1;
+        }
+        Ok(stored)
+    }
+
     /// Records a value for an already-resolved metric id (skips the name lookup).
     ///
     /// ```
