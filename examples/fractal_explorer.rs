@@ -77,6 +77,10 @@ struct Args {
     /// Colour by cost (the heatmap) instead of the palette.
     #[arg(long)]
     heatmap: bool,
+    /// Window mode: the alert rule file (re-read when it changes; the built-in rules while it
+    /// does not exist).
+    #[arg(long, default_value = "assets/alerts.toml")]
+    alert_rules: std::path::PathBuf,
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -130,7 +134,8 @@ fn main() -> AppExit {
                 bind: args.api_addr,
                 ..Default::default()
             })
-            .with_api(!args.no_api),
+            .with_api(!args.no_api)
+            .with_alert_rules(&args.alert_rules),
     )
     .insert_resource(ClearColor(Color::BLACK))
     .insert_resource(FractalSettings {

@@ -132,7 +132,7 @@ impl AlertRules {
                 let skipped_before = self.report.rule_errors.clone();
                 if !waiting || set.errors != skipped_before {
                     info!(
-                        "rfm_perf: {} alert rules from {shown}{}",
+                        "rfm_perf: alert rules from {shown}: {} in effect{}",
                         set.rules.len(),
                         match set.errors.len() {
                             0 => String::new(),

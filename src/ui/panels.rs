@@ -184,9 +184,10 @@ fn alert_rules_status(ui: &mut Ui, data: &DashboardData) {
     if rules.rules.is_empty() {
         return;
     }
+    let n = rules.rules.len();
     egui::CollapsingHeader::new(format!(
-        "{} alert rules ({})",
-        rules.rules.len(),
+        "{n} alert rule{} ({})",
+        if n == 1 { "" } else { "s" },
         rules.report.source
     ))
     .id_salt("alert_rules")

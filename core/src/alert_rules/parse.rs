@@ -73,7 +73,24 @@ pub(super) fn parse(
     let cx = Ctx { text, file };
     let raw: RawFile = toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
-        cx.error(span, None, e.message().trim().to_string())
+        let mut message = e.message().trim().to_string();
+        // a bare word where a value goes (`metric = frame.time_ms`): say what is missing
+        let word: String = text
+            .get(span.start..)
+            .unwrap_or("")
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))
+            .collect();
+        let value_position = text[..text.floor_char_boundary(span.start)]
+            .trim_end_matches([' ', '\t'])
+            .ends_with('=');
+        if value_position
+            && word.starts_with(|c: char| c.is_alphabetic())
+            && !matches!(word.as_str(), "true" | "false" | "inf" | "nan")
+        {
+            message.push_str(&format!("; a text value needs quotes: \"{word}\""));
+        }
+        cx.error(span, None, message)
     })?;
     let mut set = AlertRuleSet {
         source: file.to_string(),
@@ -405,6 +422,16 @@ mod tests {
         assert_eq!(e.line, 3, "{e}");
         assert_eq!(e.column, 13, "{e}");
         assert!(e.rule.is_none());
+        assert!(
+            e.message.ends_with("a text value needs quotes: \"below\""),
+            "{e}"
+        );
+        let e =
+            AlertRuleSet::parse("[[rule]]\nmetric = frame.time_ms\n", "a.toml", None).unwrap_err();
+        assert!(
+            e.message.ends_with("needs quotes: \"frame.time_ms\""),
+            "{e}"
+        );
     }
 
     #[test]
