@@ -147,3 +147,101 @@ impl RuleInputs for TrackerRuleInputs<'_> {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::super::{AlertEvaluator, AlertRule, RuleEvent, RuleSeverity};
+    use super::*;
+
+    fn unix(t: SystemTime) -> f64 {
+        t.duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+    }
+
+    #[test]
+    fn a_change_rule_fires_on_a_significant_regression_only() {
+        let t = PerformanceTracker::new();
+        let mut x = 1u64;
+        let mut noisy = |level: f64| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            level * (1.0 + 0.05 * ((x >> 33) as f64 / (1u64 << 31) as f64 - 0.5))
+        };
+        for _ in 0..100 {
+            t.track_metric("frame.time_ms", noisy(10.0));
+        }
+        t.capture_baseline();
+        t.clear_history();
+        let rule = AlertRule::new(
+            "frame.time_ms",
+            Condition::ChangeVsBaseline,
+            0.2,
+            RuleSeverity::Warning,
+        );
+        let set = AlertRuleSet::from_rules("t", vec![rule]);
+        let mut e = AlertEvaluator::new(set.clone());
+        // 5 % slower: significant, but under the threshold
+        for _ in 0..100 {
+            t.track_metric("frame.time_ms", noisy(10.5));
+        }
+        let s = t.publish_snapshot();
+        let inputs = TrackerRuleInputs::gather(&t, &s, &set, 0.0);
+        let c = inputs.baseline_change("frame.time_ms").unwrap();
+        assert!((c.change - 0.05).abs() < 0.02, "{c:?}");
+        assert!(e.evaluate(&inputs, 0.0).is_empty());
+        // 50 % slower
+        t.clear_history();
+        for _ in 0..100 {
+            t.track_metric("frame.time_ms", noisy(15.0));
+        }
+        let s = t.publish_snapshot();
+        let inputs = TrackerRuleInputs::gather(&t, &s, &set, 1.0);
+        assert!(inputs.baseline_change("frame.time_ms").unwrap().significant);
+        let ev = e.evaluate(&inputs, 1.0);
+        assert!(
+            matches!(&ev[..], [RuleEvent::Fired { value, .. }] if (*value - 0.5).abs() < 0.05),
+            "{ev:?}"
+        );
+    }
+
+    #[test]
+    fn an_anomaly_rule_fires_on_a_level_shift_the_tracker_finds() {
+        let t = PerformanceTracker::new();
+        let start = SystemTime::now() + Duration::from_secs(1);
+        for s in 0..50u64 {
+            let level = if s < 40 { 10.0 } else { 14.0 };
+            let samples: Vec<_> = (0..60u64)
+                .map(|i| {
+                    let v = level * (1.0 + 0.01 * ((i * 7 % 5) as f64 - 2.0));
+                    (start + Duration::from_millis(s * 1000 + i * 16), v)
+                })
+                .collect();
+            t.import_samples("frame.time_ms", &samples).unwrap();
+        }
+        let now = start + Duration::from_secs(50);
+        assert!(!t.scan_anomalies_at(now).is_empty());
+        let mut rule = AlertRule::new(
+            "frame.time_ms",
+            Condition::Anomaly,
+            0.0,
+            RuleSeverity::Warning,
+        );
+        rule.kind = Some(AnomalyKind::LevelShift);
+        let set = AlertRuleSet::from_rules("t", vec![rule]);
+        let mut e = AlertEvaluator::new(set.clone());
+        let s = t.publish_snapshot();
+        let inputs = TrackerRuleInputs::gather(&t, &s, &set, unix(now));
+        assert_eq!(e.evaluate(&inputs, unix(now)).len(), 1);
+        // 20 s later the shift is outside the 10 s window: the alert ends
+        let later = unix(now) + 20.0;
+        let inputs = TrackerRuleInputs::gather(&t, &s, &set, later);
+        assert!(matches!(
+            e.evaluate(&inputs, later)[..],
+            [RuleEvent::Cleared { .. }]
+        ));
+    }
+}
