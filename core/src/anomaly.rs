@@ -94,8 +94,8 @@ pub struct AnomalyDetector {
     linear: bool,
     up: f64,
     down: f64,
-    /// Reused for the second's statistics.
-    scratch: Vec<f64>,
+    /// Reused for the second's statistics (bit patterns of non-negative values).
+    scratch: Vec<u64>,
     /// Consecutive seconds in which the values only rose (a running count such as
     /// `frame.count`): past the warm-up the metric is a counter, with no level to judge.
     rising_seconds: usize,
@@ -293,51 +293,40 @@ impl SortedReference {
     /// The median distance of the seconds' medians from `level`: the distances come in
     /// increasing order from two cursors walking outward from `level` (no sort, no selection).
     fn spread(&self, level: f64) -> f64 {
-        let v = &self.medians;
-        let n = v.len();
-        if n == 0 {
-            return f64::NAN;
-        }
-        let mut right = v.partition_point(|x| *x < level);
-        let mut left = right; // v[left - 1] is the next below
-        let (mut prev, mut cur) = (f64::NAN, f64::NAN);
-        for _ in 0..=n / 2 {
-            let below = (left > 0).then(|| (v[left - 1] - level).abs());
-            let above = (right < n).then(|| (v[right] - level).abs());
-            let next = match (below, above) {
-                (Some(b), Some(a)) if b <= a => {
-                    left -= 1;
-                    b
-                }
-                (_, Some(a)) => {
-                    right += 1;
-                    a
-                }
-                (Some(b), None) => {
-                    left -= 1;
-                    b
-                }
-                (None, None) => break,
-            };
-            prev = cur;
-            cur = next;
-        }
-        if n % 2 == 1 { cur } else { (prev + cur) / 2.0 }
+        median_distance_sorted(self.medians.len(), |i| self.medians[i], level)
     }
 }
 
 /// The second's median and spreads, on the log scale when `log` (the median's logarithm and
 /// the spreads relative to the median: their first-order log-scale values, without a
 /// logarithm per sample).
-fn summarize(samples: &[(f64, f64)], scratch: &mut Vec<f64>, log: bool) -> Second {
-    scratch.clear();
-    scratch.extend(samples.iter().map(|p| p.1));
-    let median = median_in_place(scratch);
-    for v in scratch.iter_mut() {
-        *v = (*v - median).abs();
-    }
-    let mean_abs_dev = scratch.iter().sum::<f64>() / scratch.len().max(1) as f64;
-    let mad = median_in_place(scratch);
+fn summarize(samples: &[(f64, f64)], scratch: &mut Vec<u64>, log: bool) -> Second {
+    let n = samples.len();
+    let mean_of_deviations =
+        |median: f64| samples.iter().map(|p| (p.1 - median).abs()).sum::<f64>() / n.max(1) as f64;
+    let (median, mad, mean_abs_dev) = if log {
+        // every value is positive: positive finite values order like their bit patterns, so
+        // one integer sort gives the median, and the MAD comes from walking out from it
+        scratch.clear();
+        scratch.extend(samples.iter().map(|p| p.1.to_bits()));
+        scratch.sort_unstable();
+        let sorted = |i: usize| f64::from_bits(scratch[i]);
+        let median = if n % 2 == 1 {
+            sorted(n / 2)
+        } else {
+            (sorted(n / 2 - 1) + sorted(n / 2)) / 2.0
+        };
+        let mad = median_distance_sorted(n, sorted, median);
+        (median, mad, mean_of_deviations(median))
+    } else {
+        let mut values: Vec<f64> = samples.iter().map(|p| p.1).collect();
+        let median = median_in_place(&mut values);
+        for v in values.iter_mut() {
+            *v = (*v - median).abs();
+        }
+        let mad = median_in_place(&mut values);
+        (median, mad, mean_of_deviations(median))
+    };
     let (median, scale) = if log {
         (median.ln(), median)
     } else {
@@ -347,8 +336,51 @@ fn summarize(samples: &[(f64, f64)], scratch: &mut Vec<f64>, log: bool) -> Secon
         median,
         mad: mad / scale,
         mean_abs_dev: mean_abs_dev / scale,
-        count: samples.len(),
+        count: n,
     }
+}
+
+/// The median distance from `center` of `n` values in ascending order (`at(i)` the i-th): the
+/// distances come in increasing order from two cursors walking outward from `center` (no sort,
+/// no selection), as [`median_in_place`] of the distances computes it.
+fn median_distance_sorted(n: usize, at: impl Fn(usize) -> f64, center: f64) -> f64 {
+    if n == 0 {
+        return f64::NAN;
+    }
+    // first index at or above the center
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if at(mid) < center {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    let (mut left, mut right) = (lo, lo);
+    let (mut prev, mut cur) = (f64::NAN, f64::NAN);
+    for _ in 0..=n / 2 {
+        let below = (left > 0).then(|| (at(left - 1) - center).abs());
+        let above = (right < n).then(|| (at(right) - center).abs());
+        let next = match (below, above) {
+            (Some(b), Some(a)) if b <= a => {
+                left -= 1;
+                b
+            }
+            (_, Some(a)) => {
+                right += 1;
+                a
+            }
+            (Some(b), None) => {
+                left -= 1;
+                b
+            }
+            (None, None) => break,
+        };
+        prev = cur;
+        cur = next;
+    }
+    if n % 2 == 1 { cur } else { (prev + cur) / 2.0 }
 }
 
 #[cfg(test)]
@@ -367,6 +399,25 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn a_seconds_summary_equals_selections_over_its_values() {
+        let mut rng = Rng(78);
+        for n in 1..80 {
+            let samples: Vec<(f64, f64)> = (0..n)
+                .map(|i| (i as f64, (rng.normal() * 3.0).exp().max(f64::MIN_POSITIVE)))
+                .collect();
+            let mut values: Vec<f64> = samples.iter().map(|p| p.1).collect();
+            let median = median_in_place(&mut values);
+            let mut dev: Vec<f64> = samples.iter().map(|p| (p.1 - median).abs()).collect();
+            let mad = median_in_place(&mut dev);
+            let s = summarize(&samples, &mut Vec::new(), true);
+            assert_eq!(s.median, median.ln(), "n {n}");
+            assert_eq!(s.mad, mad / median, "n {n}");
+            let lin = summarize(&samples, &mut Vec::new(), false);
+            assert_eq!((lin.median, lin.mad), (median, mad), "n {n}");
+        }
     }
 
     #[test]
