@@ -458,6 +458,24 @@ fn prometheus_endpoint_is_valid_exposition() {
     tracker.track_metric("weird name/with:colon", 2.0);
     tracker.track_metric("weird.name.with.colon", 3.0);
     tracker.track_metric("io.pressure_pct", 50.0); // past the critical level of 30 %
+    for (core, v) in [(0, 40.0), (1, 90.0), (10, 5.0), (2, 50.0)] {
+        // as the system sampler registers them
+        let name = format!("system.cpu.core{core}_pct");
+        tracker.register_metric(rfm_perf::MetricInfo::new(
+            name.clone(),
+            rfm_perf::Unit::Percent,
+            "CPU core usage",
+            rfm_perf::Direction::LowerIsBetter,
+        ));
+        tracker.track_metric(&name, v);
+    }
+    tracker.register_metric(rfm_perf::MetricInfo::new(
+        "render/main_opaque_pass_3d/elapsed_gpu",
+        rfm_perf::Unit::Milliseconds,
+        "",
+        rfm_perf::Direction::LowerIsBetter,
+    ));
+    tracker.track_metric("render/main_opaque_pass_3d/elapsed_gpu", 2.5);
     app.insert_resource(sample_cost());
     for _ in 0..5 {
         tracker.start_timer("api_test.scope \"quoted\"");
@@ -487,6 +505,28 @@ fn prometheus_endpoint_is_valid_exposition() {
     );
     assert!(text.contains("rfm_alert_firing{rule=\"io.pressure_pct:above:warning\",metric=\"io.pressure_pct\",severity=\"warning\"} 0\n"));
     assert!(text.contains("rfm_alert_rule_errors 0\n"));
+    // one family per quantity, the item as a label, in natural order
+    assert!(
+        text.contains(
+            "# TYPE rfm_system_cpu_core_ratio gauge\nrfm_system_cpu_core_ratio{core=\"0\"} 0.4\nrfm_system_cpu_core_ratio{core=\"1\"} 0.9\nrfm_system_cpu_core_ratio{core=\"2\"} 0.5\nrfm_system_cpu_core_ratio{core=\"10\"} 0.05\n"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("rfm_system_cpu_core0"), "{text}");
+    assert!(
+        text.contains("rfm_render_pass_elapsed_gpu_seconds{pass=\"main_opaque_pass_3d\"} 0.0025\n")
+    );
+    // every collected frame in the histogram; what runs where
+    assert!(text.contains("# TYPE rfm_frame_duration_seconds histogram\n"));
+    let frames: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("rfm_frame_duration_seconds_count "))
+        .and_then(|v| v.parse().ok())
+        .expect("a frame count");
+    assert!(frames >= 5.0, "{frames} frames counted");
+    assert!(text.contains("rfm_frame_duration_seconds_bucket{le=\"0.016667\"} "));
+    assert!(text.contains("rfm_build_info{version=\""), "{text}");
+    assert!(text.contains(",scenario=\"default\",rfm_instance=\""));
     let dir = std::env::temp_dir().join(format!("rfm-prom-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("metrics.prom");

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use rfm_perf_core::{TimeRange, Verdict};
 use serde_json::{Value, json};
 
-use super::prometheus::{render_gauges, render_requests};
+use super::prometheus::{render_build_info, render_gauges, render_requests};
 use super::query::{self, BadParam};
 use super::routes::Route;
 use super::state::{ApiState, CacheKey};
@@ -549,6 +549,15 @@ pub(crate) async fn prometheus(State(st): State<Arc<ApiState>>) -> Response {
     let mut text = String::with_capacity(gauges.len() + 1024);
     text.push_str(&gauges);
     render_requests(&mut text, &st.request_counts());
+    st.frames.render(&mut text);
+    let key = st.tracker.baseline_key();
+    render_build_info(
+        &mut text,
+        &key.hardware.gpu_adapter,
+        &key.hardware.gpu_backend,
+        &key.scenario,
+        &st.instance,
+    );
     (
         [(
             header::CONTENT_TYPE,

@@ -4,6 +4,7 @@
 //! never take the per-thread recording locks, only the history store's mutex (which the
 //! frame's collect takes once per frame), and copy out of it before doing any work.
 
+mod frame_histogram;
 mod guard;
 mod handlers;
 mod metrics;
@@ -19,14 +20,17 @@ use std::sync::{Arc, RwLock};
 use bevy::prelude::*;
 
 pub use crate::base::ApiStatus;
+pub use frame_histogram::FRAME_BUCKETS_S;
 pub use metrics::{API_METRICS, API_REQUEST_MS, API_REQUESTS};
 pub use prometheus::{
-    prometheus_name, render_alert_rules, render_escape_histogram, render_prometheus,
+    prometheus_name, render_alert_rules, render_build_info, render_escape_histogram,
+    render_prometheus,
 };
 pub use routes::Route;
 pub use server::ApiServer;
 
 use crate::base::{ApiConfig, PerfConfig, PerfTracker, RfmPerfBasePlugin, RfmPerfSystems};
+use frame_histogram::{ApiFrames, count_frame};
 use publish::{ApiPublished, Published, PublishedCell, publish_for_api};
 
 /// Serves the API on its own thread (see the module docs). The outcome is in [`ApiStatus`]:
@@ -71,9 +75,13 @@ impl Plugin for ApiPlugin {
             Ok(server) => {
                 info!("rfm_perf API listening on http://{}", server.address());
                 app.insert_resource(ApiStatus::Running(server.address()))
+                    .insert_resource(ApiFrames(server.frames()))
                     .insert_resource(server)
                     .insert_resource(ApiPublished(published))
-                    .add_systems(Last, publish_for_api.in_set(RfmPerfSystems::Serve));
+                    .add_systems(
+                        Last,
+                        (count_frame, publish_for_api).in_set(RfmPerfSystems::Serve),
+                    );
             }
             Err(e) => {
                 warn!(

@@ -150,13 +150,30 @@ pub(crate) fn render_gauges(
         ESCAPE_FAMILY,
         ALERT_FAMILY,
         ALERT_ERRORS_FAMILY,
+        super::frame_histogram::FRAME_FAMILY,
+        BUILD_INFO_FAMILY,
     ] {
         used.insert(reserved.to_string());
     }
+    let mut labelled_values: BTreeMap<String, LabelledFamily> = BTreeMap::new();
     for v in &snapshot.values {
         // scopes get labelled families below; request counts are the counter below
         if v.info.kind == MetricKind::Scope || v.info.name.as_ref() == super::metrics::API_REQUESTS
         {
+            continue;
+        }
+        if let Some((family, label, item)) = labelled(&v.info.name) {
+            // one family per quantity, the item as a label (per core, per render pass)
+            let (name, factor) = prometheus_name(family, &v.info.unit);
+            labelled_values
+                .entry(name)
+                .or_insert_with(|| LabelledFamily {
+                    label,
+                    family,
+                    items: Vec::new(),
+                })
+                .items
+                .push((item, v.value * factor));
             continue;
         }
         let (mut name, factor) = prometheus_name(&v.info.name, &v.info.unit);
@@ -192,6 +209,37 @@ pub(crate) fn render_gauges(
         };
         family(&mut out, &name, "gauge", &help);
         let _ = writeln!(out, "{name} {}", fmt_value(v.value * factor));
+    }
+    for (name, f) in labelled_values {
+        let LabelledFamily {
+            label,
+            family,
+            mut items,
+        } = f;
+        if !used.insert(name.clone()) {
+            continue;
+        }
+        items.sort_by(|a, b| natural_key(&a.0).cmp(&natural_key(&b.0)));
+        let pattern = match family {
+            "system.cpu.core_pct" => "system.cpu.core<N>_pct",
+            "render.pass.elapsed_gpu" => "render/<pass>/elapsed_gpu",
+            _ => "render/<pass>/elapsed_cpu",
+        };
+        let what = match family {
+            "system.cpu.core_pct" => "CPU usage of one core",
+            "render.pass.elapsed_gpu" => "GPU time of one render pass",
+            _ => "CPU time of one render pass",
+        };
+        let help = format!("{what} (rfm_perf metrics {pattern}, one series per {label})");
+        self::family(&mut out, &name, "gauge", &help);
+        for (item, value) in items {
+            let _ = writeln!(
+                out,
+                "{name}{{{label}=\"{}\"}} {}",
+                escape_label(&item),
+                fmt_value(value)
+            );
+        }
     }
     if !scopes.is_empty() {
         type Getter = fn(&ScopeStats) -> f64;
@@ -240,6 +288,77 @@ pub(crate) fn render_gauges(
         render_alert_rules(&mut out, rules);
     }
     out
+}
+
+/// The values of one labelled family, before rendering.
+struct LabelledFamily {
+    label: &'static str,
+    family: &'static str,
+    /// `(item, value in base units)`.
+    items: Vec<(String, f64)>,
+}
+
+/// A metric that is one item of a quantity: `(family metric name, label, item)`.
+/// `system.cpu.core3_pct` → `("system.cpu.core_pct", "core", "3")`;
+/// `render/main_pass_2d/elapsed_gpu` → `("render.pass.elapsed_gpu", "pass", "main_pass_2d")`.
+fn labelled(name: &str) -> Option<(&'static str, &'static str, String)> {
+    if let Some(n) = name
+        .strip_prefix(rfm_perf_core::names::SYSTEM_CPU_CORE_PREFIX)
+        .and_then(|r| r.strip_suffix("_pct"))
+        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Some(("system.cpu.core_pct", "core", n.to_string()));
+    }
+    let pass = name.strip_prefix("render/")?;
+    let (pass, what) = pass.rsplit_once('/')?;
+    let family = match what {
+        "elapsed_gpu" => "render.pass.elapsed_gpu",
+        "elapsed_cpu" => "render.pass.elapsed_cpu",
+        _ => return None,
+    };
+    (!pass.is_empty()).then(|| (family, "pass", pass.to_string()))
+}
+
+/// Sorts "2" before "10".
+fn natural_key(s: &str) -> (u64, &str) {
+    (s.parse().unwrap_or(u64::MAX), s)
+}
+
+/// The build-info family.
+const BUILD_INFO_FAMILY: &str = "rfm_build_info";
+
+/// `rfm_build_info{version, adapter, backend, scenario, rfm_instance} 1`: what runs where, to
+/// join with the other series (`instance` is Prometheus's own label, the scraped address).
+///
+/// ```
+/// let mut text = String::new();
+/// rfm_perf::api::render_build_info(&mut text, "llvmpipe", "Vulkan", "zoom", "box:8501");
+/// assert!(text.ends_with(
+///     "rfm_build_info{version=\"0.1.0\",adapter=\"llvmpipe\",backend=\"Vulkan\",scenario=\"zoom\",rfm_instance=\"box:8501\"} 1\n"
+/// ));
+/// ```
+pub fn render_build_info(
+    out: &mut String,
+    adapter: &str,
+    backend: &str,
+    scenario: &str,
+    instance: &str,
+) {
+    family(
+        out,
+        BUILD_INFO_FAMILY,
+        "gauge",
+        "What runs: crate version, GPU adapter and backend, scenario, instance name (always 1)",
+    );
+    let _ = writeln!(
+        out,
+        "{BUILD_INFO_FAMILY}{{version=\"{}\",adapter=\"{}\",backend=\"{}\",scenario=\"{}\",rfm_instance=\"{}\"}} 1",
+        env!("CARGO_PKG_VERSION"),
+        escape_label(adapter),
+        escape_label(backend),
+        escape_label(scenario),
+        escape_label(instance)
+    );
 }
 
 /// Family of the per-rule alert gauges.

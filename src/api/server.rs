@@ -12,6 +12,7 @@ use hyper_util::service::TowerToHyperService;
 use rfm_perf_core::PerformanceTracker;
 use tokio::sync::{Semaphore, watch};
 
+use super::frame_histogram::FrameHistogram;
 use super::publish::PublishedCell;
 use super::routes::router;
 use super::state::ApiState;
@@ -25,6 +26,7 @@ const MAX_CONNECTIONS: usize = 256;
 #[must_use = "the server stops when this handle is dropped"]
 pub struct ApiServer {
     address: SocketAddr,
+    frames: Arc<FrameHistogram>,
     shutdown: Option<watch::Sender<bool>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -41,7 +43,15 @@ impl ApiServer {
         listener.set_nonblocking(true)?;
         let address = listener.local_addr()?;
         let (tx, rx) = watch::channel(false);
-        let state = Arc::new(ApiState::new(tracker, published, config, update_interval));
+        let frames = Arc::new(FrameHistogram::default());
+        let state = Arc::new(ApiState::new(
+            tracker,
+            published,
+            config,
+            update_interval,
+            address,
+            frames.clone(),
+        ));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -53,6 +63,7 @@ impl ApiServer {
             })?;
         Ok(Self {
             address,
+            frames,
             shutdown: Some(tx),
             thread: Some(thread),
         })
@@ -61,6 +72,11 @@ impl ApiServer {
     /// The address it listens on (the real port when port 0 was asked for).
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// The frame-time histogram this server renders (the app fills it).
+    pub(crate) fn frames(&self) -> Arc<FrameHistogram> {
+        self.frames.clone()
     }
 }
 

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use rfm_perf_core::PerformanceTracker;
 use serde_json::{Value, json};
 
+use super::frame_histogram::FrameHistogram;
 use super::publish::{Published, PublishedCell};
 use super::routes::Route;
 use crate::base::ApiConfig;
@@ -28,6 +29,10 @@ pub(crate) struct ApiState {
     pub(crate) prometheus_cache: RwLock<Option<(CacheKey, Arc<str>)>>,
     pub(crate) system: Value,
     pub(crate) started: Instant,
+    /// Every collected frame's duration, for `rfm_frame_duration_seconds`.
+    pub(crate) frames: Arc<FrameHistogram>,
+    /// This instance's name in `rfm_build_info`.
+    pub(crate) instance: String,
 }
 
 impl ApiState {
@@ -36,7 +41,13 @@ impl ApiState {
         published: PublishedCell,
         config: ApiConfig,
         update_interval: Duration,
+        address: std::net::SocketAddr,
+        frames: Arc<FrameHistogram>,
     ) -> Self {
+        let instance = config.instance.clone().unwrap_or_else(|| {
+            let host = sysinfo::System::host_name().unwrap_or_else(|| "localhost".into());
+            format!("{host}:{}", address.port())
+        });
         Self {
             tracker,
             published,
@@ -49,6 +60,8 @@ impl ApiState {
             prometheus_cache: RwLock::new(None),
             system: system_info(),
             started: Instant::now(),
+            frames,
+            instance,
         }
     }
 

@@ -37,6 +37,9 @@ pub struct ApiConfig {
     pub max_streams: usize,
     /// Longest request URI (path + query) in bytes; longer gets 414. Default 8 KiB.
     pub max_uri_bytes: usize,
+    /// This instance's name in Prometheus (`rfm_build_info{rfm_instance=…}`), to tell apart
+    /// instances a scrape relabels. Default `None`: `<host name>:<port>`.
+    pub instance: Option<String>,
 }
 
 impl Default for ApiConfig {
@@ -52,6 +55,7 @@ impl Default for ApiConfig {
             max_concurrent_requests: 64,
             max_streams: 8,
             max_uri_bytes: 8 * 1024,
+            instance: None,
         }
     }
 }
