@@ -7,10 +7,15 @@
 //! Screenshots land in `$CARGO_TARGET_TMPDIR` (`explorer_closed.png`, `explorer_dashboard.png`).
 //!
 //! It also runs the explorer's headless benchmark as a user would on a machine without a
-//! display, and checks that its API answers while the run lasts.
+//! display, checks that its API answers while the run lasts, and has a real Prometheus server
+//! (Debian's `prometheus`) scrape it (see `prometheus_check.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+
+#[cfg(feature = "api")]
+#[path = "window/prometheus_check.rs"]
+mod prometheus_check;
 
 fn explorer_binary() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
@@ -79,10 +84,10 @@ impl Drop for KillOnDrop {
     }
 }
 
-/// `fractal_explorer --headless --api-addr 127.0.0.1:0`: the first line names the API's address,
-/// and `GET /api/performance/metrics` answers while the benchmark still runs.
+/// Starts `fractal_explorer --headless --api-addr 127.0.0.1:0` for `frames` frames and reads the
+/// API's address from its first line.
 #[cfg(feature = "api")]
-fn headless_run_serves_the_api(bin: &Path) -> Result<String, String> {
+fn start_headless(bin: &Path, frames: &str) -> Result<(KillOnDrop, String), String> {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
     use std::time::Duration;
@@ -93,7 +98,7 @@ fn headless_run_serves_the_api(bin: &Path) -> Result<String, String> {
             "--api-addr",
             "127.0.0.1:0",
             "--frames",
-            "5000",
+            frames,
         ])
         .args(["--size", "64x64", "--max-iter", "64"])
         .env_remove("RFM_PERF_API_ADDR")
@@ -120,12 +125,25 @@ fn headless_run_serves_the_api(bin: &Path) -> Result<String, String> {
         .and_then(|rest| rest.strip_suffix('/'))
         .ok_or_else(|| format!("first line is not the API address: {first:?}"))?
         .to_string();
-    let url = format!("http://{addr}/api/performance/metrics");
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(10)))
+    Ok((child, addr))
+}
+
+#[cfg(feature = "api")]
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(10)))
+        .http_status_as_error(false)
         .build()
-        .into();
-    let mut response = agent
+        .into()
+}
+
+/// `fractal_explorer --headless --api-addr 127.0.0.1:0`: the first line names the API's address,
+/// and `GET /api/performance/metrics` answers while the benchmark still runs.
+#[cfg(feature = "api")]
+fn headless_run_serves_the_api(bin: &Path) -> Result<String, String> {
+    let (mut child, addr) = start_headless(bin, "5000")?;
+    let url = format!("http://{addr}/api/performance/metrics");
+    let mut response = agent()
         .get(&url)
         .call()
         .map_err(|e| format!("GET {url}: {e}"))?;
@@ -248,6 +266,10 @@ fn main() -> ExitCode {
         match headless_run_survives_a_taken_port(&bin) {
             Ok(()) => println!("ok   headless run on a taken port: a warning, then the benchmark"),
             Err(e) => failures.push(format!("headless, taken port: {e}")),
+        }
+        match prometheus_check::prometheus_scrapes_a_headless_run(&bin) {
+            Ok(report) => println!("{report}"),
+            Err(e) => failures.push(format!("prometheus: {e}")),
         }
     }
     let display = std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty());
