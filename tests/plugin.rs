@@ -430,6 +430,49 @@ fn alert_rule_files_are_re_read_and_bad_ones_keep_the_last_good_rules() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The key metrics come back out as Bevy diagnostics under `rfm_perf/…` (what
+/// `LogDiagnosticsPlugin` prints), and the bridge does not copy them back in.
+#[test]
+fn key_metrics_are_bevy_diagnostics_and_do_not_loop_back() {
+    use bevy::diagnostic::DiagnosticsStore;
+    use rfm_perf::bridge::EXPORTED_DIAGNOSTICS;
+    let tracker = PerformanceTracker::new();
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins).add_plugins(RfmPerfPlugin {
+        system_sampling: false,
+        ..RfmPerfPlugin::headless().with_tracker(tracker.clone())
+    });
+    for _ in 0..5 {
+        tracker.track_metric("process.memory_mb", 321.0);
+        app.update();
+    }
+    let store = app.world().resource::<DiagnosticsStore>();
+    let frame = store
+        .get(&EXPORTED_DIAGNOSTICS[0].path)
+        .expect("registered");
+    assert_eq!(frame.suffix, "ms");
+    let latest = frame.measurement().expect("a frame-time measurement").value;
+    assert_eq!(Some(latest), tracker.get_metric("frame.time_ms"));
+    assert!(
+        frame.history_len() >= 3,
+        "one measurement per new frame time"
+    );
+    let memory = store.get(&EXPORTED_DIAGNOSTICS[4].path).unwrap();
+    assert_eq!(memory.measurement().unwrap().value, 321.0);
+    let gpu = store.get(&EXPORTED_DIAGNOSTICS[2].path).unwrap();
+    assert!(
+        gpu.measurement().is_none(),
+        "no fractal pass: nothing to show"
+    );
+    assert!(
+        tracker
+            .metrics()
+            .iter()
+            .all(|m| !m.name.starts_with("rfm_perf/")),
+        "the bridge copied our own diagnostics back"
+    );
+}
+
 /// A parameter change asked for with a message is checked and applied; a bad one changes nothing.
 #[test]
 fn apply_tunable_messages_go_through_the_registry() {

@@ -1,21 +1,24 @@
-//! The diagnostics bridge: every Bevy `DiagnosticsStore` diagnostic copied into the tracker
-//! under its Bevy path ([`DiagnosticsBridgePlugin`]).
+//! The diagnostics bridge ([`DiagnosticsBridgePlugin`]), both ways: Bevy's diagnostics into the
+//! tracker, and the tracker's key metrics into Bevy's diagnostics.
 
-use std::collections::HashMap;
+mod export;
+mod import;
 
-use bevy::diagnostic::{
-    DiagnosticPath, DiagnosticsStore, EntityCountDiagnosticsPlugin, FrameTimeDiagnosticsPlugin,
-};
-use bevy::platform::time::Instant;
+use bevy::diagnostic::EntityCountDiagnosticsPlugin;
 use bevy::prelude::*;
-use rfm_perf_core::{Direction, MetricId, MetricInfo, Unit};
 
-use crate::base::{PerfTracker, RfmPerfBasePlugin, RfmPerfSystems};
+pub use export::{EXPORT_PREFIX, EXPORTED_DIAGNOSTICS, ExportedDiagnostic};
+pub use import::{SKIPPED_DIAGNOSTICS, unit_from_suffix};
+
+use crate::base::{RfmPerfBasePlugin, RfmPerfSystems};
+use import::bridge_diagnostics;
 
 /// Copies every enabled Bevy diagnostic into the tracker under its Bevy path (e.g.
 /// `entity_count`, `render/fractal/elapsed_gpu`), each new measurement once, in
-/// [`RfmPerfSystems::Bridge`]. Adds Bevy's `EntityCountDiagnosticsPlugin` when `entity_count` is
-/// on and the app has not added it.
+/// [`RfmPerfSystems::Bridge`]; and the other way, the key metrics into Bevy diagnostics under
+/// `rfm_perf/…` ([`EXPORTED_DIAGNOSTICS`], in [`RfmPerfSystems::Publish`]), which the first
+/// direction skips. Adds Bevy's `EntityCountDiagnosticsPlugin` when `entity_count` is on and
+/// the app has not added it.
 ///
 /// ```
 /// use bevy::prelude::*;
@@ -23,18 +26,25 @@ use crate::base::{PerfTracker, RfmPerfBasePlugin, RfmPerfSystems};
 /// use rfm_perf::bridge::DiagnosticsBridgePlugin;
 ///
 /// App::new().add_plugins(MinimalPlugins).add_plugins(
-///     RfmPerfPlugins::headless().set(DiagnosticsBridgePlugin { entity_count: false }),
+///     RfmPerfPlugins::headless().set(DiagnosticsBridgePlugin { entity_count: false, export: true }),
 /// );
 /// ```
 #[derive(Clone, Debug)]
 pub struct DiagnosticsBridgePlugin {
     /// Add Bevy's entity count diagnostic (`entity_count`). Default `true`.
     pub entity_count: bool,
+    /// Also register the key metrics as Bevy diagnostics under `rfm_perf/…`
+    /// ([`EXPORTED_DIAGNOSTICS`]), so `LogDiagnosticsPlugin` and Bevy overlays show them.
+    /// Default `true`.
+    pub export: bool,
 }
 
 impl Default for DiagnosticsBridgePlugin {
     fn default() -> Self {
-        Self { entity_count: true }
+        Self {
+            entity_count: true,
+            export: true,
+        }
     }
 }
 
@@ -47,90 +57,12 @@ impl Plugin for DiagnosticsBridgePlugin {
             app.add_plugins(EntityCountDiagnosticsPlugin::default());
         }
         app.add_systems(Last, bridge_diagnostics.in_set(RfmPerfSystems::Bridge));
-    }
-}
-
-/// Bevy diagnostics the bridge leaves out because the base records them itself, exactly,
-/// as `frame.time_ms`, `frame.fps` and `frame.count`.
-pub const SKIPPED_DIAGNOSTICS: [DiagnosticPath; 3] = [
-    FrameTimeDiagnosticsPlugin::FRAME_TIME,
-    FrameTimeDiagnosticsPlugin::FPS,
-    FrameTimeDiagnosticsPlugin::FRAME_COUNT,
-];
-
-/// The unit a Bevy diagnostic's suffix stands for.
-///
-/// ```
-/// use rfm_perf::bridge::unit_from_suffix;
-/// assert_eq!(unit_from_suffix("ms"), rfm_perf::Unit::Milliseconds);
-/// assert_eq!(unit_from_suffix("%"), rfm_perf::Unit::Percent);
-/// assert_eq!(unit_from_suffix("GiB"), rfm_perf::Unit::Custom("GiB".into()));
-/// ```
-pub fn unit_from_suffix(suffix: &str) -> Unit {
-    match suffix.trim() {
-        "ms" => Unit::Milliseconds,
-        "s" => Unit::Seconds,
-        "%" => Unit::Percent,
-        "fps" => Unit::FramesPerSecond,
-        "B" | "bytes" => Unit::Bytes,
-        "MB" | "MiB" => Unit::Megabytes,
-        "" => Unit::None,
-        other => Unit::Custom(other.to_string()),
-    }
-}
-
-#[derive(Default)]
-struct BridgeState {
-    seen: HashMap<DiagnosticPath, (MetricId, Option<Instant>)>,
-}
-
-/// Copies each new measurement of every enabled diagnostic into the tracker under its Bevy path.
-fn bridge_diagnostics(
-    store: Option<Res<DiagnosticsStore>>,
-    tracker: Res<PerfTracker>,
-    mut state: Local<BridgeState>,
-) {
-    let Some(store) = store else { return };
-    for d in store.iter() {
-        if !d.is_enabled || SKIPPED_DIAGNOSTICS.contains(d.path()) {
-            continue;
+        if self.export {
+            export::register(app);
+            app.add_systems(
+                Last,
+                export::export_diagnostics.in_set(RfmPerfSystems::Publish),
+            );
         }
-        let Some(m) = d.measurement() else { continue };
-        let entry = state.seen.entry(d.path().clone()).or_insert_with(|| {
-            let unit = unit_from_suffix(&d.suffix);
-            let direction = if unit == Unit::Milliseconds {
-                Direction::LowerIsBetter
-            } else {
-                Direction::Neutral
-            };
-            let path = d.path().as_str();
-            let known = tracker.metric_info(path);
-            let id = match known {
-                // a built-in of the same name (e.g. `entity_count`) keeps its metadata
-                Some(info) if info.unit != Unit::None => tracker.metric_id(path),
-                _ => Some(tracker.register_metric(MetricInfo::new(
-                    path,
-                    unit,
-                    format!("Bevy diagnostic {path}"),
-                    direction,
-                ))),
-            };
-            (
-                id.unwrap_or_else(|| {
-                    tracker.register_metric(MetricInfo::new(
-                        "<empty>",
-                        Unit::None,
-                        "",
-                        Direction::Neutral,
-                    ))
-                }),
-                None,
-            )
-        });
-        if entry.1 == Some(m.time) {
-            continue;
-        }
-        entry.1 = Some(m.time);
-        tracker.track_id(entry.0, m.value);
     }
 }

@@ -103,6 +103,25 @@ impl PerformanceTracker {
             .map(|(_, v)| v)
     }
 
+    /// The newest sample of `name` (aliases resolved) with its wall-clock time: what
+    /// [`get_metric`](Self::get_metric) returns, and when it was recorded (to tell a new value
+    /// from the same one read again).
+    ///
+    /// ```
+    /// let t = rfm_perf_core::PerformanceTracker::new();
+    /// t.track_metric("m", 4.0);
+    /// let (at, v) = t.latest_sample("m").unwrap();
+    /// assert_eq!(v, 4.0);
+    /// assert!(at <= std::time::SystemTime::now());
+    /// ```
+    pub fn latest_sample(&self, name: &str) -> Option<(SystemTime, f64)> {
+        let id = self.lookup(name)?;
+        self.sync_reads();
+        let store = lock(&self.inner.store);
+        let (t, v) = store.histories.get(id.index())?.as_ref()?.latest()?;
+        Some((self.system_time(t), v))
+    }
+
     /// Every stored raw sample of `name`, oldest first, with wall-clock timestamps.
     ///
     /// ```
