@@ -526,6 +526,7 @@ fn prometheus_endpoint_is_valid_exposition() {
     assert!(frames >= 5.0, "{frames} frames counted");
     assert!(text.contains("rfm_frame_duration_seconds_bucket{le=\"0.016667\"} "));
     assert!(text.contains("rfm_build_info{version=\""), "{text}");
+    assert!(text.contains("# TYPE rfm_tracker_overflowed_records_total counter\nrfm_tracker_overflowed_records_total 0\n"));
     assert!(text.contains(",scenario=\"default\",rfm_instance=\""));
     let dir = std::env::temp_dir().join(format!("rfm-prom-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

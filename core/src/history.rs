@@ -61,6 +61,18 @@ impl<P: Point> Ring<P> {
         }
     }
 
+    /// Keeps at most `capacity` points from now on, dropping the oldest beyond it and giving
+    /// back memory the deque no longer needs.
+    pub(crate) fn set_capacity(&mut self, capacity: usize) {
+        self.capacity = capacity.max(1);
+        while self.points.len() > self.capacity {
+            self.points.pop_front();
+        }
+        if self.points.capacity() > self.capacity {
+            self.points.shrink_to(self.capacity);
+        }
+    }
+
     pub(crate) fn push(&mut self, p: P) {
         let len = self.points.len();
         if len == self.capacity {
@@ -209,6 +221,11 @@ impl RawBucket {
     }
 }
 
+/// Bytes of one raw point (a gauge sample or a scope sample).
+pub(crate) const RAW_POINT_BYTES: usize = std::mem::size_of::<Sample>();
+/// Bytes of one long-term bucket.
+pub(crate) const COARSE_POINT_BYTES: usize = std::mem::size_of::<Coarse>();
+
 /// One second of a metric in the long-term tier.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Coarse {
@@ -296,6 +313,15 @@ impl MetricHistory {
             },
             coarse: CoarseTier::new(coarse_capacity),
         }
+    }
+
+    /// Keeps at most `raw` samples and `coarse` one-second buckets from now on.
+    pub(crate) fn set_capacity(&mut self, raw: usize, coarse: usize) {
+        match &mut self.raw {
+            RawTier::Gauge(r) => r.set_capacity(raw),
+            RawTier::Scope(r) => r.set_capacity(raw),
+        }
+        self.coarse.ring.set_capacity(coarse);
     }
 
     pub(crate) fn push_gauge(&mut self, t: u64, value: f64) {

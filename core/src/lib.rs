@@ -57,7 +57,9 @@ pub use baseline::{
 pub use error::{BaselineError, TrackError};
 pub use fingerprint::{BaselineKey, HardwareFingerprint};
 pub use frame::{CallNode, DetachedScope, FrameProfile, ThreadLane};
-pub use metric::{Direction, MetricId, MetricInfo, MetricKind, Unit};
+pub use metric::{
+    Direction, MetricId, MetricInfo, MetricKind, OVERFLOW_METRIC, OVERFLOW_SCOPE, Unit,
+};
 pub use report::{
     MetricComparison, MetricSeries, REPORT_SCHEMA_VERSION, ReportError, RunReport, compare_runs,
 };

@@ -206,11 +206,22 @@ impl MetricInfo {
     }
 }
 
+/// Where the values of gauges past [`TrackerConfig::max_metrics`](crate::TrackerConfig) go.
+pub const OVERFLOW_METRIC: &str = "rfm_perf.overflow";
+/// Where the timings of scopes past [`TrackerConfig::max_scopes`](crate::TrackerConfig) go.
+pub const OVERFLOW_SCOPE: &str = "rfm_perf.overflow_scope";
+
 /// Name ↔ id registry of one tracker.
 #[derive(Default)]
 pub(crate) struct Registry {
     by_name: HashMap<Arc<str>, MetricId>,
     infos: Vec<MetricInfo>,
+    /// Names of each kind: gauges, scopes.
+    counts: [usize; 2],
+}
+
+fn kind_index(kind: MetricKind) -> usize {
+    usize::from(kind == MetricKind::Scope)
 }
 
 impl Registry {
@@ -219,7 +230,46 @@ impl Registry {
         for b in crate::names::BUILTINS {
             r.upsert(b.info(), true);
         }
+        r.upsert(
+            MetricInfo::new(
+                OVERFLOW_METRIC,
+                Unit::None,
+                "Values of metrics past the tracker's name limit (TrackerConfig::max_metrics)",
+                Direction::Neutral,
+            ),
+            true,
+        );
+        let mut scope = MetricInfo::new(
+            OVERFLOW_SCOPE,
+            Unit::Milliseconds,
+            "Timings of scopes past the tracker's name limit (TrackerConfig::max_scopes)",
+            Direction::LowerIsBetter,
+        );
+        scope.kind = MetricKind::Scope;
+        r.upsert(scope, true);
         r
+    }
+
+    /// Names of `kind` registered.
+    pub(crate) fn count(&self, kind: MetricKind) -> usize {
+        self.counts[kind_index(kind)]
+    }
+
+    /// The entry that takes the values of new names of `kind` past their limit.
+    pub(crate) fn overflow(&self, kind: MetricKind) -> MetricId {
+        let name = if kind == MetricKind::Scope {
+            OVERFLOW_SCOPE
+        } else {
+            OVERFLOW_METRIC
+        };
+        self.by_name[name]
+    }
+
+    /// Whether `id` is one of the overflow entries.
+    pub(crate) fn is_overflow(&self, id: MetricId) -> bool {
+        self.infos
+            .get(id.index())
+            .is_some_and(|i| matches!(i.name.as_ref(), OVERFLOW_METRIC | OVERFLOW_SCOPE))
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<MetricId> {
@@ -265,6 +315,7 @@ impl Registry {
             id
         } else {
             let id = MetricId(self.infos.len() as u32);
+            self.counts[kind_index(info.kind)] += 1;
             self.infos.push(info);
             self.by_name.insert(canonical, id);
             id

@@ -1123,3 +1123,74 @@ fn recursion_is_counted_once_in_totals() {
         Some(outer as f32 as f64)
     );
 }
+
+/// A user who puts an id in a metric name: 200 000 distinct names. The tracker keeps its name
+/// limit, sends the rest to the overflow entry (counted), and keeps working.
+#[test]
+fn two_hundred_thousand_names_stay_bounded_and_the_tracker_keeps_working() {
+    let t = PerformanceTracker::new();
+    let before = t.stats().names;
+    for i in 0..200_000u32 {
+        t.track_metric(&format!("user.{i}.latency_ms"), f64::from(i));
+    }
+    for i in 0..5_000u32 {
+        let name = format!("request.{i}");
+        t.start_timer(&name);
+        t.end_timer(&name);
+    }
+    t.track_metric("frame.time_ms", 16.0);
+    let s = t.stats();
+    let limit = TrackerConfig::default().max_metrics as u64;
+    let scopes = TrackerConfig::default().max_scopes as u64;
+    assert!(s.names <= limit + scopes, "{} names kept", s.names);
+    assert!(s.names > before, "names under the limit are kept");
+    assert!(
+        s.overflowed_records >= 200_000 - limit + 5_000 - scopes,
+        "{} records overflowed",
+        s.overflowed_records
+    );
+    assert_eq!(t.get_metric("frame.time_ms"), Some(16.0));
+    assert_eq!(
+        t.get_metric(rfm_perf_core::OVERFLOW_METRIC),
+        Some(199_999.0)
+    );
+    assert!(t.get_metric("user.199999.latency_ms").is_none());
+    assert!(
+        t.get_metric("user.10.latency_ms").is_some(),
+        "early names keep their own entry"
+    );
+    assert!(t.scope_stat(rfm_perf_core::OVERFLOW_SCOPE).is_some());
+    assert!(s.history_bytes <= TrackerConfig::default().history_budget_bytes as u64);
+    // a name past the limit is not cached per thread, and every record of it is counted
+    let n = t.stats().overflowed_records;
+    t.track_metric("user.199999.latency_ms", 1.0);
+    t.track_metric("user.199999.latency_ms", 2.0);
+    assert_eq!(t.stats().overflowed_records, n + 2);
+}
+
+/// The histories share one memory budget: more metrics than it fits at full capacity each keep
+/// fewer (the newest) samples, and the total stays within it.
+#[test]
+fn histories_share_the_memory_budget() {
+    let budget = 4 << 20;
+    let t = PerformanceTracker::with_config(TrackerConfig {
+        history_budget_bytes: budget,
+        ..Default::default()
+    });
+    for m in 0..200 {
+        let name = format!("m{m}");
+        for i in 0..5_000 {
+            t.track_metric(&name, f64::from(i));
+        }
+    }
+    let s = t.stats();
+    assert!(
+        s.history_bytes <= budget as u64,
+        "{} bytes for a budget of {budget}",
+        s.history_bytes
+    );
+    let kept = t.get_history("m0").len();
+    assert!((16..5_000).contains(&kept), "m0 keeps {kept} samples");
+    assert_eq!(t.get_metric("m0"), Some(4_999.0), "the newest samples stay");
+    assert_eq!(t.get_history("m199").last().map(|p| p.1), Some(4_999.0));
+}

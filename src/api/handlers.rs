@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use rfm_perf_core::{TimeRange, Verdict};
 use serde_json::{Value, json};
 
-use super::prometheus::{render_build_info, render_gauges, render_requests};
+use super::prometheus::{render_build_info, render_gauges, render_requests, render_tracker_stats};
 use super::query::{self, BadParam};
 use super::routes::Route;
 use super::state::{ApiState, CacheKey};
@@ -550,6 +550,7 @@ pub(crate) async fn prometheus(State(st): State<Arc<ApiState>>) -> Response {
     text.push_str(&gauges);
     render_requests(&mut text, &st.request_counts());
     st.frames.render(&mut text);
+    render_tracker_stats(&mut text, &st.tracker.stats());
     let key = st.tracker.baseline_key();
     render_build_info(
         &mut text,

@@ -24,7 +24,7 @@ pub use frame_histogram::FRAME_BUCKETS_S;
 pub use metrics::{API_METRICS, API_REQUEST_MS, API_REQUESTS};
 pub use prometheus::{
     prometheus_name, render_alert_rules, render_build_info, render_escape_histogram,
-    render_prometheus,
+    render_prometheus, render_tracker_stats,
 };
 pub use routes::Route;
 pub use server::ApiServer;

@@ -152,6 +152,9 @@ pub(crate) fn render_gauges(
         ALERT_ERRORS_FAMILY,
         super::frame_histogram::FRAME_FAMILY,
         BUILD_INFO_FAMILY,
+        "rfm_tracker_overflowed_records_total",
+        "rfm_tracker_names",
+        "rfm_tracker_history_bytes",
     ] {
         used.insert(reserved.to_string());
     }
@@ -322,6 +325,43 @@ fn labelled(name: &str) -> Option<(&'static str, &'static str, String)> {
 /// Sorts "2" before "10".
 fn natural_key(s: &str) -> (u64, &str) {
     (s.parse().unwrap_or(u64::MAX), s)
+}
+
+/// The tracker's own footprint: names kept, history memory, and records past the name limit
+/// (sent to the overflow entries).
+///
+/// ```
+/// let t = rfm_perf::PerformanceTracker::new();
+/// let mut text = String::new();
+/// rfm_perf::api::render_tracker_stats(&mut text, &t.stats());
+/// assert!(text.contains("rfm_tracker_overflowed_records_total 0\n"));
+/// ```
+pub fn render_tracker_stats(out: &mut String, stats: &rfm_perf_core::TrackerStats) {
+    family(
+        out,
+        "rfm_tracker_overflowed_records_total",
+        "counter",
+        "Records of metric or scope names past the tracker's limits, sent to rfm_perf.overflow",
+    );
+    let _ = writeln!(
+        out,
+        "rfm_tracker_overflowed_records_total {}",
+        stats.overflowed_records
+    );
+    family(
+        out,
+        "rfm_tracker_names",
+        "gauge",
+        "Metric and scope names the tracker keeps",
+    );
+    let _ = writeln!(out, "rfm_tracker_names {}", stats.names);
+    family(
+        out,
+        "rfm_tracker_history_bytes",
+        "gauge",
+        "Bytes the tracker's histories hold allocated",
+    );
+    let _ = writeln!(out, "rfm_tracker_history_bytes {}", stats.history_bytes);
 }
 
 /// The build-info family.

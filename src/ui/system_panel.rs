@@ -69,6 +69,10 @@ pub struct SystemData {
     /// Where the GPU pass's work went in its newest frame (set by the dashboard's refresh; the
     /// GPU cost window draws it).
     pub cost: Option<PassCost>,
+    /// The tracker's own counters: names kept, history memory, records past the name limit.
+    pub tracker: rfm_perf_core::TrackerStats,
+    /// The tracker's name limits (metrics, scopes) and history budget (bytes).
+    pub limits: (usize, usize, usize),
 }
 
 impl SystemData {
@@ -100,6 +104,11 @@ impl SystemData {
             io_pressure_pct: value(names::IO_PRESSURE_PCT),
             gpu,
             cost: None,
+            tracker: tracker.stats(),
+            limits: {
+                let c = tracker.config();
+                (c.max_metrics, c.max_scopes, c.history_budget_bytes)
+            },
         }
     }
 }
@@ -206,6 +215,53 @@ pub fn system_panel(ui: &mut Ui, data: &SystemData) {
             ),
         ],
     );
+    ui.separator();
+    tracker_section(ui, data);
+}
+
+/// The tracker's own footprint, and a warning once names went past the limit.
+fn tracker_section(ui: &mut Ui, data: &SystemData) {
+    let (max_metrics, max_scopes, budget) = data.limits;
+    let t = &data.tracker;
+    ui.label(RichText::new("Tracker").strong());
+    rows(
+        ui,
+        "rfm_perf_res_tracker",
+        &[
+            (
+                "Names",
+                (
+                    format!(
+                        "{} (limits {max_metrics} metrics, {max_scopes} scopes)",
+                        t.names
+                    ),
+                    false,
+                ),
+            ),
+            (
+                "History",
+                (
+                    format!(
+                        "{} of {}",
+                        format_bytes(t.history_bytes as f64),
+                        format_bytes(budget as f64)
+                    ),
+                    false,
+                ),
+            ),
+        ],
+    );
+    if t.overflowed_records > 0 {
+        ui.label(
+            RichText::new(format!(
+                "{} records went to {} / {}: more names than the limits (an id in a name makes a metric per id)",
+                t.overflowed_records,
+                rfm_perf_core::OVERFLOW_METRIC,
+                rfm_perf_core::OVERFLOW_SCOPE
+            ))
+            .color(super::theme::status_color(crate::base::Health::Warning)),
+        );
+    }
 }
 
 /// A value's text, or `missing` (a reason) and whether it is missing.
@@ -325,10 +381,35 @@ mod tests {
     }
 
     #[test]
+    fn names_past_the_limit_are_reported() {
+        let t = PerformanceTracker::with_config(rfm_perf_core::TrackerConfig {
+            max_metrics: 40,
+            ..Default::default()
+        });
+        for i in 0..100 {
+            t.track_metric(&format!("user.{i}"), 1.0);
+        }
+        let data = SystemData::gather(&t, None);
+        assert!(data.tracker.overflowed_records > 0);
+        let h = harness(&data);
+        h.get_by_label_contains("records went to rfm_perf.overflow");
+    }
+
+    #[test]
     fn empty_tracker_says_why_each_source_is_missing() {
         let data = SystemData::gather(&PerformanceTracker::new(), None);
-        assert_eq!(data, SystemData::default());
+        assert_eq!(
+            SystemData {
+                tracker: Default::default(),
+                limits: (0, 0, 0),
+                ..data.clone()
+            },
+            SystemData::default()
+        );
+        assert_eq!(data.limits.0, 2_000);
         let h = harness(&data);
+        h.get_by_label_contains("(limits 2000 metrics, 2000 scopes)");
+        assert!(h.query_by_label_contains("records went to").is_none());
         h.get_by_label(NO_GPU_PASS);
         h.get_by_label(NO_PSI);
         h.get_by_label(NO_SAMPLE);

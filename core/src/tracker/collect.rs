@@ -25,10 +25,41 @@ impl PerformanceTracker {
         if store.histories.len() <= i {
             store.histories.resize_with(i + 1, || None);
         }
-        store.histories[i].get_or_insert_with(|| {
-            let cfg = self.inner.config.read().unwrap_or_else(|e| e.into_inner());
-            MetricHistory::new(scope, cfg.history_capacity, cfg.long_term_capacity)
-        })
+        if store.histories[i].is_none() {
+            self.share_history_budget(store);
+            let h = MetricHistory::new(scope, store.raw_capacity, store.coarse_capacity);
+            store.histories[i] = Some(h);
+        }
+        store.histories[i]
+            .as_mut()
+            .expect("the history was just created")
+    }
+
+    /// One more history shares the budget: the capacities new histories get shrink, and once
+    /// they shrank by a tenth, every history is trimmed to them (its oldest samples go).
+    fn share_history_budget(&self, store: &mut Store) {
+        store.history_count += 1;
+        let cfg = self.inner.config.read().unwrap_or_else(|e| e.into_inner());
+        let per_history = cfg.history_budget_bytes / store.history_count;
+        // four fifths for the raw samples, the rest for the one-second buckets
+        let raw = (per_history * 4 / 5 / crate::history::RAW_POINT_BYTES)
+            .clamp(16, cfg.history_capacity.max(16));
+        let coarse = (per_history / 5 / crate::history::COARSE_POINT_BYTES)
+            .clamp(16, cfg.long_term_capacity.max(16));
+        let (raw, coarse) = (
+            raw.min(cfg.history_capacity),
+            coarse.min(cfg.long_term_capacity),
+        );
+        if raw * 10 < store.raw_capacity * 9 || coarse * 10 < store.coarse_capacity * 9 {
+            for h in store.histories.iter_mut().flatten() {
+                h.set_capacity(raw, coarse);
+            }
+            store.raw_capacity = raw;
+            store.coarse_capacity = coarse;
+        } else if store.history_count == 1 {
+            store.raw_capacity = raw;
+            store.coarse_capacity = coarse;
+        }
     }
 
     /// Moves buffered `track_metric` samples of every thread into the history (no frame ends).

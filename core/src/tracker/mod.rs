@@ -58,10 +58,33 @@ pub struct TrackerConfig {
     /// Significance level of the regression check's test. Default 0.01.
     #[serde(default = "default_regression_alpha")]
     pub regression_alpha: f64,
+    /// Distinct gauge names the tracker keeps (the built-ins count). The values of new names
+    /// past it go to [`OVERFLOW_METRIC`](crate::OVERFLOW_METRIC), counted in
+    /// [`TrackerStats::overflowed_records`] and logged once. Default 2 000 (of the order of
+    /// OpenTelemetry SDKs' cardinality limit per instrument).
+    #[serde(default = "default_max_names")]
+    pub max_metrics: usize,
+    /// Distinct scope names the tracker keeps; past it timings go to
+    /// [`OVERFLOW_SCOPE`](crate::OVERFLOW_SCOPE). Default 2 000.
+    #[serde(default = "default_max_names")]
+    pub max_scopes: usize,
+    /// Memory all histories together may hold (raw and long-term tiers). When more metrics
+    /// share it than `history_capacity` fits, every history keeps fewer samples (the newest).
+    /// Default 256 MiB: the whole tracker then stays under about 300 MiB with 4 000 names.
+    #[serde(default = "default_history_budget")]
+    pub history_budget_bytes: usize,
 }
 
 fn default_regression_alpha() -> f64 {
     0.01
+}
+
+fn default_max_names() -> usize {
+    2_000
+}
+
+fn default_history_budget() -> usize {
+    256 << 20
 }
 
 impl Default for TrackerConfig {
@@ -74,6 +97,9 @@ impl Default for TrackerConfig {
             slowest_frames: 10,
             baseline_window: Duration::from_secs(10),
             regression_alpha: default_regression_alpha(),
+            max_metrics: default_max_names(),
+            max_scopes: default_max_names(),
+            history_budget_bytes: default_history_budget(),
         }
     }
 }
@@ -97,6 +123,16 @@ pub struct TrackerStats {
     pub frames_collected: u64,
     /// Threads that have recorded into this tracker (alive or not).
     pub threads_seen: u64,
+    /// Values and timings of names past [`TrackerConfig::max_metrics`] /
+    /// [`TrackerConfig::max_scopes`], recorded into the overflow entries instead.
+    #[serde(default)]
+    pub overflowed_records: u64,
+    /// Metric and scope names the tracker keeps (built-ins and overflow entries included).
+    #[serde(default)]
+    pub names: u64,
+    /// Bytes the histories hold allocated, all together.
+    #[serde(default)]
+    pub history_bytes: u64,
 }
 
 #[derive(Default)]
@@ -105,6 +141,8 @@ struct Counters {
     rejected_names: AtomicU64,
     unmatched_end_timers: AtomicU64,
     threads_seen: AtomicU64,
+    overflowed_records: AtomicU64,
+    overflow_logged: AtomicBool,
 }
 
 struct FrameSlot {
@@ -115,6 +153,10 @@ struct FrameSlot {
 
 struct Store {
     histories: Vec<Option<MetricHistory>>,
+    /// Histories created, and the capacities new ones get (the budget shared among them).
+    history_count: usize,
+    raw_capacity: usize,
+    coarse_capacity: usize,
     scopes: FxMap<MetricId, ScopeWindow>,
     frame_slots: VecDeque<FrameSlot>,
     recent: VecDeque<Arc<FrameProfile>>,
@@ -225,6 +267,9 @@ impl PerformanceTracker {
             threads: Mutex::new(Vec::new()),
             store: Mutex::new(Store {
                 histories: Vec::new(),
+                history_count: 0,
+                raw_capacity: config.history_capacity,
+                coarse_capacity: config.long_term_capacity,
                 scopes: FxMap::default(),
                 frame_slots: VecDeque::new(),
                 recent: VecDeque::new(),
@@ -325,6 +370,10 @@ impl PerformanceTracker {
     pub fn register_metric(&self, info: MetricInfo) -> MetricId {
         let mut r = self.registry_mut();
         let kind = info.kind;
+        if r.get(&info.name).is_none() && r.count(kind) >= self.name_limit(kind) {
+            let name = info.name.clone();
+            return self.overflowed(&r, &name, kind);
+        }
         r.upsert(info, kind == MetricKind::Scope)
     }
 
@@ -337,10 +386,65 @@ impl PerformanceTracker {
     }
 
     fn intern(&self, name: &str, kind: MetricKind) -> MetricId {
-        if let Some(id) = self.registry().get(name) {
-            return id;
+        {
+            let r = self.registry();
+            if let Some(id) = r.get(name) {
+                return id;
+            }
+            if r.count(kind) >= self.name_limit(kind) {
+                return self.overflowed(&r, name, kind);
+            }
         }
-        self.registry_mut().intern(name, kind)
+        let mut r = self.registry_mut();
+        if r.get(name).is_none() && r.count(kind) >= self.name_limit(kind) {
+            return self.overflowed(&r, name, kind);
+        }
+        r.intern(name, kind)
+    }
+
+    fn name_limit(&self, kind: MetricKind) -> usize {
+        let cfg = self.inner.config.read().unwrap_or_else(|e| e.into_inner());
+        if kind == MetricKind::Scope {
+            cfg.max_scopes
+        } else {
+            cfg.max_metrics
+        }
+    }
+
+    /// Counts a record of `name` past the name limit (logged once) and returns the overflow
+    /// entry that takes it.
+    fn overflowed(&self, r: &Registry, name: &str, kind: MetricKind) -> MetricId {
+        let c = &self.inner.counters;
+        c.overflowed_records.fetch_add(1, Ordering::Relaxed);
+        if !c.overflow_logged.swap(true, Ordering::Relaxed) {
+            log::warn!(
+                "rfm_perf: more than {} {} names (e.g. {name:?}): the values of new names go to {:?}; a name with an id in it makes a metric per id",
+                self.name_limit(kind),
+                if kind == MetricKind::Scope {
+                    "scope"
+                } else {
+                    "metric"
+                },
+                if kind == MetricKind::Scope {
+                    crate::OVERFLOW_SCOPE
+                } else {
+                    crate::OVERFLOW_METRIC
+                }
+            );
+        }
+        r.overflow(kind)
+    }
+
+    /// The overflow entry of `kind` when its names are at the limit (a name not registered
+    /// went there), else `None`.
+    pub(crate) fn overflow_when_full(&self, kind: MetricKind) -> Option<MetricId> {
+        let r = self.registry();
+        (r.count(kind) >= self.name_limit(kind)).then(|| r.overflow(kind))
+    }
+
+    /// Whether `id` is an overflow entry (its names are never cached per thread).
+    pub(crate) fn is_overflow(&self, id: MetricId) -> bool {
+        self.registry().is_overflow(id)
     }
 
     fn lookup(&self, name: &str) -> Option<MetricId> {

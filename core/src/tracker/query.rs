@@ -286,12 +286,23 @@ impl PerformanceTracker {
     /// Counters about the tracker itself.
     pub fn stats(&self) -> TrackerStats {
         let c = &self.inner.counters;
+        // the registry before the store (the order every other reader takes them in)
+        let names = self.registry().iter().count() as u64;
+        let store = lock(&self.inner.store);
         TrackerStats {
             rejected_values: c.rejected_values.load(Ordering::Relaxed),
             rejected_names: c.rejected_names.load(Ordering::Relaxed),
             unmatched_end_timers: c.unmatched_end_timers.load(Ordering::Relaxed),
-            frames_collected: lock(&self.inner.store).frame_index,
+            frames_collected: store.frame_index,
             threads_seen: c.threads_seen.load(Ordering::Relaxed),
+            overflowed_records: c.overflowed_records.load(Ordering::Relaxed),
+            names,
+            history_bytes: store
+                .histories
+                .iter()
+                .flatten()
+                .map(|h| h.allocated_bytes() as u64)
+                .sum(),
         }
     }
 

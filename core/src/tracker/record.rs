@@ -52,7 +52,11 @@ impl PerformanceTracker {
             return *id;
         }
         let id = self.intern(name, kind);
-        local.names.insert(name.into(), id);
+        // names past the limit are not cached: the thread's cache stays bounded too, and each
+        // of their records is counted
+        if !self.is_overflow(id) {
+            local.names.insert(name.into(), id);
+        }
         id
     }
 
@@ -145,7 +149,10 @@ impl PerformanceTracker {
                 // the registry resolves aliases both ways
                 let id = match l.names.get(name) {
                     Some(id) => *id,
-                    None => self.lookup(name)?,
+                    // a name past the limit was started into the overflow scope
+                    None => self
+                        .lookup(name)
+                        .or_else(|| self.overflow_when_full(MetricKind::Scope))?,
                 };
                 l.exit_named(id, end)
             })
