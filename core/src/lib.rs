@@ -47,6 +47,7 @@ mod snapshot;
 pub mod stats;
 #[cfg(test)]
 mod test_rng;
+pub mod trace;
 mod tracker;
 
 pub use anomaly::{Anomaly, AnomalyDetector, AnomalyKind};
@@ -69,8 +70,8 @@ pub use scope::{
 pub use scope_stats::ScopeStats;
 pub use snapshot::{Snapshot, SnapshotValue};
 pub use tracker::{
-    LongTermBucket, MinMaxBucket, PerformanceTracker, TimeRange, TrackerConfig, TrackerStats,
-    get_performance_tracker,
+    LongTermBucket, MinMaxBucket, PerformanceTracker, TRACE_COUNTERS, TimeRange, TrackerConfig,
+    TrackerStats, get_performance_tracker,
 };
 
 /// ```

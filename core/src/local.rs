@@ -27,6 +27,18 @@ pub(crate) const MAX_NODES: usize = 4096;
 pub(crate) const SAMPLE_FLUSH: usize = 1 << 14;
 /// Pending out-of-tree records a thread buffers before it flushes them itself.
 pub(crate) const DETACHED_FLUSH: usize = 1 << 14;
+/// Scope events a thread keeps between two collects for the trace; past it they are counted and
+/// dropped (the call tree and statistics still see every call).
+pub(crate) const EVENT_BUFFER: usize = 1 << 17;
+
+/// One closed scope for the trace: when it ran (ticks), which scope, how deep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SpanEvent {
+    pub(crate) start: u64,
+    pub(crate) end: u64,
+    pub(crate) scope: MetricId,
+    pub(crate) depth: u32,
+}
 
 /// Counters of one call path in the current (uncollected) frame.
 #[derive(Clone, Debug, Default)]
@@ -63,6 +75,10 @@ pub(crate) struct SharedData {
     pub(crate) detached: Vec<(MetricId, u64)>,
     /// `track_metric` samples: `(metric, ticks, value)`.
     pub(crate) samples: Vec<(MetricId, u64, f64)>,
+    /// Scopes closed since the last collect, for the trace.
+    pub(crate) events: Vec<SpanEvent>,
+    /// Events dropped because the buffer was full.
+    pub(crate) events_dropped: u64,
 }
 
 impl SharedData {
@@ -79,6 +95,8 @@ impl SharedData {
 /// A thread's buffers as registered with a tracker.
 #[derive(Debug)]
 pub(crate) struct ThreadShared {
+    /// Unique within the tracker (the order threads first recorded in).
+    pub(crate) tid: u64,
     pub(crate) name: Arc<str>,
     pub(crate) data: Mutex<SharedData>,
     pub(crate) alive: AtomicBool,
@@ -279,6 +297,16 @@ impl LocalTracker {
 fn close_top(stack: &mut Vec<Open>, current: &mut u32, d: &mut SharedData, end: u64) -> u64 {
     let Some(open) = stack.pop() else { return 0 };
     let nanos = clock::ticks_to_nanos(open.start, end);
+    if d.events.len() < EVENT_BUFFER {
+        d.events.push(SpanEvent {
+            start: open.start,
+            end,
+            scope: open.scope,
+            depth: stack.len() as u32,
+        });
+    } else {
+        d.events_dropped += 1;
+    }
     if let Some(enclosing) = stack.last_mut() {
         enclosing.child_ns += nanos;
     }
@@ -323,6 +351,7 @@ mod tests {
 
     fn shared() -> Arc<ThreadShared> {
         Arc::new(ThreadShared {
+            tid: 1,
             name: "t".into(),
             data: Mutex::new(SharedData::default()),
             alive: AtomicBool::new(true),

@@ -1194,3 +1194,59 @@ fn histories_share_the_memory_budget() {
     assert_eq!(t.get_metric("m0"), Some(4_999.0), "the newest samples stay");
     assert_eq!(t.get_history("m199").last().map(|p| p.1), Some(4_999.0));
 }
+
+/// The trace of real recording: scopes on two threads, nested and in order, the counters, and
+/// what falls outside the window left out.
+#[test]
+fn a_recorded_trace_exports_nested_ordered_events_per_thread() {
+    use rfm_perf_core::trace::validate_chrome_json;
+    let t = PerformanceTracker::new();
+    for frame in 0..20 {
+        t.start_timer("frame");
+        t.start_timer("update");
+        spin_for(Duration::from_micros(50));
+        t.end_timer("update");
+        t.start_timer("render");
+        t.start_timer("encode");
+        t.end_timer("encode");
+        t.end_timer("render");
+        t.end_timer("frame");
+        t.track_metric("frame.fps", 60.0 + f64::from(frame));
+        t.collect_frame();
+    }
+    let t2 = t.clone();
+    std::thread::Builder::new()
+        .name("worker".into())
+        .spawn(move || {
+            t2.start_timer("job");
+            t2.end_timer("job");
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    t.collect_frame();
+    let capture = t.trace(Duration::from_secs(10));
+    assert_eq!(capture.span_count(), 20 * 4 + 1);
+    let json = capture.chrome_json(&[]);
+    assert_eq!(validate_chrome_json(&json), Ok(81));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let events = v["traceEvents"].as_array().unwrap();
+    let threads: Vec<&str> = events
+        .iter()
+        .filter(|e| e["name"] == "thread_name")
+        .map(|e| e["args"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(threads.len(), 2);
+    assert!(threads.contains(&"worker"));
+    let fps = events
+        .iter()
+        .filter(|e| e["ph"] == "C" && e["name"] == "frame.fps")
+        .count();
+    assert_eq!(fps, 20);
+    // self time: a frame's self time is its duration less update and render
+    let first = events.iter().find(|e| e["name"] == "frame").unwrap();
+    assert!(first["args"]["self_us"].as_f64().unwrap() < first["dur"].as_f64().unwrap());
+    // a short window leaves old frames out
+    std::thread::sleep(Duration::from_millis(30));
+    assert_eq!(t.trace(Duration::from_millis(10)).span_count(), 0);
+}

@@ -124,6 +124,7 @@ impl PerformanceTracker {
             slots: window_slots,
         };
         let (lanes, detached) = self.drain_threads(&mut store, &threads, window, &name_of);
+        self.trim_trace(&mut store, now);
         self.forget_ended_threads();
         let mut profile = FrameProfile {
             index: store.frame_index,
@@ -162,9 +163,13 @@ impl PerformanceTracker {
         let mut detached: FxMap<MetricId, (u64, u64)> = FxMap::default();
         let mut samples = Vec::new();
         let mut scratch: FxMap<u32, u32> = FxMap::default();
+        let mut events = Vec::new();
+        let keep_trace = !self.config().trace_window.is_zero();
         for th in threads {
             let mut d = th.lock();
             std::mem::swap(&mut samples, &mut d.samples);
+            std::mem::swap(&mut events, &mut d.events);
+            let dropped = std::mem::take(&mut d.events_dropped);
             for (id, nanos) in d.detached.drain(..) {
                 let e = detached.entry(id).or_default();
                 e.0 += 1;
@@ -209,6 +214,11 @@ impl PerformanceTracker {
                 lanes.push(lane);
             }
             drop(d);
+            if keep_trace {
+                self.keep_trace(store, th.tid, &th.name, &mut events, dropped);
+            } else {
+                events.clear();
+            }
             for (id, ticks, v) in samples.drain(..) {
                 let t = self.offset_of(ticks);
                 self.history_mut(store, id, false).push_gauge(t, v);
@@ -224,7 +234,10 @@ impl PerformanceTracker {
         list.retain(|th| {
             th.alive.load(Ordering::Acquire) || {
                 let d = th.lock();
-                !d.samples.is_empty() || !d.touched.is_empty() || !d.detached.is_empty()
+                !d.samples.is_empty()
+                    || !d.touched.is_empty()
+                    || !d.detached.is_empty()
+                    || !d.events.is_empty()
             }
         });
     }

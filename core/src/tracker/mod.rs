@@ -8,6 +8,9 @@ mod collect;
 mod publish;
 mod query;
 mod record;
+mod trace;
+
+pub use trace::TRACE_COUNTERS;
 
 pub use query::{LongTermBucket, MinMaxBucket, TimeRange};
 
@@ -73,6 +76,14 @@ pub struct TrackerConfig {
     /// Default 256 MiB: the whole tracker then stays under about 300 MiB with 4 000 names.
     #[serde(default = "default_history_budget")]
     pub history_budget_bytes: usize,
+    /// How far back [`PerformanceTracker::trace`] reaches: each thread's scopes with their start
+    /// times are kept this long (24 bytes each). Default 10 s; zero keeps none.
+    #[serde(default = "default_trace_window")]
+    pub trace_window: Duration,
+}
+
+fn default_trace_window() -> Duration {
+    Duration::from_secs(10)
 }
 
 fn default_regression_alpha() -> f64 {
@@ -100,6 +111,7 @@ impl Default for TrackerConfig {
             max_metrics: default_max_names(),
             max_scopes: default_max_names(),
             history_budget_bytes: default_history_budget(),
+            trace_window: default_trace_window(),
         }
     }
 }
@@ -153,6 +165,8 @@ struct FrameSlot {
 
 struct Store {
     histories: Vec<Option<MetricHistory>>,
+    /// Each thread's recent scopes, for the trace.
+    trace: trace::TraceStore,
     /// Histories created, and the capacities new ones get (the budget shared among them).
     history_count: usize,
     raw_capacity: usize,
@@ -267,6 +281,7 @@ impl PerformanceTracker {
             threads: Mutex::new(Vec::new()),
             store: Mutex::new(Store {
                 histories: Vec::new(),
+                trace: trace::TraceStore::default(),
                 history_count: 0,
                 raw_capacity: config.history_capacity,
                 coarse_capacity: config.long_term_capacity,

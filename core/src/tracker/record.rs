@@ -32,16 +32,19 @@ impl PerformanceTracker {
             Some(n) => n.into(),
             None => format!("{:?}", t.id()).into(),
         };
+        let tid = self
+            .inner
+            .counters
+            .threads_seen
+            .fetch_add(1, Ordering::Relaxed)
+            + 1;
         let shared = Arc::new(ThreadShared {
+            tid,
             name,
             data: Mutex::new(SharedData::default()),
             alive: AtomicBool::new(true),
         });
         lock(&self.inner.threads).push(shared.clone());
-        self.inner
-            .counters
-            .threads_seen
-            .fetch_add(1, Ordering::Relaxed);
         LocalTracker::new(self.inner.id, shared)
     }
 
