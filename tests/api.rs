@@ -606,6 +606,63 @@ fn alert_rules_and_their_file_errors_are_served() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The trace: the last seconds of every thread's scopes as Chrome Trace Event JSON, from the
+/// API and through the CLI; bad windows are a 400.
+#[test]
+fn traces_are_served_and_saved_by_the_cli() {
+    let (mut app, tracker, addr) = app_with(ApiConfig {
+        bind: loopback0(),
+        ..Default::default()
+    });
+    for _ in 0..10 {
+        tracker.start_timer("api_test.frame_work");
+        tracker.start_timer("api_test.inner");
+        tracker.end_timer("api_test.inner");
+        tracker.end_timer("api_test.frame_work");
+        app.update();
+    }
+    settle(&mut app);
+    let (s, body) = get(addr, "/api/performance/trace?seconds=5");
+    assert_eq!(s, 200, "{body}");
+    let spans = rfm_perf_core::trace::validate_chrome_json(&body).expect("a valid trace");
+    assert!(spans >= 20, "{spans} spans");
+    assert!(body.contains("\"name\":\"api_test.inner\""));
+    for bad in ["seconds=0", "seconds=abc", "seconds=1000", "seconds=-1"] {
+        let (s, b) = get(addr, &format!("/api/performance/trace?{bad}"));
+        assert_eq!(s, 400, "{bad}: {b}");
+        assert!(b.contains("seconds"), "{b}");
+    }
+    let dir = std::env::temp_dir().join(format!("rfm-trace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("trace.json");
+    let url = format!("http://{addr}");
+    let (code, out, err) = cli(&[
+        "--url",
+        &url,
+        "trace",
+        "-o",
+        file.to_str().unwrap(),
+        "--seconds",
+        "5",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("scope events written to"), "{out}");
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(rfm_perf_core::trace::validate_chrome_json(&saved).unwrap() >= 20);
+    let (code, _, err) = cli(&[
+        "--url",
+        &url,
+        "trace",
+        "-o",
+        file.to_str().unwrap(),
+        "--seconds",
+        "999",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("HTTP 400"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// What a fractal pass publishes for a 64×32 frame with a limit of 100: four pixels escaped
 /// (at 1, 2, 2 and 50), the rest interior.
 fn sample_cost() -> rfm_perf::PassCost {
@@ -683,7 +740,11 @@ fn other_endpoints_and_openapi_match_the_routes() {
         let (s, _) = get(addr, &concrete);
         assert_eq!(s, 200, "{p}");
     }
-    assert_eq!(paths.len(), 14);
+    assert_eq!(
+        paths.len(),
+        rfm_perf::api::Route::ALL.len() - 1,
+        "every route but Unmatched is documented"
+    );
     let (_, sys) = get_json(addr, "/api/performance/system");
     assert!(sys["cores"].as_u64().unwrap() >= 1);
     assert_eq!(sys["crate_version"], env!("CARGO_PKG_VERSION"));

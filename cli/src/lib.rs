@@ -7,6 +7,7 @@
 //! rfm-perf baseline save base.json      # median/p95/count of every metric
 //! rfm-perf baseline compare base.json   # exit code 1 when something regressed
 //! rfm-perf alerts check assets/alerts.toml  # exit code 1 when a rule has a problem
+//! rfm-perf trace -o trace.json --seconds 5   # open it in https://ui.perfetto.dev
 //! ```
 //!
 //! Exit codes: 0 success, 1 regression found (`baseline compare`, `compare
@@ -89,6 +90,16 @@ enum Command {
         #[command(subcommand)]
         action: BaselineAction,
     },
+    /// Save the app's last seconds of scopes as a Chrome Trace Event file (for Perfetto,
+    /// chrome://tracing or tracy-import-chrome).
+    Trace {
+        /// Output file.
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+        /// How far back (at most the app's trace window, 10 s by default).
+        #[arg(long)]
+        seconds: Option<f64>,
+    },
     /// Check alert rule files.
     Alerts {
         #[command(subcommand)]
@@ -170,6 +181,36 @@ fn get(cli: &Cli, path: &str) -> Result<Value, String> {
         return Err(format!("GET {url}: HTTP {status}: {msg}{hint}"));
     }
     Ok(body)
+}
+
+/// `GET path` as text (no size limit below 1 GiB: a trace can be large); an error status is an
+/// error with the server's message.
+fn get_text(cli: &Cli, path: &str) -> Result<String, String> {
+    let url = format!("{}{path}", cli.url.trim_end_matches('/'));
+    let mut req = ureq::get(&url)
+        .config()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build();
+    if let Some(t) = &cli.token {
+        req = req.header("Authorization", &format!("Bearer {t}"));
+    }
+    let mut resp = req.call().map_err(|e| format!("GET {url}: {e}"))?;
+    let status = resp.status();
+    let text = resp
+        .body_mut()
+        .with_config()
+        .limit(1 << 30)
+        .read_to_string()
+        .map_err(|e| format!("GET {url}: HTTP {status}: {e}"))?;
+    if !status.is_success() {
+        let msg = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| v.get("error").and_then(Value::as_str).map(String::from))
+            .unwrap_or(text);
+        return Err(format!("GET {url}: HTTP {status}: {msg}"));
+    }
+    Ok(text)
 }
 
 /// Bytes left as they are in a path segment or query value: RFC 3986's unreserved set.
@@ -280,6 +321,25 @@ fn app_key(cli: &Cli) -> BaselineKey {
 
 fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, String> {
     match &cli.command {
+        Command::Trace { output, seconds } => {
+            let path = match seconds {
+                Some(s) if !(s.is_finite() && *s > 0.0) => {
+                    return Err(format!("--seconds {s}: use a positive number"));
+                }
+                Some(s) => format!("/api/performance/trace?seconds={s}"),
+                None => "/api/performance/trace".to_string(),
+            };
+            let text = get_text(cli, &path)?;
+            let spans = rfm_perf_core::trace::validate_chrome_json(&text)
+                .map_err(|e| format!("the app sent a trace that does not check out: {e}"))?;
+            std::fs::write(output, &text)
+                .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+            w!(
+                out,
+                "{spans} scope events written to {} (open it in https://ui.perfetto.dev)",
+                output.display()
+            );
+        }
         Command::Alerts {
             action: AlertsAction::Check { file, against_app },
         } => {

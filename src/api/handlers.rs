@@ -519,6 +519,72 @@ pub(crate) async fn stream(State(st): State<Arc<ApiState>>) -> Response {
     Sse::new(s).keep_alive(KeepAlive::default()).into_response()
 }
 
+/// `GET /api/performance/trace?seconds=N`: the last `N` seconds (default and most: the
+/// tracker's trace window) as Chrome Trace Event JSON, built on a blocking thread (a capture of
+/// 10 s can hold hundreds of thousands of events), with the alerts raised in it as instants.
+pub(crate) async fn trace(State(st): State<Arc<ApiState>>, RawQuery(raw): RawQuery) -> Response {
+    let q = match query::parse_query(raw.as_deref()) {
+        Ok(q) => q,
+        Err(p) => return bad(p),
+    };
+    let window = st.tracker.config().trace_window;
+    if window.is_zero() {
+        return error(
+            StatusCode::NOT_FOUND,
+            "traces are off: TrackerConfig::trace_window is 0",
+            json!({}),
+        );
+    }
+    let max = window.as_secs_f64();
+    let seconds = match q.get("seconds").map(|v| v.trim()) {
+        None | Some("") => max,
+        Some(v) => match v.parse::<f64>() {
+            Ok(s) if s > 0.0 && s <= max => s,
+            _ => {
+                return bad(BadParam::new(
+                    "seconds",
+                    format!("{v:?} is not a number of seconds in (0, {max}] (the trace window)"),
+                ));
+            }
+        },
+    };
+    let instants: Vec<rfm_perf_core::trace::TraceInstant> = st
+        .published()
+        .insights
+        .log
+        .iter()
+        .map(|a| rfm_perf_core::trace::TraceInstant {
+            name: a.message.clone(),
+            at_unix_s: a.raised_unix_s,
+        })
+        .collect();
+    let tracker = st.tracker.clone();
+    let built = tokio::task::spawn_blocking(move || {
+        tracker
+            .trace(Duration::from_secs_f64(seconds))
+            .chrome_json(&instants)
+    })
+    .await;
+    match built {
+        Ok(json) => (
+            [
+                (header::CONTENT_TYPE, "application/json"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"rfm_perf_trace.json\"",
+                ),
+            ],
+            json,
+        )
+            .into_response(),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the trace could not be built: {e}"),
+            json!({}),
+        ),
+    }
+}
+
 pub(crate) async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }

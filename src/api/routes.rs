@@ -52,6 +52,8 @@ pub enum Route {
     Baseline,
     /// Server-sent events: a snapshot per update interval.
     Stream,
+    /// The last seconds of every thread's scopes as a Chrome Trace Event file (Perfetto).
+    Trace,
     /// The OpenAPI document.
     OpenApi,
     /// Prometheus text exposition.
@@ -62,7 +64,7 @@ pub enum Route {
 
 impl Route {
     /// Every route, in counting order (`Unmatched` last).
-    pub const ALL: [Route; 15] = [
+    pub const ALL: [Route; 16] = [
         Route::Metrics,
         Route::History,
         Route::Regressions,
@@ -75,6 +77,7 @@ impl Route {
         Route::Summary,
         Route::Baseline,
         Route::Stream,
+        Route::Trace,
         Route::OpenApi,
         Route::Prometheus,
         Route::Unmatched,
@@ -95,6 +98,7 @@ impl Route {
             Route::Summary => "/api/performance/summary",
             Route::Baseline => "/api/performance/baseline",
             Route::Stream => "/api/performance/stream",
+            Route::Trace => "/api/performance/trace",
             Route::OpenApi => "/api/openapi.json",
             Route::Prometheus => "/metrics",
             Route::Unmatched => "unmatched",
@@ -141,6 +145,7 @@ pub(crate) fn router(state: Arc<ApiState>) -> Router {
             Route::Baseline.path(),
             get(handlers::baseline_get).post(handlers::baseline_post),
         )
+        .route(Route::Trace.path(), get(handlers::trace))
         .route(Route::OpenApi.path(), get(handlers::openapi))
         .route(Route::Prometheus.path(), get(handlers::prometheus))
         .route_layer(limits)
