@@ -473,6 +473,51 @@ fn key_metrics_are_bevy_diagnostics_and_do_not_loop_back() {
     );
 }
 
+/// A headless app's trace: the systems' scopes, nested and ordered per thread, with the frame
+/// counters, as a Chrome Trace Event file a viewer accepts.
+#[test]
+fn a_headless_apps_trace_is_a_valid_chrome_trace() {
+    let tracker = PerformanceTracker::new();
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins).add_plugins(RfmPerfPlugin {
+        system_sampling: false,
+        ..RfmPerfPlugin::headless().with_tracker(tracker.clone())
+    });
+    let t2 = tracker.clone();
+    app.add_systems(Update, move || {
+        t2.start_timer("plugin_test.system");
+        t2.start_timer("plugin_test.step");
+        std::hint::black_box((0..1000u64).sum::<u64>());
+        t2.end_timer("plugin_test.step");
+        t2.end_timer("plugin_test.system");
+    });
+    for _ in 0..20 {
+        app.update();
+    }
+    let capture = tracker.trace(Duration::from_secs(10));
+    let json = capture.chrome_json(&[]);
+    let spans = rfm_perf_core::trace::validate_chrome_json(&json).expect("a valid trace");
+    assert!(spans >= 40, "{spans} spans");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let events = v["traceEvents"].as_array().unwrap();
+    let step = events
+        .iter()
+        .filter(|e| e["ph"] == "X" && e["name"] == "plugin_test.step")
+        .count();
+    assert_eq!(step, 20);
+    assert!(
+        events
+            .iter()
+            .any(|e| e["ph"] == "C" && e["name"] == "frame.time_ms"),
+        "frame time counters"
+    );
+    for e in events.iter().filter(|e| e["ph"] == "X") {
+        for field in ["name", "ts", "dur", "pid", "tid"] {
+            assert!(!e[field].is_null(), "{field} missing in {e}");
+        }
+    }
+}
+
 /// A parameter change asked for with a message is checked and applied; a bad one changes nothing.
 #[test]
 fn apply_tunable_messages_go_through_the_registry() {

@@ -60,6 +60,8 @@ pub mod timeline;
 #[cfg(feature = "dashboard")]
 mod toasts;
 #[cfg(feature = "dashboard")]
+pub mod trace_export;
+#[cfg(feature = "dashboard")]
 mod windows;
 
 #[cfg(feature = "dashboard")]

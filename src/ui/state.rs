@@ -82,6 +82,8 @@ pub struct DashboardUi {
     refreshed: Option<Instant>,
     pub(crate) toasts: Vec<Toast>,
     pub(crate) was_visible: bool,
+    /// The bottleneck analyzer's "Export trace".
+    pub(crate) trace_export: super::trace_export::TraceExport,
 }
 
 impl Default for DashboardUi {
@@ -101,6 +103,7 @@ impl Default for DashboardUi {
             refreshed: None,
             toasts: Vec::new(),
             was_visible: false,
+            trace_export: Default::default(),
         }
     }
 }

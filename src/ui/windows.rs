@@ -13,6 +13,7 @@ use super::state::{DashboardUi, Layout};
 use super::system_panel::system_panel;
 use super::theme::status_color;
 use super::timeline::timeline_panel;
+use super::trace_export::trace_export_row;
 use crate::base::Health;
 
 /// Draws the dashboard windows into `ctx` (the main window with controls and real-time metrics,
@@ -104,6 +105,7 @@ pub fn show_dashboard(
                 .max_width(layout.bottlenecks.width())
                 .vscroll(true)
                 .show(ctx, |ui| {
+                    trace_export_row(ui, &state.trace_export, tracker, &state.data.insights);
                     bottleneck_panel(ui, &mut state.bottlenecks, &state.bottleneck_data)
                 });
         }
