@@ -433,9 +433,9 @@ fn run_parent() -> ExitCode {
     // 8. headless benchmark: 60 frames, report parses with timings (fresh process)
     let me = std::env::current_exe().expect("current exe");
     let children: &[&str] = if cfg!(feature = "api") {
-        &["broken-shader", "benchmark", "api-gpu"]
+        &["broken-shader", "benchmark", "api-gpu", "no-fractal"]
     } else {
-        &["broken-shader", "benchmark"]
+        &["broken-shader", "benchmark", "no-fractal"]
     };
     for &child in children {
         let status = Command::new(&me).args(["--child", child]).status();
@@ -833,6 +833,51 @@ fn child_benchmark() -> ExitCode {
     }
 }
 
+/// A render app with the pass but no fractal view: none of the pass's systems runs, so none of
+/// their scopes shows in the bottleneck table; once a view exists they all do.
+fn child_no_fractal() -> ExitCode {
+    const PASS_SCOPES: [&str; 3] = [
+        "fractal.prepare",
+        "render.fractal_bind_group",
+        "render.fractal_encode",
+    ];
+    // the pass's scopes record into the global tracker (as `perf_scope!` does in any app)
+    let tracker = rfm_perf::get_performance_tracker().clone();
+    let mut app = headless_app(FractalSettings::default(), tracker.clone());
+    app.world_mut().remove_resource::<FractalSettings>();
+    for _ in 0..10 {
+        app.update();
+    }
+    let seen = |tracker: &PerformanceTracker| -> Vec<String> {
+        tracker
+            .scope_stats()
+            .iter()
+            .map(|s| s.name.to_string())
+            .filter(|n| PASS_SCOPES.contains(&n.as_str()))
+            .collect()
+    };
+    let without = seen(&tracker);
+    app.insert_resource(FractalSettings {
+        output_size: UVec2::new(64, 64),
+        ..Default::default()
+    });
+    for _ in 0..10 {
+        app.update();
+    }
+    let mut with = seen(&tracker);
+    with.sort();
+    let ok = without.is_empty() && with.len() == PASS_SCOPES.len();
+    println!(
+        "{} no fractal view: pass scopes {without:?}; with one: {with:?}",
+        if ok { "ok  " } else { "FAIL" }
+    );
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     match args
@@ -842,6 +887,7 @@ fn main() -> ExitCode {
     {
         Some(c) if c == "broken-shader" => child_broken_shader(),
         Some(c) if c == "benchmark" => child_benchmark(),
+        Some(c) if c == "no-fractal" => child_no_fractal(),
         #[cfg(feature = "api")]
         Some(c) if c == "api-gpu" => child_api_gpu(),
         Some(other) => {

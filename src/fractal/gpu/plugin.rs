@@ -11,10 +11,12 @@ use bevy::render::renderer::RenderGraph;
 use bevy::render::{ExtractSchedule, Render, RenderApp, RenderStartup, RenderSystems};
 use bevy::shader::Shader;
 
-use super::main_world::{Generations, build_frame, publish_gpu_metrics, sync_status, sync_target};
+use super::main_world::{
+    ExtractedFractal, Generations, build_frame, publish_gpu_metrics, sync_status, sync_target,
+};
 use super::render_world::{
-    check_pipelines, dispatch_fractal, extract_fractal, init_pipelines, prepare_bind_group,
-    read_adapter,
+    FractalBindGroup, check_pipelines, dispatch_fractal, extract_fractal, init_pipelines,
+    prepare_bind_group, read_adapter,
 };
 use super::{
     Coloring, CurrentGeneration, FractalFrameStats, FractalSettings, PrecisionMode, SHADER_SOURCE,
@@ -93,7 +95,20 @@ impl Plugin for FractalGpuPlugin {
         }
         let shared = RenderReport::default();
         app.insert_resource(shared.clone())
-            .add_systems(PostUpdate, (sync_target, build_frame, sync_status).chain())
+            // the pass's systems run only while there is a fractal to draw (or to clean up
+            // after), so an app without one never sees their scopes
+            .add_systems(
+                PostUpdate,
+                (
+                    sync_target,
+                    build_frame.run_if(
+                        resource_exists::<FractalSettings>
+                            .or_else(resource_exists::<ExtractedFractal>),
+                    ),
+                    sync_status,
+                )
+                    .chain(),
+            )
             .add_systems(
                 Last,
                 publish_gpu_metrics
@@ -109,10 +124,20 @@ impl Plugin for FractalGpuPlugin {
                 Render,
                 (
                     check_pipelines.in_set(RenderSystems::Prepare),
-                    prepare_bind_group.in_set(RenderSystems::PrepareBindGroups),
+                    prepare_bind_group
+                        .run_if(
+                            resource_exists::<ExtractedFractal>
+                                .or_else(resource_exists::<FractalBindGroup>),
+                        )
+                        .in_set(RenderSystems::PrepareBindGroups),
                 ),
             )
-            .add_systems(RenderGraph, dispatch_fractal.before(camera_driver));
+            .add_systems(
+                RenderGraph,
+                dispatch_fractal
+                    .run_if(resource_exists::<FractalBindGroup>)
+                    .before(camera_driver),
+            );
     }
 
     fn finish(&self, app: &mut App) {
