@@ -86,8 +86,11 @@ fn label_of(name: &str) -> String {
 
 fn why_missing(name: &str) -> &'static str {
     match name {
-        names::GPU_UTILIZATION_PCT | names::RENDER_FRACTAL_GPU_MS | names::GPU_MEMORY_MB => {
-            "n/a: no GPU pass timing in this app"
+        names::GPU_UTILIZATION_PCT => {
+            "n/a: no render pass GPU times (no renderer, or an adapter without timestamp queries)"
+        }
+        names::RENDER_FRACTAL_GPU_MS | names::GPU_MEMORY_MB => {
+            "n/a: no GPU fractal pass in this app"
         }
         names::FRACTAL_ITERATIONS_PER_PIXEL | names::FRACTAL_ITERATIONS => "n/a: no fractal view",
         names::PROCESS_MEMORY_MB => "n/a: waiting for the first system sample",

@@ -201,11 +201,10 @@ pub(super) fn on_stats_readback(
     }
 }
 
-/// The pass's GPU time from its two timestamps, and the utilization estimate.
+/// The pass's GPU time from its two timestamps.
 pub(super) fn on_timing_readback(
     event: On<ReadbackComplete>,
     info: Res<GpuSummary>,
-    time: Res<Time<Real>>,
     tracker: Option<Res<PerfTracker>>,
 ) {
     let (
@@ -238,14 +237,8 @@ pub(super) fn on_timing_readback(
         return;
     }
     let ms = (end - begin) as f64 * f64::from(info.timestamp_period_ns) / 1e6;
+    // GPU utilization sums every render pass (the bridge, from Bevy's render diagnostics)
     tracker.track_metric(names::RENDER_FRACTAL_GPU_MS, ms);
-    let frame_ms = time.delta_secs_f64() * 1000.0;
-    if frame_ms > 0.0 {
-        tracker.track_metric(
-            names::GPU_UTILIZATION_PCT,
-            (100.0 * ms / frame_ms).min(100.0),
-        );
-    }
 }
 
 /// Builds this frame's shader parameters (new generation when anything changed).
