@@ -641,7 +641,10 @@ fn fractal_parameters_are_tunable_without_naming_fractal_types() {
             system_sampling: false,
             ..RfmPerfPlugin::headless().with_tracker(tracker.clone())
         })
-        .insert_resource(FractalSettings::default());
+        .insert_resource(FractalSettings {
+            interior_check: false,
+            ..Default::default()
+        });
     app.update();
     assert_eq!(
         *app.world().resource::<GpuPassStatus>(),
@@ -679,8 +682,11 @@ fn fractal_parameters_are_tunable_without_naming_fractal_types() {
         regressions: &[],
         tunables,
     };
+    // the inside pixels dominate and the interior check is off: turning it on keeps the image,
+    // so that is the suggestion, not a lower limit
     let suggestion = IterationHeadroom.suggest(&ctx).pop().expect("a suggestion");
     let change = suggestion.parameter.expect("a parameter change");
+    assert_eq!(change.name, "fractal.interior_check");
     let action = UiAction::SetTunable {
         name: change.name,
         value: change.value,
@@ -690,8 +696,22 @@ fn fractal_parameters_are_tunable_without_naming_fractal_types() {
         .expect("in range");
     app.update();
     let settings = app.world().resource::<FractalSettings>();
-    assert_eq!(settings.params.max_iter, change.value as u32);
-    assert_eq!(settings.params.max_iter, 100, "4 × the escaped mean of 25");
+    assert!(settings.interior_check);
+    assert_eq!(settings.params.max_iter, 500, "the limit untouched");
+    // with the check on, the inside pixels are cheap: nothing more to suggest here
+    let tunables: Vec<_> = app
+        .world()
+        .resource::<Tunables>()
+        .iter()
+        .map(|t| (t.name.clone(), t.value(), *t.range.start(), *t.range.end()))
+        .collect();
+    let ctx = RuleContext {
+        snapshot: &snapshot,
+        scopes: &[],
+        regressions: &[],
+        tunables,
+    };
+    assert!(IterationHeadroom.suggest(&ctx).is_empty());
 
     app.world_mut()
         .resource_mut::<Tunables>()

@@ -52,6 +52,9 @@ pub const IO_READ_BYTES_PER_S: &str = "io.read_bytes_per_s";
 pub const IO_WRITE_BYTES_PER_S: &str = "io.write_bytes_per_s";
 /// Share of the last 10 s in which some task waited on I/O (`/proc/pressure/io`, "some avg10").
 pub const IO_PRESSURE_PCT: &str = "io.pressure_pct";
+/// Iteration count by which 99 % of the escaped pixels had escaped (the fractal pass's escape
+/// histogram; the analysis weighs the iteration limit against it).
+pub const FRACTAL_ESCAPE_P99: &str = "fractal.escape_p99";
 /// Share of the fractal's pixels that escaped this frame (0–1).
 pub const FRACTAL_ESCAPED_RATIO: &str = "fractal.escaped_ratio";
 /// Time the dashboard took to build its UI this frame (ms).

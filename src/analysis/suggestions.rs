@@ -158,21 +158,35 @@ impl SuggestionRule for GpuBound {
     }
 }
 
-/// When the pixels that escape need far fewer iterations than the limit while the pixels inside
-/// the set (which always run the whole limit) make up most of the work: suggests a lower
-/// `*.max_iter` (4 × the escaped pixels' mean, at least 64).
+/// When the pixels inside the set (which run the whole iteration limit) make up most of the
+/// work. Never a change that alters the image when one that keeps it exists: with an
+/// `*interior_check` tunable that is off, it suggests turning it on (the check finds those
+/// pixels early; the picture stays the same). Otherwise, when the escaping pixels need far fewer
+/// iterations than the limit, it suggests a lower `*.max_iter`: 1.25 × the iteration by which
+/// 99 % of them escape (`fractal.escape_p99`; 4 × their mean without it), at least 64 — and says
+/// what it costs (the escaping pixels past the new limit turn to the inside colour).
 ///
 /// ```
 /// use rfm_perf::analysis::{IterationHeadroom, RuleContext, SuggestionRule};
 /// let t = rfm_perf::PerformanceTracker::new();
 /// t.track_metric("fractal.iterations_per_pixel", 540.0); // 10 % inside × 5000 + 90 % × 44
 /// t.track_metric("fractal.escaped_ratio", 0.9);
+/// t.track_metric("fractal.escape_p99", 180.0);
 /// let snapshot = t.publish_snapshot();
+/// let limit = ("fractal.max_iter".to_string(), 5000.0, 16.0, 100_000.0);
+/// // the interior check is off: turn it on, the image stays the same
+/// let check = ("fractal.interior_check".to_string(), 0.0, 0.0, 1.0);
 /// let ctx = RuleContext { snapshot: &snapshot, scopes: &[], regressions: &[],
-///     tunables: vec![("fractal.max_iter".into(), 5000.0, 16.0, 100_000.0)] };
+///     tunables: vec![limit.clone(), check] };
 /// let s = IterationHeadroom.suggest(&ctx);
-/// assert_eq!(s[0].parameter.as_ref().unwrap().value, 178.0); // 4 × 44.4
+/// assert_eq!(s.len(), 1);
+/// assert_eq!(s[0].parameter.as_ref().unwrap().name, "fractal.interior_check");
 /// assert!(s[0].evidence.contains("93 % of the work"));
+/// // no interior check to turn on: a lower limit, from the escape histogram
+/// let ctx = RuleContext { snapshot: &snapshot, scopes: &[], regressions: &[], tunables: vec![limit] };
+/// let s = IterationHeadroom.suggest(&ctx);
+/// assert_eq!(s[0].parameter.as_ref().unwrap().value, 225.0); // 1.25 × 180
+/// assert!(s[0].evidence.contains("99 % of the escaping pixels escape within 180 iterations"));
 /// ```
 pub struct IterationHeadroom;
 
@@ -184,11 +198,12 @@ impl SuggestionRule for IterationHeadroom {
         ) else {
             return Vec::new();
         };
-        let Some((name, max_iter, min, _)) = ctx
-            .tunables
-            .iter()
-            .find(|(name, ..)| name.ends_with("max_iter"))
-        else {
+        let tunable = |suffix: &str| {
+            ctx.tunables
+                .iter()
+                .find(|(name, ..)| name.ends_with(suffix))
+        };
+        let Some((name, max_iter, min, _)) = tunable("max_iter") else {
             return Vec::new();
         };
         if per_pixel <= 0.0 || escaped <= 0.0 {
@@ -197,16 +212,54 @@ impl SuggestionRule for IterationHeadroom {
         let inside_work = (1.0 - escaped) * max_iter;
         let escaped_mean = ((per_pixel - inside_work) / escaped).max(0.0);
         let inside_share = inside_work / per_pixel;
-        let target = (4.0 * escaped_mean).max(64.0).max(*min).round();
-        if inside_share < 0.5 || escaped_mean * 10.0 > *max_iter || target >= *max_iter {
+        if inside_share < 0.5 {
+            return Vec::new();
+        }
+        let inside = format!(
+            "the {:.0} % of pixels inside the set each run all {max_iter:.0} iterations: {:.0} % of the work",
+            (1.0 - escaped) * 100.0,
+            inside_share * 100.0
+        );
+        match tunable("interior_check") {
+            // keeps the image: prefer it to any change that alters it
+            Some((check, value, ..)) if *value < 0.5 => {
+                return vec![Suggestion {
+                    title: "Turn on the interior check".into(),
+                    evidence: format!(
+                        "{inside}; the interior check recognises them early, and the image stays the same"
+                    ),
+                    parameter: Some(ParameterChange {
+                        name: check.clone(),
+                        value: 1.0,
+                    }),
+                }];
+            }
+            // already on: the inside pixels are cheap, the limit is not what costs
+            Some(_) => return Vec::new(),
+            None => {}
+        }
+        let p99 = ctx
+            .snapshot
+            .value(names::FRACTAL_ESCAPE_P99)
+            .filter(|p| p.is_finite() && *p > 0.0);
+        let (target, why) = match p99 {
+            Some(p99) => (
+                (1.25 * p99).ceil(),
+                format!("99 % of the escaping pixels escape within {p99:.0} iterations"),
+            ),
+            None => (
+                (4.0 * escaped_mean).round(),
+                format!("escaping pixels need {escaped_mean:.0} iterations on average"),
+            ),
+        };
+        let target = target.max(64.0).max(*min);
+        if escaped_mean * 10.0 > *max_iter || target >= *max_iter {
             return Vec::new();
         }
         vec![Suggestion {
             title: "Lower the iteration limit".into(),
             evidence: format!(
-                "escaped pixels need {escaped_mean:.0} iterations on average, but the {:.0} % inside the set each run all {max_iter:.0}: {:.0} % of the work",
-                (1.0 - escaped) * 100.0,
-                inside_share * 100.0
+                "{why}, but {inside}. Quality cost: escaping pixels that need more than {target:.0} iterations (under 1 %) turn to the inside colour"
             ),
             parameter: Some(ParameterChange {
                 name: name.clone(),

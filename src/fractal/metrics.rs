@@ -12,8 +12,7 @@ pub const FRACTAL_MAX_ITER: &str = "fractal.max_iter";
 pub const FRACTAL_ZOOM: &str = "fractal.zoom";
 /// Iteration count by which half the escaped pixels had escaped (from the escape histogram).
 pub const FRACTAL_ESCAPE_P50: &str = "fractal.escape_p50";
-/// Iteration count by which 99 % of the escaped pixels had escaped.
-pub const FRACTAL_ESCAPE_P99: &str = "fractal.escape_p99";
+pub use rfm_perf_core::names::FRACTAL_ESCAPE_P99;
 /// Share of the computed iterations spent in the costliest 10 % of the image's 32×32 tiles.
 pub const FRACTAL_COST_HOTTEST_SHARE: &str = "fractal.cost_hottest_share";
 
