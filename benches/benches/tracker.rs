@@ -181,6 +181,33 @@ fn anomalies(c: &mut Criterion) {
     g.finish();
 }
 
+/// A warning and a critical level on each of the seven metrics the built-in rules watch.
+fn builtin_like_rules() -> Vec<rfm_perf_core::alert_rules::AlertRule> {
+    use rfm_perf_core::alert_rules::{AlertRule, Condition, RuleSeverity};
+    [
+        "frame.time_ms",
+        "frame.fps",
+        "frame.fps_1pct_low",
+        "process.memory_mb",
+        "system.cpu_pct",
+        "gpu.utilization_pct",
+        "io.pressure_pct",
+    ]
+    .iter()
+    .flat_map(|m| {
+        let c = if m.contains("fps") {
+            Condition::Below
+        } else {
+            Condition::Above
+        };
+        [
+            AlertRule::new(*m, c, 10.0, RuleSeverity::Warning),
+            AlertRule::new(*m, c, 30.0, RuleSeverity::Critical),
+        ]
+    })
+    .collect()
+}
+
 /// The trace export: 180 000 scope events (10 s of 18 000 a second on four threads, nested
 /// three deep) captured and written as Chrome Trace Event JSON. Goal < 200 ms.
 fn trace_export(c: &mut Criterion) {
@@ -227,9 +254,7 @@ fn trace_export(c: &mut Criterion) {
 /// through its detector) plus the evaluation of the 14 built-in alert rules. Each iteration
 /// first records the next simulated second (not timed).
 fn analysis_interval(c: &mut Criterion) {
-    use rfm_perf_core::alert_rules::{
-        AlertEvaluator, AlertRule, AlertRuleSet, Condition, RuleSeverity, TrackerRuleInputs,
-    };
+    use rfm_perf_core::alert_rules::{AlertEvaluator, AlertRuleSet, TrackerRuleInputs};
     use std::time::SystemTime;
     let t = PerformanceTracker::new();
     // as in the app: the plugin's frame driver collects frames, reads do not
@@ -258,28 +283,7 @@ fn analysis_interval(c: &mut Criterion) {
         second += 1;
         t.scan_anomalies_at(start + Duration::from_secs(second));
     }
-    let rules: Vec<AlertRule> = [
-        "frame.time_ms",
-        "frame.fps",
-        "frame.fps_1pct_low",
-        "process.memory_mb",
-        "system.cpu_pct",
-        "gpu.utilization_pct",
-        "io.pressure_pct",
-    ]
-    .iter()
-    .flat_map(|m| {
-        let c = if m.contains("fps") {
-            Condition::Below
-        } else {
-            Condition::Above
-        };
-        [
-            AlertRule::new(*m, c, 10.0, RuleSeverity::Warning),
-            AlertRule::new(*m, c, 30.0, RuleSeverity::Critical),
-        ]
-    })
-    .collect();
+    let rules = builtin_like_rules();
     let mut e = AlertEvaluator::new(AlertRuleSet::from_rules("bench", rules));
     let snapshot = t.publish_snapshot();
     let mut g = c.benchmark_group("analysis_interval");
@@ -323,28 +327,7 @@ fn alerts(c: &mut Criterion) {
         t.track_metric(n, 20.0);
     }
     let snapshot = t.publish_snapshot();
-    let built_in = [
-        "frame.time_ms",
-        "frame.fps",
-        "frame.fps_1pct_low",
-        "process.memory_mb",
-        "system.cpu_pct",
-        "gpu.utilization_pct",
-        "io.pressure_pct",
-    ]
-    .iter()
-    .flat_map(|m| {
-        let c = if m.contains("fps") {
-            Condition::Below
-        } else {
-            Condition::Above
-        };
-        [
-            AlertRule::new(*m, c, 10.0, RuleSeverity::Warning),
-            AlertRule::new(*m, c, 30.0, RuleSeverity::Critical),
-        ]
-    })
-    .collect();
+    let built_in = builtin_like_rules();
     let every: Vec<AlertRule> = names
         .iter()
         .flat_map(|m| {

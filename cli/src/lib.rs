@@ -156,17 +156,27 @@ enum BaselineAction {
     },
 }
 
-fn get(cli: &Cli, path: &str) -> Result<Value, String> {
+/// Sends `GET path` (with the token, when one is set); any status comes back.
+fn send(
+    cli: &Cli,
+    path: &str,
+    timeout: Duration,
+) -> Result<(String, ureq::http::Response<ureq::Body>), String> {
     let url = format!("{}{path}", cli.url.trim_end_matches('/'));
     let mut req = ureq::get(&url)
         .config()
         .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(10)))
+        .timeout_global(Some(timeout))
         .build();
     if let Some(t) = &cli.token {
         req = req.header("Authorization", &format!("Bearer {t}"));
     }
-    let mut resp = req.call().map_err(|e| format!("GET {url}: {e}"))?;
+    let resp = req.call().map_err(|e| format!("GET {url}: {e}"))?;
+    Ok((url, resp))
+}
+
+fn get(cli: &Cli, path: &str) -> Result<Value, String> {
+    let (url, mut resp) = send(cli, path, Duration::from_secs(10))?;
     let status = resp.status();
     let body: Value = resp
         .body_mut()
@@ -186,16 +196,7 @@ fn get(cli: &Cli, path: &str) -> Result<Value, String> {
 /// `GET path` as text (no size limit below 1 GiB: a trace can be large); an error status is an
 /// error with the server's message.
 fn get_text(cli: &Cli, path: &str) -> Result<String, String> {
-    let url = format!("{}{path}", cli.url.trim_end_matches('/'));
-    let mut req = ureq::get(&url)
-        .config()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build();
-    if let Some(t) = &cli.token {
-        req = req.header("Authorization", &format!("Bearer {t}"));
-    }
-    let mut resp = req.call().map_err(|e| format!("GET {url}: {e}"))?;
+    let (url, mut resp) = send(cli, path, Duration::from_secs(60))?;
     let status = resp.status();
     let text = resp
         .body_mut()
