@@ -15,14 +15,23 @@ fn loopback0() -> SocketAddr {
 }
 
 fn app_with(config: ApiConfig) -> (App, PerformanceTracker, SocketAddr) {
+    app_serving(
+        RfmPerfPlugin {
+            update_interval: Duration::from_millis(50),
+            ..RfmPerfPlugin::headless()
+        },
+        config,
+    )
+}
+
+/// A headless app with `plugin` (its own tracker, no system sampling) serving the API on
+/// `config`.
+fn app_serving(plugin: RfmPerfPlugin, config: ApiConfig) -> (App, PerformanceTracker, SocketAddr) {
     let tracker = PerformanceTracker::new();
     let mut app = App::new();
     app.add_plugins(MinimalPlugins).add_plugins(RfmPerfPlugin {
         system_sampling: false,
-        update_interval: Duration::from_millis(50),
-        ..RfmPerfPlugin::headless()
-            .with_tracker(tracker.clone())
-            .with_api_config(config)
+        ..plugin.with_tracker(tracker.clone()).with_api_config(config)
     });
     let addr = app
         .world()
@@ -562,24 +571,16 @@ fn alert_rules_and_their_file_errors_are_served() {
         "[[rule]]\nid = \"io\"\nmetric = \"io.pressure_pct\"\ncondition = \"above\"\nthreshold = 5\nseverity = \"warning\"\nfor = \"0s\"\n",
     )
     .unwrap();
-    let tracker = PerformanceTracker::new();
-    let mut app = App::new();
-    app.add_plugins(MinimalPlugins).add_plugins(RfmPerfPlugin {
-        system_sampling: false,
-        update_interval: Duration::from_millis(20),
-        ..RfmPerfPlugin::headless()
-            .with_tracker(tracker.clone())
-            .with_alert_rules(&path)
-            .with_api_config(ApiConfig {
-                bind: loopback0(),
-                ..Default::default()
-            })
-    });
-    let addr = app
-        .world()
-        .resource::<ApiStatus>()
-        .address()
-        .expect("API running");
+    let (mut app, tracker, addr) = app_serving(
+        RfmPerfPlugin {
+            update_interval: Duration::from_millis(20),
+            ..RfmPerfPlugin::headless().with_alert_rules(&path)
+        },
+        ApiConfig {
+            bind: loopback0(),
+            ..Default::default()
+        },
+    );
     tracker.track_metric("io.pressure_pct", 8.0);
     settle(&mut app);
     let (s, v) = get_json(addr, "/api/performance/alerts");

@@ -46,6 +46,16 @@ fn app() -> App {
     app
 }
 
+/// A `MinimalPlugins` app with `plugin` recording into `tracker`, without system sampling.
+fn tracked_app(tracker: &PerformanceTracker, plugin: RfmPerfPlugin) -> App {
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins).add_plugins(RfmPerfPlugin {
+        system_sampling: false,
+        ..plugin.with_tracker(tracker.clone())
+    });
+    app
+}
+
 #[test]
 fn headless_app_records_frames_scopes_diagnostics_and_system() {
     let mut app = app();
@@ -227,12 +237,13 @@ fn readme_versions_match_cargo_toml() {
 #[test]
 fn slow_frames_raise_an_alert_once_and_suggest_the_dominant_scope() {
     let tracker = PerformanceTracker::new();
-    let mut app = App::new();
-    app.add_plugins(MinimalPlugins).add_plugins(RfmPerfPlugin {
-        system_sampling: false,
-        update_interval: Duration::from_millis(20),
-        ..RfmPerfPlugin::headless().with_tracker(tracker.clone())
-    });
+    let mut app = tracked_app(
+        &tracker,
+        RfmPerfPlugin {
+            update_interval: Duration::from_millis(20),
+            ..RfmPerfPlugin::headless()
+        },
+    );
     // a system whose scope takes most of a slow (≈ 40 ms) frame
     let t2 = tracker.clone();
     app.add_systems(Update, move || {
@@ -437,11 +448,7 @@ fn key_metrics_are_bevy_diagnostics_and_do_not_loop_back() {
     use bevy::diagnostic::DiagnosticsStore;
     use rfm_perf::bridge::EXPORTED_DIAGNOSTICS;
     let tracker = PerformanceTracker::new();
-    let mut app = App::new();
-    app.add_plugins(MinimalPlugins).add_plugins(RfmPerfPlugin {
-        system_sampling: false,
-        ..RfmPerfPlugin::headless().with_tracker(tracker.clone())
-    });
+    let mut app = tracked_app(&tracker, RfmPerfPlugin::headless());
     for _ in 0..5 {
         tracker.track_metric("process.memory_mb", 321.0);
         app.update();
@@ -478,11 +485,7 @@ fn key_metrics_are_bevy_diagnostics_and_do_not_loop_back() {
 #[test]
 fn a_headless_apps_trace_is_a_valid_chrome_trace() {
     let tracker = PerformanceTracker::new();
-    let mut app = App::new();
-    app.add_plugins(MinimalPlugins).add_plugins(RfmPerfPlugin {
-        system_sampling: false,
-        ..RfmPerfPlugin::headless().with_tracker(tracker.clone())
-    });
+    let mut app = tracked_app(&tracker, RfmPerfPlugin::headless());
     let t2 = tracker.clone();
     app.add_systems(Update, move || {
         t2.start_timer("plugin_test.system");
