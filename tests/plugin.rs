@@ -628,11 +628,31 @@ fn hotkey_toggles_the_dashboard_overlay() {
 
 /// The fractal registers its parameters even without a render app, and a suggestion's Apply
 /// (a `Tunables::set`) reaches `FractalSettings` the next frame.
+/// What a suggestion rule sees of `app`: `snapshot` and the app's tunables.
+#[cfg(feature = "fractal")]
+fn rule_context<'a>(
+    app: &App,
+    snapshot: &'a rfm_perf::Snapshot,
+) -> rfm_perf::analysis::RuleContext<'a> {
+    let tunables = app
+        .world()
+        .resource::<Tunables>()
+        .iter()
+        .map(|t| (t.name.clone(), t.value(), *t.range.start(), *t.range.end()))
+        .collect();
+    rfm_perf::analysis::RuleContext {
+        snapshot,
+        scopes: &[],
+        regressions: &[],
+        tunables,
+    }
+}
+
 #[cfg(feature = "fractal")]
 #[test]
 fn fractal_parameters_are_tunable_without_naming_fractal_types() {
     use rfm_perf::GpuPassStatus;
-    use rfm_perf::analysis::{IterationHeadroom, RuleContext, SuggestionRule};
+    use rfm_perf::analysis::{IterationHeadroom, SuggestionRule};
     use rfm_perf::fractal::gpu::{FractalSettings, PrecisionMode};
     use rfm_perf::ui::UiAction;
 
@@ -673,18 +693,7 @@ fn fractal_parameters_are_tunable_without_naming_fractal_types() {
     tracker.track_metric("fractal.escaped_ratio", 0.8);
     app.update(); // the plugin collects the frame's samples
     let snapshot = tracker.publish_snapshot();
-    let tunables: Vec<_> = app
-        .world()
-        .resource::<Tunables>()
-        .iter()
-        .map(|t| (t.name.clone(), t.value(), *t.range.start(), *t.range.end()))
-        .collect();
-    let ctx = RuleContext {
-        snapshot: &snapshot,
-        scopes: &[],
-        regressions: &[],
-        tunables,
-    };
+    let ctx = rule_context(&app, &snapshot);
     // the inside pixels dominate and the interior check is off: turning it on keeps the image,
     // so that is the suggestion, not a lower limit
     let suggestion = IterationHeadroom.suggest(&ctx).pop().expect("a suggestion");
@@ -702,18 +711,7 @@ fn fractal_parameters_are_tunable_without_naming_fractal_types() {
     assert!(settings.interior_check);
     assert_eq!(settings.params.max_iter, 500, "the limit untouched");
     // with the check on, the inside pixels are cheap: nothing more to suggest here
-    let tunables: Vec<_> = app
-        .world()
-        .resource::<Tunables>()
-        .iter()
-        .map(|t| (t.name.clone(), t.value(), *t.range.start(), *t.range.end()))
-        .collect();
-    let ctx = RuleContext {
-        snapshot: &snapshot,
-        scopes: &[],
-        regressions: &[],
-        tunables,
-    };
+    let ctx = rule_context(&app, &snapshot);
     assert!(IterationHeadroom.suggest(&ctx).is_empty());
 
     app.world_mut()
