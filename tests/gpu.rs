@@ -873,9 +873,21 @@ fn child_no_fractal() -> ExitCode {
         .filter(|n| rfm_perf::bridge::is_pass_gpu_time(n) && tracker.get_metric(n).is_some())
         .collect();
     let utilization = tracker.get_metric("gpu.utilization_pct");
-    let gpu_ok = !passes.is_empty() && utilization.is_some_and(|u| u > 0.0 && u <= 100.0);
+    let scopes = tracker.scope_stats();
+    let breakdown = rfm_perf::analysis::BreakdownInputs::gather(&tracker, &scopes).breakdown();
+    let gpu_shares: Vec<String> = breakdown
+        .shares
+        .iter()
+        .filter(|s| s.label.starts_with("GPU ") && s.ms > 0.0)
+        .map(|s| format!("{} {:.3} ms", s.label, s.ms))
+        .collect();
+    let gpu_ok = !passes.is_empty()
+        && utilization.is_some_and(|u| u > 0.0 && u <= 100.0)
+        && gpu_shares
+            .iter()
+            .any(|s| s.starts_with("GPU main_transparent_pass_2d"));
     println!(
-        "{} GPU utilization without a fractal: {utilization:?} % from {passes:?}",
+        "{} GPU utilization without a fractal: {utilization:?} % from {passes:?}; breakdown {gpu_shares:?}",
         if gpu_ok { "ok  " } else { "FAIL" }
     );
     let seen = |tracker: &PerformanceTracker| -> Vec<String> {

@@ -69,6 +69,22 @@ pub fn cpu_core(n: usize) -> String {
     format!("{SYSTEM_CPU_CORE_PREFIX}{n}_pct")
 }
 
+/// The render pass a top-level GPU-time diagnostic of Bevy's `RenderDiagnosticsPlugin` is
+/// for: `render/<pass>/elapsed_gpu` → `<pass>` (nested spans, with more segments, are inside
+/// their parent's time already, and are `None`).
+///
+/// ```
+/// use rfm_perf_core::names::render_pass_of_gpu_time;
+/// assert_eq!(render_pass_of_gpu_time("render/main_transparent_pass_2d/elapsed_gpu"), Some("main_transparent_pass_2d"));
+/// assert_eq!(render_pass_of_gpu_time("render/bloom/downsample/elapsed_gpu"), None);
+/// assert_eq!(render_pass_of_gpu_time("render/upscaling/elapsed_cpu"), None);
+/// ```
+pub fn render_pass_of_gpu_time(path: &str) -> Option<&str> {
+    path.strip_prefix("render/")
+        .and_then(|rest| rest.strip_suffix("/elapsed_gpu"))
+        .filter(|pass| !pass.is_empty() && !pass.contains('/'))
+}
+
 /// The original spec's short names and the built-ins they stand for.
 pub const ALIASES: &[(&str, &str)] = &[
     ("render_time", FRAME_TIME_MS),

@@ -1,11 +1,13 @@
-//! The frame-time breakdown: the mean frame over the scope window split into the GPU pass,
-//! render encoding, the UI, other CPU systems and the rest.
+//! The frame-time breakdown: the mean frame over the scope window split into the GPU time of
+//! each render pass, render encoding, the UI, other CPU systems and the rest.
 
 use std::time::Duration;
 
 use rfm_perf_core::{PerformanceTracker, ScopeStats, TimeRange, names};
 
-use crate::base::insights::{CPU_SYSTEMS, GPU_PASS, OTHER_IDLE, RENDER_ENCODE, UI};
+use crate::base::insights::{
+    CPU_SYSTEMS, GPU_PASS, GPU_PASS_PREFIX, OTHER_IDLE, RENDER_ENCODE, UI,
+};
 use crate::base::{FrameBreakdown, FrameShare};
 
 /// What the breakdown is computed from: scope statistics and the means of a few metrics over
@@ -31,6 +33,9 @@ pub struct BreakdownInputs<'a> {
     pub render_cpu_ms: Option<f64>,
     /// Mean dashboard build time (ms).
     pub ui_ms: Option<f64>,
+    /// Mean GPU time of each top-level render pass Bevy's `RenderDiagnosticsPlugin` times
+    /// (`render/<pass>/elapsed_gpu`; the fractal pass is `fractal`), when it does.
+    pub gpu_passes: Vec<(String, f64)>,
 }
 
 impl<'a> BreakdownInputs<'a> {
@@ -44,11 +49,22 @@ impl<'a> BreakdownInputs<'a> {
             gpu_ms: window_mean(tracker, names::RENDER_FRACTAL_GPU_MS, window),
             render_cpu_ms: window_mean(tracker, names::RENDER_FRACTAL_CPU_MS, window),
             ui_ms: window_mean(tracker, names::UI_DASHBOARD_MS, window),
+            gpu_passes: tracker
+                .metrics()
+                .iter()
+                .filter_map(|m| {
+                    let pass = names::render_pass_of_gpu_time(&m.name)?;
+                    let ms = window_mean(tracker, &m.name, window)?;
+                    Some((pass.to_string(), ms))
+                })
+                .collect(),
         }
     }
 
-    /// The mean frame split into its parts, in drawing order. Scopes count with their self
-    /// time per frame, by name: `render.*` → [`RENDER_ENCODE`], `ui.*` → [`UI`], others →
+    /// The mean frame split into its parts, in drawing order: the GPU time of each render pass
+    /// (largest first; the fractal pass as [`GPU_PASS`], the others as `GPU <pass>`), or the
+    /// fractal pass's own timing when Bevy times no pass; then the CPU. Scopes count with
+    /// their self time per frame, by name: `render.*` → [`RENDER_ENCODE`], `ui.*` → [`UI`], others →
     /// [`CPU_SYSTEMS`]; the `render.fractal_cpu_ms` and `ui.dashboard_ms` metrics are added
     /// unless a scope of that name already counted them. [`OTHER_IDLE`] is the frame time
     /// minus the rest, at least 0.
@@ -85,20 +101,42 @@ impl<'a> BreakdownInputs<'a> {
         if !ui_scope {
             ui += positive(self.ui_ms);
         }
-        let gpu = positive(self.gpu_ms);
-        let known = gpu + render + ui + cpu;
+        let mut gpu: Vec<(std::borrow::Cow<'static, str>, f64)> = if self.gpu_passes.is_empty() {
+            vec![(GPU_PASS.into(), positive(self.gpu_ms))]
+        } else {
+            let mut passes: Vec<_> = self
+                .gpu_passes
+                .iter()
+                .map(|(pass, ms)| {
+                    let label = if pass == "fractal" {
+                        GPU_PASS.into()
+                    } else {
+                        format!("{GPU_PASS_PREFIX}{pass}").into()
+                    };
+                    (label, positive(Some(*ms)))
+                })
+                .collect();
+            // the fractal pass times itself when Bevy's diagnostics have no span for it
+            let own = positive(self.gpu_ms);
+            if own > 0.0 && !self.gpu_passes.iter().any(|(pass, _)| pass == "fractal") {
+                passes.push((GPU_PASS.into(), own));
+            }
+            passes.sort_by(|a, b| b.1.total_cmp(&a.1));
+            passes
+        };
+        let known = gpu.iter().map(|g| g.1).sum::<f64>() + render + ui + cpu;
         let frame_ms = self.frame_ms.filter(|f| f.is_finite());
         let frame = frame_ms.unwrap_or(known);
-        let shares = [
-            (GPU_PASS, gpu),
-            (RENDER_ENCODE, render),
-            (UI, ui),
-            (CPU_SYSTEMS, cpu),
-            (OTHER_IDLE, (frame - known).max(0.0)),
-        ]
-        .into_iter()
-        .map(|(label, ms)| FrameShare { label, ms })
-        .collect();
+        gpu.extend([
+            (RENDER_ENCODE.into(), render),
+            (UI.into(), ui),
+            (CPU_SYSTEMS.into(), cpu),
+            (OTHER_IDLE.into(), (frame - known).max(0.0)),
+        ]);
+        let shares = gpu
+            .into_iter()
+            .map(|(label, ms)| FrameShare { label, ms })
+            .collect();
         FrameBreakdown { frame_ms, shares }
     }
 }
@@ -152,6 +190,7 @@ mod tests {
             gpu_ms: Some(3.0),
             render_cpu_ms: Some(0.5),
             ui_ms: Some(0.25),
+            gpu_passes: Vec::new(),
         };
         let parts = inputs.breakdown().shares;
         let ms = |label: &str| parts.iter().find(|c| c.label == label).map(|c| c.ms);
@@ -171,9 +210,35 @@ mod tests {
         with_metric_scope.push(stat(names::UI_DASHBOARD_MS, 10, 1.0, 5.0, 5.0));
         let scoped = BreakdownInputs {
             scopes: &with_metric_scope,
-            ..inputs
+            ..inputs.clone()
         };
         assert_eq!(scoped.breakdown().shares[2].ms, 1.5);
+        // Bevy times the passes: one share each, largest first, the fractal's own timing not
+        // counted twice
+        let timed = BreakdownInputs {
+            gpu_passes: vec![
+                ("main_transparent_pass_2d".into(), 1.0),
+                ("fractal".into(), 3.0),
+                ("upscaling".into(), 0.5),
+            ],
+            ..inputs.clone()
+        };
+        let parts = timed.breakdown().shares;
+        let labels: Vec<&str> = parts.iter().map(|c| c.label.as_ref()).collect();
+        assert_eq!(
+            labels[..3],
+            [GPU_PASS, "GPU main_transparent_pass_2d", "GPU upscaling"]
+        );
+        assert_eq!(parts.last().unwrap().ms, 16.0 - 4.5 - 2.5 - 1.25 - 7.0);
+        // no span for the fractal pass: its own timing (3 ms) joins Bevy's passes
+        let own = BreakdownInputs {
+            gpu_passes: vec![("main_transparent_pass_2d".into(), 1.0)],
+            ..inputs.clone()
+        };
+        let parts = own.breakdown().shares;
+        assert_eq!(parts[0].label, GPU_PASS);
+        assert_eq!(parts[0].ms, 3.0);
+        assert_eq!(parts[1].label, "GPU main_transparent_pass_2d");
         // nothing known: all zero, no NaN
         assert!(
             BreakdownInputs::default()

@@ -56,6 +56,8 @@ pub struct Suggestion {
 
 /// [`FrameShare`] label: GPU time of the fractal compute pass.
 pub const GPU_PASS: &str = "GPU fractal pass";
+/// [`FrameShare`] label prefix: GPU time of another render pass (`"GPU main_opaque_pass_3d"`).
+pub const GPU_PASS_PREFIX: &str = "GPU ";
 /// [`FrameShare`] label: CPU time encoding render work (`render.*` scopes, `render.fractal_cpu_ms`).
 pub const RENDER_ENCODE: &str = "Render encode";
 /// [`FrameShare`] label: the dashboard and other `ui.*` scopes.
@@ -68,13 +70,14 @@ pub const OTHER_IDLE: &str = "Other/idle";
 /// One part of the mean frame: what it is and how long it takes per frame.
 ///
 /// ```
-/// let share = rfm_perf::FrameShare { label: rfm_perf::insights::GPU_PASS, ms: 6.0 };
+/// let share = rfm_perf::FrameShare { label: rfm_perf::insights::GPU_PASS.into(), ms: 6.0 };
 /// assert_eq!(share.ms, 6.0);
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FrameShare {
-    /// What it is ([`GPU_PASS`], [`RENDER_ENCODE`], [`UI`], [`CPU_SYSTEMS`], [`OTHER_IDLE`]).
-    pub label: &'static str,
+    /// What it is ([`GPU_PASS`], `GPU <pass>` for each other render pass Bevy times,
+    /// [`RENDER_ENCODE`], [`UI`], [`CPU_SYSTEMS`], [`OTHER_IDLE`]).
+    pub label: std::borrow::Cow<'static, str>,
     /// Mean time per frame (ms), never negative.
     pub ms: f64,
 }

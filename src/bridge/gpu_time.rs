@@ -1,6 +1,7 @@
 //! GPU utilization in any Bevy app: the GPU time of every top-level render pass that Bevy's
 //! `RenderDiagnosticsPlugin` measures (`render/<pass>/elapsed_gpu`), summed, over the frame
-//! time — the main pass, UI, post-processing and the fractal pass alike.
+//! time — the main pass, UI, post-processing — plus the fractal compute pass's own timestamps
+//! (`render.fractal_gpu_ms`) when Bevy has no span for it.
 
 use bevy::diagnostic::DiagnosticsStore;
 use bevy::platform::time::Instant;
@@ -16,12 +17,9 @@ use crate::base::PerfTracker;
 /// use rfm_perf::bridge::is_pass_gpu_time;
 /// assert!(is_pass_gpu_time("render/main_transparent_pass_2d/elapsed_gpu"));
 /// assert!(!is_pass_gpu_time("render/bloom/downsample/elapsed_gpu"));
-/// assert!(!is_pass_gpu_time("render/upscaling/elapsed_cpu"));
 /// ```
 pub fn is_pass_gpu_time(path: &str) -> bool {
-    path.strip_prefix("render/")
-        .and_then(|rest| rest.strip_suffix("/elapsed_gpu"))
-        .is_some_and(|pass| !pass.is_empty() && !pass.contains('/'))
+    names::render_pass_of_gpu_time(path).is_some()
 }
 
 /// How recent a pass's measurement must be to count in this frame's sum (passes that stopped
@@ -39,6 +37,7 @@ pub(super) fn record_gpu_utilization(
     let now = Instant::now();
     let mut newest = None;
     let mut busy_ms = 0.0;
+    let mut fractal_timed = false;
     for d in store.iter() {
         if !d.is_enabled || !is_pass_gpu_time(d.path().as_str()) {
             continue;
@@ -47,6 +46,7 @@ pub(super) fn record_gpu_utilization(
         if now.saturating_duration_since(m.time) > RECENT || !m.value.is_finite() {
             continue;
         }
+        fractal_timed |= names::render_pass_of_gpu_time(d.path().as_str()) == Some("fractal");
         busy_ms += m.value.max(0.0);
         newest = newest.max(Some(m.time));
     }
@@ -55,6 +55,16 @@ pub(super) fn record_gpu_utilization(
         return;
     }
     *last = Some(newest);
+    // a compute pass that times itself (the fractal pass's own timestamps), when Bevy's
+    // diagnostics have no span for it
+    if !fractal_timed
+        && let Some((at, ms)) = tracker.latest_sample(names::RENDER_FRACTAL_GPU_MS)
+        && std::time::SystemTime::now()
+            .duration_since(at)
+            .is_ok_and(|age| age <= RECENT)
+    {
+        busy_ms += ms.max(0.0);
+    }
     let Some(frame_ms) = tracker
         .get_metric(names::FRAME_TIME_MS)
         .filter(|f| *f > 0.0)

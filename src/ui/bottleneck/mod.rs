@@ -172,6 +172,14 @@ fn section(ui: &mut Ui, title: &str, add: impl FnOnce(&mut Ui)) {
 fn share_color(label: &str) -> Color32 {
     match label {
         GPU_PASS => Color32::from_rgb(170, 110, 230),
+        // the other render passes: shades of the GPU colour
+        l if l.starts_with(crate::base::insights::GPU_PASS_PREFIX) => {
+            let h = l
+                .bytes()
+                .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+            let k = (h % 5) as u8 * 12;
+            Color32::from_rgb(130 + k, 90 + k / 2, 200 + k / 2)
+        }
         RENDER_ENCODE => Color32::from_rgb(80, 160, 235),
         UI => Color32::from_rgb(240, 190, 60),
         CPU_SYSTEMS => Color32::from_rgb(80, 200, 120),
@@ -198,12 +206,12 @@ fn breakdown_bar(ui: &mut Ui, data: &BottleneckData) {
     for c in parts {
         let w = (c.ms / scale) as f32 * width;
         let r = Rect::from_min_size(pos2(x, rect.top()), vec2(w, BAR_HEIGHT));
-        painter.rect_filled(r, 0.0, share_color(c.label));
+        painter.rect_filled(r, 0.0, share_color(&c.label));
         x += w;
     }
     ui.horizontal_wrapped(|ui| {
         for c in parts {
-            ui.label(RichText::new("■").color(share_color(c.label)));
+            ui.label(RichText::new("■").color(share_color(&c.label)));
             let share = frame.map_or(String::new(), |f| format!(" ({:.0} %)", 100.0 * c.ms / f));
             ui.label(format!("{} {}{share}", c.label, format_value(c.ms, "ms")));
         }
