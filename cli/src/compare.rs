@@ -124,15 +124,7 @@ pub(crate) fn compare_files(
                 e.high * 100.0
             )
         });
-        let verdict = if c.regression {
-            "REGRESSION"
-        } else if c.significant && c.change < 0.0 {
-            "better"
-        } else if c.significant {
-            "changed"
-        } else {
-            "same (noise)"
-        };
+        let verdict = verdict(c);
         let p = c.p_value.map_or("–".to_string(), |p| format!("{p:.1e}"));
         let unit = if series.unit.is_empty() || series.unit == "count" {
             String::new()
@@ -157,6 +149,29 @@ pub(crate) fn compare_files(
             c.ratio
         );
     }
+    if runs.len() > 2 {
+        // the table holds the last run against the first; every run in between as well
+        let _ = writeln!(out, "\neach run against run 1 (ratio of medians, verdict):");
+        let _ = writeln!(
+            md,
+            "\nEach run against run 1 (ratio of medians, verdict):\n"
+        );
+        for name in base.metrics.keys() {
+            let cells: Vec<String> = comparisons
+                .iter()
+                .enumerate()
+                .filter_map(|(i, rows)| {
+                    let c = rows.iter().find(|c| &c.metric == name)?;
+                    Some(format!("run {} ×{:.3} {}", i + 2, c.ratio, verdict(c)))
+                })
+                .collect();
+            if cells.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "{name:<30} {}", cells.join(" · "));
+            let _ = writeln!(md, "- {name}: {}", cells.join(" · "));
+        }
+    }
     let paired = comparisons
         .last()
         .is_some_and(|rows| rows.iter().any(|c| c.paired));
@@ -176,6 +191,19 @@ pub(crate) fn compare_files(
         let _ = writeln!(out, "\nwrote {}", path.display());
     }
     Ok((out, any_regression))
+}
+
+/// One word for a comparison: a regression, better, changed, or the same within the noise.
+fn verdict(c: &MetricComparison) -> &'static str {
+    if c.regression {
+        "REGRESSION"
+    } else if c.significant && c.change < 0.0 {
+        "better"
+    } else if c.significant {
+        "changed"
+    } else {
+        "same (noise)"
+    }
 }
 
 /// Where the frame-time difference lies: the GPU pass, the CPU encode, or the rest.
@@ -318,6 +346,41 @@ mod tests {
             String::from_utf8(out).unwrap(),
             String::from_utf8(err).unwrap(),
         )
+    }
+
+    #[test]
+    fn three_runs_show_each_against_the_first() {
+        let dir = std::env::temp_dir().join(format!("rfm-compare3-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let files: Vec<_> = [(20.0, 15.0), (30.0, 25.0), (20.0, 15.0)]
+            .iter()
+            .enumerate()
+            .map(|(i, (frame, gpu))| {
+                let f = dir.join(format!("r{i}.json"));
+                std::fs::write(
+                    &f,
+                    serde_json::to_vec(&report(*frame, *gpu, "llvmpipe")).unwrap(),
+                )
+                .unwrap();
+                f
+            })
+            .collect();
+        let args: Vec<&str> = std::iter::once("compare")
+            .chain(files.iter().map(|f| f.to_str().unwrap()))
+            .chain(["--fail-on-regression"])
+            .collect();
+        let (code, out, err) = run(&args);
+        // run 2 regressed even though the last run is back to the first's level
+        assert_eq!(code, 1, "{out}{err}");
+        let line = out
+            .lines()
+            .find(|l| l.starts_with("frame.wall_ms") && l.contains("run 2 ×"))
+            .unwrap_or_else(|| panic!("{out}"));
+        assert!(
+            line.contains("run 2 ×1.500 REGRESSION") && line.contains("run 3 ×1.000 same (noise)"),
+            "{line}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
