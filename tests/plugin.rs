@@ -521,6 +521,64 @@ fn a_headless_apps_trace_is_a_valid_chrome_trace() {
     }
 }
 
+/// The regression check runs off the frame: a metric that got significantly slower than its
+/// baseline shows up in the suggestions a few intervals later, and an unchanged one never does.
+#[test]
+fn regressions_are_checked_off_the_frame_and_suggested() {
+    let tracker = PerformanceTracker::new();
+    for name in ["test.latency_ms", "test.steady_ms"] {
+        tracker.register_metric(rfm_perf::MetricInfo::new(
+            name,
+            Unit::Milliseconds,
+            "",
+            rfm_perf::Direction::LowerIsBetter,
+        ));
+    }
+    let noisy = |i: u32, level: f64| level * (1.0 + 0.02 * f64::from(i % 7));
+    for i in 0..100 {
+        tracker.track_metric("test.latency_ms", noisy(i, 10.0));
+        tracker.track_metric("test.steady_ms", noisy(i, 5.0));
+    }
+    tracker.capture_baseline();
+    tracker.clear_history();
+    for i in 0..100 {
+        tracker.track_metric("test.latency_ms", noisy(i, 20.0));
+        tracker.track_metric("test.steady_ms", noisy(i, 5.0));
+    }
+    let mut app = tracked_app(
+        &tracker,
+        RfmPerfPlugin {
+            update_interval: Duration::from_millis(10),
+            ..RfmPerfPlugin::headless()
+        },
+    );
+    let until = Instant::now() + Duration::from_secs(10);
+    let found = loop {
+        app.update();
+        let titles: Vec<String> = app
+            .world()
+            .resource::<Insights>()
+            .suggestions
+            .iter()
+            .map(|s| s.title.clone())
+            .collect();
+        if titles.iter().any(|t| t.contains("test.latency_ms")) || Instant::now() > until {
+            break titles;
+        }
+        std::thread::sleep(Duration::from_millis(12));
+    };
+    assert!(
+        found
+            .iter()
+            .any(|t| t.contains("regression of test.latency_ms")),
+        "{found:?}"
+    );
+    assert!(
+        !found.iter().any(|t| t.contains("test.steady_ms")),
+        "{found:?}"
+    );
+}
+
 /// A parameter change asked for with a message is checked and applied; a bad one changes nothing.
 #[test]
 fn apply_tunable_messages_go_through_the_registry() {

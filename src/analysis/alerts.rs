@@ -89,8 +89,26 @@ impl Insights {
         tracker: &PerformanceTracker,
         snapshot: &Snapshot,
     ) -> AlertChanges {
+        self.update_alerts_with(rules, tracker, snapshot, None)
+    }
+
+    /// [`update_alerts`](Self::update_alerts) with the regression test's assessments when they
+    /// were made off the frame.
+    pub(crate) fn update_alerts_with(
+        &mut self,
+        rules: &mut AlertRules,
+        tracker: &PerformanceTracker,
+        snapshot: &Snapshot,
+        assessments: Option<&[rfm_perf_core::Assessment]>,
+    ) -> AlertChanges {
         let now = unix_s(SystemTime::now());
-        let inputs = TrackerRuleInputs::gather(tracker, snapshot, rules.evaluator().rules(), now);
+        let inputs = TrackerRuleInputs::gather_with(
+            tracker,
+            snapshot,
+            rules.evaluator().rules(),
+            now,
+            assessments,
+        );
         let events = rules.evaluator_mut().evaluate(&inputs, now);
         self.apply_rule_events(events, rules, snapshot)
     }

@@ -6,6 +6,7 @@
 mod alert_rules;
 mod alerts;
 mod breakdown;
+mod regression_scan;
 mod suggestions;
 
 use std::path::PathBuf;
@@ -23,6 +24,8 @@ pub use suggestions::{
     DominantScope, GpuBound, IterationHeadroom, Regressed, RuleContext, SuggestionRule,
     SuggestionRules,
 };
+
+use regression_scan::{RegressionScan, scan_regressions};
 
 use crate::base::{
     AlertCleared, AlertRaised, HealthThresholds, Insights, PerfConfig, PerfTracker,
@@ -89,9 +92,10 @@ impl Plugin for AnalysisPlugin {
         })
         .insert_resource(AlertRules::new(self.alert_rules.clone(), &thresholds))
         .init_resource::<SuggestionRules>()
+        .init_resource::<RegressionScan>()
         .add_systems(
             Last,
-            (update_insights, scan_anomalies).in_set(RfmPerfSystems::Analyze),
+            (update_insights, scan_anomalies, scan_regressions).in_set(RfmPerfSystems::Analyze),
         );
     }
 }
@@ -105,6 +109,7 @@ struct AnalysisInputs<'w> {
     settings: Res<'w, AnalysisSettings>,
     rules: Res<'w, SuggestionRules>,
     tunables: Res<'w, Tunables>,
+    regressions: Res<'w, RegressionScan>,
 }
 
 /// Spikes and level shifts of every metric, second by second (kept by the tracker), scanned at
@@ -167,13 +172,16 @@ fn update_insights(
         }
     }
     let mut changes = insights.apply_rule_events(ended, &rules, &snapshot);
-    let evaluated = insights.update_alerts(&mut rules, tracker, &snapshot);
+    // the regression test ran off the frame (the newest finished result)
+    let assessments = input.regressions.latest();
+    let evaluated = insights.update_alerts_with(&mut rules, tracker, &snapshot, Some(&assessments));
     changes.raised.extend(evaluated.raised);
     changes.cleared.extend(evaluated.cleared);
     raised.write_batch(changes.raised.into_iter().map(AlertRaised));
     cleared.write_batch(changes.cleared);
     let scopes = tracker.scope_stats();
-    let regressions = tracker.detect_regressions(input.settings.regression_threshold);
+    let regressions =
+        RegressionScan::regressions(&assessments, input.settings.regression_threshold);
     let ctx = RuleContext {
         snapshot: &snapshot,
         scopes: &scopes,

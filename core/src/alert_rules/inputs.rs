@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::{AlertRuleSet, Condition};
-use crate::{Anomaly, AnomalyKind, PerformanceTracker, Snapshot};
+use crate::{Anomaly, AnomalyKind, Assessment, PerformanceTracker, Snapshot};
 
 /// A metric's change against its baseline, as the regression test sees it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -64,12 +64,25 @@ pub struct TrackerRuleInputs<'a> {
 }
 
 impl<'a> TrackerRuleInputs<'a> {
-    /// Gathers what `rules` need from `tracker` at `now_unix_s`.
+    /// Gathers what `rules` need from `tracker` at `now_unix_s` (running the regression test
+    /// when some rule compares with the baseline).
     pub fn gather(
         tracker: &PerformanceTracker,
         snapshot: &'a Snapshot,
         rules: &AlertRuleSet,
         now_unix_s: f64,
+    ) -> Self {
+        Self::gather_with(tracker, snapshot, rules, now_unix_s, None)
+    }
+
+    /// [`gather`](Self::gather) with the regression test's `assessments` when they were made
+    /// already (off the frame); `None` runs the test here when a rule needs it.
+    pub fn gather_with(
+        tracker: &PerformanceTracker,
+        snapshot: &'a Snapshot,
+        rules: &AlertRuleSet,
+        now_unix_s: f64,
+        assessments: Option<&[Assessment]>,
     ) -> Self {
         let change_threshold = rules
             .rules
@@ -77,23 +90,29 @@ impl<'a> TrackerRuleInputs<'a> {
             .filter(|r| r.condition == Condition::ChangeVsBaseline)
             .map(|r| r.threshold * (1.0 - r.hysteresis))
             .reduce(f64::min);
-        let changes = match change_threshold {
-            Some(threshold) => {
+        let changes = match (change_threshold, assessments) {
+            (None, _) => BTreeMap::new(),
+            (Some(threshold), given) => {
                 let alpha = tracker.config().regression_alpha;
-                tracker
-                    .assess_regressions(threshold.max(f64::MIN_POSITIVE))
-                    .into_iter()
+                let made;
+                let list = match given {
+                    Some(list) => list,
+                    None => {
+                        made = tracker.assess_regressions(threshold.max(f64::MIN_POSITIVE));
+                        &made[..]
+                    }
+                };
+                list.iter()
                     .map(|a| {
                         let significant = a.report.p_value.is_some_and(|p| p < alpha);
                         let change = BaselineChange {
                             change: a.report.change,
                             significant,
                         };
-                        (a.report.metric, change)
+                        (a.report.metric.clone(), change)
                     })
                     .collect()
             }
-            None => BTreeMap::new(),
         };
         let window = rules
             .rules

@@ -121,6 +121,19 @@ impl PerformanceTracker {
         lock(&self.inner.store).baselines.clone()
     }
 
+    /// Whether any metric has a baseline (without copying the set).
+    ///
+    /// ```
+    /// let t = rfm_perf_core::PerformanceTracker::new();
+    /// assert!(!t.has_baselines());
+    /// t.track_metric("m", 1.0);
+    /// t.capture_baseline();
+    /// assert!(t.has_baselines());
+    /// ```
+    pub fn has_baselines(&self) -> bool {
+        !lock(&self.inner.store).baselines.metrics.is_empty()
+    }
+
     /// Replaces the baselines.
     pub fn set_baselines(&self, set: BaselineSet) {
         lock(&self.inner.store).baselines = set;
