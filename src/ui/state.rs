@@ -16,10 +16,11 @@ use crate::base::{GpuSummary, HealthThresholds, Insights, PassCost, Tunables};
 /// How much the dashboard shows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Layout {
-    /// The metrics window only.
-    Compact,
-    /// Every open panel in its own window.
+    /// The metrics window only (with the alerts): the game stays visible. What F12 opens
+    /// first.
     #[default]
+    Compact,
+    /// Every open panel in its own window (one click on "Full").
     Full,
 }
 
@@ -82,6 +83,8 @@ pub struct DashboardUi {
     refreshed: Option<Instant>,
     pub(crate) toasts: Vec<Toast>,
     pub(crate) was_visible: bool,
+    /// Opacity of the dashboard windows (1 = opaque; down to 0.3 so the game shows through).
+    pub opacity: f32,
     /// The bottleneck analyzer's "Export trace".
     pub(crate) trace_export: super::trace_export::TraceExport,
 }
@@ -89,7 +92,7 @@ pub struct DashboardUi {
 impl Default for DashboardUi {
     fn default() -> Self {
         Self {
-            layout: Layout::Full,
+            layout: Layout::Compact,
             open: OpenPanels::default(),
             show_fps_overlay: true,
             show_status_bar: true,
@@ -103,6 +106,7 @@ impl Default for DashboardUi {
             refreshed: None,
             toasts: Vec::new(),
             was_visible: false,
+            opacity: 1.0,
             trace_export: Default::default(),
         }
     }

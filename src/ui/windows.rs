@@ -16,6 +16,9 @@ use super::timeline::timeline_panel;
 use super::trace_export::trace_export_row;
 use crate::base::Health;
 
+/// The least opacity of the dashboard windows (their text stays legible).
+pub const MIN_OPACITY: f32 = 0.3;
+
 /// Draws the dashboard windows into `ctx` (the main window with controls and real-time metrics,
 /// and in the full layout the timeline, bottleneck analyzer, system and suggestions windows)
 /// from the data last gathered by [`DashboardUi::refresh`]. `open` is the main window's close
@@ -44,7 +47,10 @@ pub fn show_dashboard(
 ) -> Vec<UiAction> {
     let mut actions: Vec<UiAction> = Vec::new();
     let layout = DefaultLayout::for_screen(ctx.content_rect());
+    let opacity = state.opacity.clamp(MIN_OPACITY, 1.0);
+    let frame = egui::Frame::window(&ctx.global_style()).multiply_with_opacity(opacity);
     egui::Window::new("rfm_perf")
+        .frame(frame)
         .id(egui::Id::new("rfm_perf_main"))
         .open(open)
         .default_rect(layout.main)
@@ -69,6 +75,11 @@ pub fn show_dashboard(
                 ui.checkbox(&mut state.show_fps_overlay, "FPS overlay");
                 ui.checkbox(&mut state.show_status_bar, "Status bar");
                 ui.checkbox(&mut state.show_toasts, "Alert toasts");
+                ui.add(
+                    egui::Slider::new(&mut state.opacity, MIN_OPACITY..=1.0)
+                        .text("Opacity")
+                        .fixed_decimals(1),
+                );
             });
             for (line, status) in status_lines {
                 let text = RichText::new(line).small();
@@ -91,6 +102,7 @@ pub fn show_dashboard(
     if state.layout == Layout::Full {
         if state.open.timeline {
             egui::Window::new("Timeline")
+                .frame(frame)
                 .id(egui::Id::new("rfm_perf_timeline"))
                 .open(&mut state.open.timeline)
                 .default_rect(layout.timeline)
@@ -99,6 +111,7 @@ pub fn show_dashboard(
         }
         if state.open.bottlenecks && show_bottlenecks {
             egui::Window::new("Bottleneck analyzer")
+                .frame(frame)
                 .id(egui::Id::new("rfm_perf_bottlenecks"))
                 .open(&mut state.open.bottlenecks)
                 .default_rect(layout.bottlenecks)
@@ -111,6 +124,7 @@ pub fn show_dashboard(
         }
         if state.open.system {
             egui::Window::new("System")
+                .frame(frame)
                 .id(egui::Id::new("rfm_perf_system"))
                 .open(&mut state.open.system)
                 .default_rect(layout.system)
@@ -120,6 +134,7 @@ pub fn show_dashboard(
         }
         if state.open.gpu_cost {
             egui::Window::new("Where GPU time goes")
+                .frame(frame)
                 .id(egui::Id::new("rfm_perf_gpu_cost"))
                 .open(&mut state.open.gpu_cost)
                 .default_rect(layout.timeline)
@@ -134,6 +149,7 @@ pub fn show_dashboard(
         }
         if state.open.suggestions {
             egui::Window::new("Suggestions & alerts")
+                .frame(frame)
                 .id(egui::Id::new("rfm_perf_suggestions"))
                 .open(&mut state.open.suggestions)
                 .default_rect(layout.suggestions)
@@ -147,4 +163,66 @@ pub fn show_dashboard(
         }
     }
     actions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IDS: [&str; 6] = [
+        "rfm_perf_main",
+        "rfm_perf_timeline",
+        "rfm_perf_bottlenecks",
+        "rfm_perf_system",
+        "rfm_perf_suggestions",
+        "rfm_perf_gpu_cost",
+    ];
+
+    /// Runs the dashboard a few frames on a 1280×800 screen; the share of the screen its
+    /// windows cover and how many there are.
+    fn coverage(state: &mut DashboardUi) -> (f32, usize) {
+        let ctx = egui::Context::default();
+        let tracker = PerformanceTracker::new();
+        let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1280.0, 800.0));
+        for _ in 0..3 {
+            let mut open = true;
+            let input = egui::RawInput {
+                screen_rect: Some(screen),
+                ..Default::default()
+            };
+            let mut out = ctx.run_ui(input, |ui| {
+                show_dashboard(ui.ctx(), state, &tracker, true, &[], &mut open);
+            });
+            out.textures_delta.clear();
+        }
+        let rects: Vec<egui::Rect> = IDS
+            .iter()
+            .filter_map(|id| ctx.memory(|m| m.area_rect(egui::Id::new(*id))))
+            .collect();
+        let covered: f32 = rects.iter().map(|r| r.intersect(screen).area()).sum();
+        (covered / screen.area(), rects.len())
+    }
+
+    #[test]
+    fn f12_opens_a_compact_dashboard_that_leaves_the_game_visible() {
+        let mut state = DashboardUi::default();
+        assert_eq!(state.layout, Layout::Compact);
+        let (share, windows) = coverage(&mut state);
+        assert_eq!(windows, 1);
+        assert!(
+            share <= 0.30,
+            "the compact dashboard covers {:.0} %",
+            share * 100.0
+        );
+        // the full set is one click away
+        state.layout = Layout::Full;
+        let (full, windows) = coverage(&mut state);
+        assert!(windows >= 5, "{windows} windows");
+        assert!(full > share, "{full} vs {share}");
+        println!(
+            "compact covers {:.1} % of 1280x800, full {:.1} %",
+            share * 100.0,
+            full * 100.0
+        );
+    }
 }
