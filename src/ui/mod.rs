@@ -46,6 +46,8 @@ pub mod gpu_cost;
 #[cfg(feature = "dashboard")]
 mod layout;
 #[cfg(feature = "dashboard")]
+pub mod layout_file;
+#[cfg(feature = "dashboard")]
 mod panels;
 #[cfg(feature = "dashboard")]
 mod state;

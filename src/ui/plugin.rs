@@ -16,14 +16,33 @@ use crate::base::RfmPerfBasePlugin;
 ///
 /// let mut app = App::new();
 /// app.add_plugins(MinimalPlugins)
-///     .add_plugins(rfm_perf::RfmPerfPlugins::headless().add(DashboardPlugin { start_visible: true }));
+///     .add_plugins(rfm_perf::RfmPerfPlugins::headless().add(DashboardPlugin {
+///         start_visible: true,
+///         ..Default::default()
+///     }));
 /// app.update();
 /// assert!(app.world().resource::<DashboardVisibility>().visible);
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct DashboardPlugin {
     /// Open the dashboard at start. Default `false`.
     pub start_visible: bool,
+    /// Where the layout (compact/full, open windows, switches, opacity) is kept across runs.
+    /// Default: `rfm_perf/dashboard.json` in the user's config directory
+    /// (`$RFM_PERF_DASHBOARD_LAYOUT` overrides it); `None` keeps it for the run only.
+    pub layout_file: Option<std::path::PathBuf>,
+}
+
+impl Default for DashboardPlugin {
+    fn default() -> Self {
+        Self {
+            start_visible: false,
+            #[cfg(feature = "dashboard")]
+            layout_file: super::layout_file::default_layout_path(),
+            #[cfg(not(feature = "dashboard"))]
+            layout_file: None,
+        }
+    }
 }
 
 impl Plugin for DashboardPlugin {
@@ -41,7 +60,7 @@ impl Plugin for DashboardPlugin {
         );
         #[cfg(feature = "dashboard")]
         if app.get_sub_app(bevy::render::RenderApp).is_some() {
-            super::systems::add_egui_dashboard(app);
+            super::systems::add_egui_dashboard(app, self.layout_file.as_deref());
         }
     }
 }

@@ -14,7 +14,7 @@ use super::toasts::Toast;
 use crate::base::{GpuSummary, HealthThresholds, Insights, PassCost, Tunables};
 
 /// How much the dashboard shows.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Layout {
     /// The metrics window only (with the alerts): the game stays visible. What F12 opens
     /// first.
@@ -24,8 +24,9 @@ pub enum Layout {
     Full,
 }
 
-/// Which panel windows are open (remembered while the app runs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Which panel windows are open (remembered across runs in the layout file).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct OpenPanels {
     /// Timeline.
     pub timeline: bool,

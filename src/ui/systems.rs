@@ -21,12 +21,17 @@ use crate::base::{
 };
 
 /// Adds bevy_egui (unless the app did) and the dashboard's systems.
-pub(crate) fn add_egui_dashboard(app: &mut App) {
+pub(crate) fn add_egui_dashboard(app: &mut App, layout_file: Option<&std::path::Path>) {
     if !app.is_plugin_added::<EguiPlugin>() {
         app.add_plugins(EguiPlugin::default());
     }
-    app.init_resource::<DashboardUi>()
+    let (ui, file) = super::layout_file::initial_state(layout_file);
+    if let Some(file) = file {
+        app.insert_resource(file);
+    }
+    app.insert_resource(ui)
         .add_systems(Startup, absorb_input_over_windows)
+        .add_systems(Last, super::layout_file::persist_layout)
         .add_systems(
             EguiPrimaryContextPass,
             (
