@@ -280,6 +280,11 @@ impl Registry {
         self.infos.get(id.index())
     }
 
+    /// Metrics registered.
+    pub(crate) fn len(&self) -> usize {
+        self.infos.len()
+    }
+
     pub(crate) fn iter(&self) -> impl Iterator<Item = (MetricId, &MetricInfo)> {
         self.infos
             .iter()

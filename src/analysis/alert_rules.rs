@@ -107,16 +107,21 @@ impl AlertRules {
             }
             return self.built_in(thresholds, thresholds_changed || self.from_file, now_unix_s);
         };
-        let metrics = tracker.metrics();
+        // the metadata is copied only to parse: most intervals just compare a count
+        let count = tracker.metric_count();
         let waiting = self.from_file
             && self.evaluator.rules().waits_for_metrics()
-            && metrics.len() != self.known_metrics;
+            && count != self.known_metrics;
         if self.stamp == Some(stamp) && !waiting {
             return Vec::new();
         }
         self.stamp = Some(stamp);
-        self.known_metrics = metrics.len();
-        let known: Vec<String> = metrics.iter().map(|m| m.name.to_string()).collect();
+        self.known_metrics = count;
+        let known: Vec<String> = tracker
+            .metrics()
+            .iter()
+            .map(|m| m.name.to_string())
+            .collect();
         let shown = path.display().to_string();
         let parsed = std::fs::read_to_string(&path)
             .map_err(|e| RuleError {

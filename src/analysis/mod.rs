@@ -5,6 +5,7 @@
 
 mod alert_rules;
 mod alerts;
+mod background;
 mod breakdown;
 mod regression_scan;
 mod suggestions;
@@ -25,6 +26,7 @@ pub use suggestions::{
     SuggestionRules,
 };
 
+use background::BackgroundJob;
 use regression_scan::{RegressionScan, scan_regressions};
 
 use crate::base::{
@@ -119,25 +121,13 @@ fn scan_anomalies(
     time: Res<'_, Time<Real>>,
     tracker: Res<'_, PerfTracker>,
     config: Res<'_, PerfConfig>,
-    mut running: Local<'_, Option<bevy::tasks::Task<()>>>,
-    mut last: Local<'_, Option<Duration>>,
+    mut job: Local<'_, BackgroundJob>,
 ) {
-    if running.as_ref().is_some_and(|t| !t.is_finished()) {
-        return;
-    }
-    if !update_due(&time, &mut last, config.update_interval) {
-        return;
-    }
-    let tracker = tracker.0.clone();
-    match bevy::tasks::AsyncComputeTaskPool::try_get() {
-        Some(pool) => {
-            *running = Some(pool.spawn(async move {
-                tracker.scan_anomalies();
-            }));
-        }
-        None => {
+    if job.due(&time, config.update_interval) {
+        let tracker = tracker.0.clone();
+        job.start(move || {
             tracker.scan_anomalies();
-        }
+        });
     }
 }
 
@@ -157,9 +147,7 @@ fn update_insights(
     }
     let tracker = &input.tracker;
     let snapshot = tracker.snapshot();
-    let now = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64());
+    let now = rfm_perf_core::clock::unix_seconds(SystemTime::now());
     let loaded_before = rules.report().loaded_unix_s;
     let ended = rules.reload(tracker, &thresholds, thresholds.is_changed(), now);
     let reloaded = rules.report().loaded_unix_s != loaded_before;

@@ -4,15 +4,14 @@
 //! `change_vs_baseline` alert rules read the newest finished result (one interval old at most).
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use bevy::prelude::*;
-use rfm_perf_core::alert_rules::Condition;
 use rfm_perf_core::{Assessment, RegressionReport, Severity, Verdict};
 
 use super::AnalysisSettings;
 use super::alert_rules::AlertRules;
-use crate::base::{PerfConfig, PerfTracker, update_due};
+use super::background::BackgroundJob;
+use crate::base::{PerfConfig, PerfTracker};
 
 /// The newest finished regression check (a resource).
 #[derive(Resource, Clone, Default)]
@@ -53,13 +52,9 @@ pub(super) fn scan_regressions(
     settings: Res<'_, AnalysisSettings>,
     rules: Res<'_, AlertRules>,
     scan: Res<'_, RegressionScan>,
-    mut state: Local<'_, (Option<bevy::tasks::Task<()>>, Option<Duration>)>,
+    mut job: Local<'_, BackgroundJob>,
 ) {
-    let (running, last) = &mut *state;
-    if running.as_ref().is_some_and(|t| !t.is_finished()) {
-        return;
-    }
-    if !update_due(&time, last, config.update_interval) {
+    if !job.due(&time, config.update_interval) {
         return;
     }
     if !tracker.has_baselines() {
@@ -69,20 +64,15 @@ pub(super) fn scan_regressions(
     let threshold = rules
         .evaluator()
         .rules()
-        .rules
-        .iter()
-        .filter(|r| r.condition == Condition::ChangeVsBaseline)
-        .map(|r| r.threshold * (1.0 - r.hysteresis))
-        .fold(settings.regression_threshold, f64::min)
+        .lowest_change_threshold()
+        .map_or(settings.regression_threshold, |t| {
+            t.min(settings.regression_threshold)
+        })
         .max(f64::MIN_POSITIVE);
     let tracker = tracker.0.clone();
     let slot = scan.latest.clone();
-    let job = move || {
+    job.start(move || {
         let found = Arc::new(tracker.assess_regressions(threshold));
         *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(found);
-    };
-    match bevy::tasks::AsyncComputeTaskPool::try_get() {
-        Some(pool) => *running = Some(pool.spawn(async move { job() })),
-        None => job(),
-    }
+    });
 }

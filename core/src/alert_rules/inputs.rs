@@ -84,13 +84,7 @@ impl<'a> TrackerRuleInputs<'a> {
         now_unix_s: f64,
         assessments: Option<&[Assessment]>,
     ) -> Self {
-        let change_threshold = rules
-            .rules
-            .iter()
-            .filter(|r| r.condition == Condition::ChangeVsBaseline)
-            .map(|r| r.threshold * (1.0 - r.hysteresis))
-            .reduce(f64::min);
-        let changes = match (change_threshold, assessments) {
+        let changes = match (rules.lowest_change_threshold(), assessments) {
             (None, _) => BTreeMap::new(),
             (Some(threshold), given) => {
                 let alpha = tracker.config().regression_alpha;
@@ -174,11 +168,7 @@ mod tests {
     use super::super::{AlertEvaluator, AlertRule, RuleEvent, RuleSeverity};
     use super::*;
 
-    fn unix(t: SystemTime) -> f64 {
-        t.duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap()
-            .as_secs_f64()
-    }
+    use crate::clock::unix_seconds as unix;
 
     #[test]
     fn a_change_rule_fires_on_a_significant_regression_only() {

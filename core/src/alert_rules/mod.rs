@@ -328,6 +328,24 @@ impl AlertRuleSet {
         parse::parse(text, file, known_metrics)
     }
 
+    /// The smallest relative change a `change_vs_baseline` rule still holds at (its threshold
+    /// less its hysteresis), when there is such a rule: what the regression test must cover.
+    ///
+    /// ```
+    /// use rfm_perf_core::alert_rules::{AlertRule, AlertRuleSet, Condition, RuleSeverity};
+    /// let r = AlertRule::new("m", Condition::ChangeVsBaseline, 0.2, RuleSeverity::Warning);
+    /// let set = AlertRuleSet::from_rules("t", vec![r]);
+    /// assert!((set.lowest_change_threshold().unwrap() - 0.19).abs() < 1e-12);
+    /// assert_eq!(AlertRuleSet::default().lowest_change_threshold(), None);
+    /// ```
+    pub fn lowest_change_threshold(&self) -> Option<f64> {
+        self.rules
+            .iter()
+            .filter(|r| r.condition == Condition::ChangeVsBaseline)
+            .map(|r| r.threshold * (1.0 - r.hysteresis))
+            .reduce(f64::min)
+    }
+
     /// Whether some rule's metric is unknown (the set might change once that metric is
     /// recorded).
     pub fn waits_for_metrics(&self) -> bool {

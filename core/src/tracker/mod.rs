@@ -488,6 +488,18 @@ impl PerformanceTracker {
         r.iter().map(|(_, i)| i.clone()).collect()
     }
 
+    /// How many metrics are registered (without copying their metadata).
+    ///
+    /// ```
+    /// let t = rfm_perf_core::PerformanceTracker::new();
+    /// let n = t.metric_count();
+    /// t.track_metric("new.one", 1.0);
+    /// assert_eq!(t.metric_count(), n + 1);
+    /// ```
+    pub fn metric_count(&self) -> usize {
+        self.registry().len()
+    }
+
     /// Names of metrics that have at least one sample.
     ///
     /// ```

@@ -287,7 +287,7 @@ impl PerformanceTracker {
     pub fn stats(&self) -> TrackerStats {
         let c = &self.inner.counters;
         // the registry before the store (the order every other reader takes them in)
-        let names = self.registry().iter().count() as u64;
+        let names = self.metric_count() as u64;
         let store = lock(&self.inner.store);
         TrackerStats {
             rejected_values: c.rejected_values.load(Ordering::Relaxed),
