@@ -961,20 +961,7 @@ fn server_stops_when_the_app_is_dropped() {
     );
 }
 
-fn cli(args: &[&str]) -> (u8, String, String) {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let code = rfm_perf_cli::run_with(
-        std::iter::once("rfm-perf").chain(args.iter().copied()),
-        &mut out,
-        &mut err,
-    );
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
-}
+use rfm_perf_cli::run_captured as cli;
 
 #[test]
 fn cli_reads_metrics_history_and_guards_baselines() {

@@ -68,20 +68,12 @@ pub(crate) fn check_file(path: &Path, known: Option<&[String]>) -> Result<(Strin
 
 #[cfg(test)]
 mod tests {
-    fn run(args: &[&str]) -> (u8, String, String) {
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let code = crate::run_with(args, &mut out, &mut err);
-        (
-            code,
-            String::from_utf8(out).unwrap(),
-            String::from_utf8(err).unwrap(),
-        )
-    }
+    use crate::run_captured as run;
 
     #[test]
     fn the_shipped_rules_check_clean() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/alerts.toml");
-        let (code, out, err) = run(&["rfm-perf", "alerts", "check", path]);
+        let (code, out, err) = run(&["alerts", "check", path]);
         assert_eq!(code, 0, "{out}{err}");
         assert!(out.contains("14 rules in effect, 0 skipped"), "{out}");
         assert!(
@@ -100,7 +92,7 @@ mod tests {
             "[[rule]]\nmetric = \"frame.fps\"\ncondition = \"beneath\"\nthreshold = 30\nseverity = \"critical\"\n",
         )
         .unwrap();
-        let (code, out, _) = run(&["rfm-perf", "alerts", "check", bad_rule.to_str().unwrap()]);
+        let (code, out, _) = run(&["alerts", "check", bad_rule.to_str().unwrap()]);
         assert_eq!(code, 1, "{out}");
         assert!(
             out.contains("rule.toml:3:13: rule for frame.fps: unknown condition `beneath`"),
@@ -108,10 +100,10 @@ mod tests {
         );
         let bad_file = dir.join("file.toml");
         std::fs::write(&bad_file, "[[rule]\n").unwrap();
-        let (code, out, _) = run(&["rfm-perf", "alerts", "check", bad_file.to_str().unwrap()]);
+        let (code, out, _) = run(&["alerts", "check", bad_file.to_str().unwrap()]);
         assert_eq!(code, 1, "{out}");
         assert!(out.contains("file.toml:1:8:"), "{out}");
-        let (code, _, err) = run(&["rfm-perf", "alerts", "check", "/no/such/rules.toml"]);
+        let (code, _, err) = run(&["alerts", "check", "/no/such/rules.toml"]);
         assert_eq!(code, 2);
         assert!(err.contains("cannot read /no/such/rules.toml"), "{err}");
         let _ = std::fs::remove_dir_all(&dir);

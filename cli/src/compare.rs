@@ -334,19 +334,7 @@ mod tests {
         }
     }
 
-    fn run(args: &[&str]) -> (u8, String, String) {
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let code = crate::run_with(
-            std::iter::once("rfm-perf").chain(args.iter().copied()),
-            &mut out,
-            &mut err,
-        );
-        (
-            code,
-            String::from_utf8(out).unwrap(),
-            String::from_utf8(err).unwrap(),
-        )
-    }
+    use crate::run_captured as run;
 
     #[test]
     fn three_runs_show_each_against_the_first() {

@@ -608,6 +608,28 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, String> {
     Ok(0)
 }
 
+/// [`run_with`] with `rfm-perf` as the program name, the output and errors collected:
+/// `(exit code, stdout, stderr)` (for scripts and tests that drive the CLI in-process).
+///
+/// ```
+/// let (code, _out, err) = rfm_perf_cli::run_captured(&["--url", "http://127.0.0.1:9", "metrics"]);
+/// assert_eq!(code, 2);
+/// assert!(err.contains("rfm-perf:"));
+/// ```
+pub fn run_captured(args: &[&str]) -> (u8, String, String) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = run_with(
+        std::iter::once("rfm-perf").chain(args.iter().copied()),
+        &mut out,
+        &mut err,
+    );
+    (
+        code,
+        String::from_utf8_lossy(&out).into_owned(),
+        String::from_utf8_lossy(&err).into_owned(),
+    )
+}
+
 /// Runs `rfm-perf` with `args` (the first is the program name), writing its output to `out`.
 /// Returns the exit code: 0 success, 1 regression found, 2 error (the message goes to `err`).
 ///

@@ -97,6 +97,19 @@ pub fn warm_up() {
     let _ = anchor();
 }
 
+/// Seconds since the Unix epoch of `t` (0 for times before it): the form alerts, anomalies,
+/// baselines and traces carry wall-clock times in.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1500);
+/// assert_eq!(rfm_perf_core::clock::unix_seconds(t), 1.5);
+/// ```
+pub fn unix_seconds(t: std::time::SystemTime) -> f64 {
+    t.duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,11 +23,6 @@ pub struct AlertChanges {
     pub cleared: Vec<AlertCleared>,
 }
 
-fn unix_s(t: SystemTime) -> f64 {
-    t.duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
-}
-
 fn health(severity: RuleSeverity) -> Health {
     match severity {
         RuleSeverity::Warning => Health::Warning,
@@ -101,7 +96,7 @@ impl Insights {
         snapshot: &Snapshot,
         assessments: Option<&[rfm_perf_core::Assessment]>,
     ) -> AlertChanges {
-        let now = unix_s(SystemTime::now());
+        let now = rfm_perf_core::clock::unix_seconds(SystemTime::now());
         let inputs = TrackerRuleInputs::gather_with(
             tracker,
             snapshot,

@@ -350,10 +350,7 @@ pub(crate) async fn anomalies(
         Err(p) => return bad(p),
     };
     let since = match query::instant(&q, "since", SystemTime::now()) {
-        Ok(t) => t.map_or(0.0, |t| {
-            t.duration_since(SystemTime::UNIX_EPOCH)
-                .map_or(0.0, |d| d.as_secs_f64())
-        }),
+        Ok(t) => t.map_or(0.0, rfm_perf_core::clock::unix_seconds),
         Err(p) => return bad(p),
     };
     let kind = match q.get("kind").map(|k| k.trim()) {

@@ -119,10 +119,7 @@ impl PerformanceTracker {
     }
 }
 
-fn unix_s(t: SystemTime) -> f64 {
-    t.duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
-}
+use crate::clock::unix_seconds as unix_s;
 
 #[cfg(test)]
 mod tests {

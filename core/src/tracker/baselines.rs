@@ -62,9 +62,7 @@ impl PerformanceTracker {
             .collect();
         let n = stats.len();
         lock(&self.inner.store).baselines = BaselineSet {
-            captured_unix_s: SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map_or(0.0, |d| d.as_secs_f64()),
+            captured_unix_s: crate::clock::unix_seconds(SystemTime::now()),
             window_s: window.as_secs_f64(),
             metrics: stats.into_iter().collect(),
             // sorted: every later comparison sorts them again, and sorted input is the cheap case

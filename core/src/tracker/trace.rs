@@ -168,9 +168,7 @@ impl PerformanceTracker {
             .collect();
         let start = self.system_time(from);
         TraceCapture {
-            start_unix_s: start
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map_or(0.0, |d| d.as_secs_f64()),
+            start_unix_s: crate::clock::unix_seconds(start),
             span_ns: now - from,
             threads,
             counters,

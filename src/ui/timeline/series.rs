@@ -100,10 +100,7 @@ fn compute_series(
         .collect();
     // what the tracker's online scan found: its spikes join the window's, its level shifts
     // get their own markers
-    let unix = |t: SystemTime| {
-        t.duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0.0, |d| d.as_secs_f64())
-    };
+    let unix = rfm_perf_core::clock::unix_seconds;
     let (from, to) = (unix(key.since), unix(key.until));
     let mut level_shifts = Vec::new();
     for a in tracker
