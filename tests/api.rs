@@ -674,6 +674,9 @@ fn sample_cost() -> rfm_perf::PassCost {
         max_iter: 100,
         pixels: 64 * 32,
         escaped_iterations: 55,
+        iterations_computed: 55 + (64 * 32 - 4) * 100,
+        arithmetic: "f32",
+        interior_check: false,
         heatmap: false,
         histogram: rfm_perf::EscapeHistogram::from_counts(&counts, 100),
         tiles: rfm_perf::CostTiles {
@@ -722,6 +725,109 @@ fn gpu_cost_is_served_once_a_pass_publishes_it() {
     assert_eq!(t["hottest_10pct_share"], 0.75);
 }
 
+/// A pass that publishes its cost and timings: frame `i` of a 64×32 view where `escaped` pixels
+/// escape at iteration 10 and the rest run the limit of 100; its GPU time is 0.5 ms plus
+/// 0.1 ms per thousand iterations.
+fn timed_frame(app: &mut App, generation: u32, escaped: u64) -> f64 {
+    let pixels = 64 * 32;
+    let computed = escaped * 10 + (pixels - escaped) * 100;
+    let mut hist = [0u64; rfm_perf::ESCAPE_BUCKETS];
+    hist[10] = escaped;
+    app.insert_resource(rfm_perf::PassCost {
+        generation,
+        max_iter: 100,
+        pixels,
+        escaped_iterations: escaped * 10,
+        iterations_computed: computed,
+        arithmetic: "f32",
+        interior_check: false,
+        heatmap: false,
+        histogram: rfm_perf::EscapeHistogram::from_buckets(&hist, 100),
+        tiles: rfm_perf::CostTiles::default(),
+    });
+    let gpu_ms = 0.5 + 0.1 * computed as f64 / 1000.0;
+    app.world_mut()
+        .write_message(rfm_perf::PassTimed { generation, gpu_ms });
+    app.update();
+    gpu_ms
+}
+
+/// `GET /predict` answers what-if questions from the cost model the timed frames taught, and
+/// bad questions get a 400 that names the parameter.
+#[test]
+fn the_cost_model_predicts_tunable_changes() {
+    let (mut app, _tracker, addr) = app_with(ApiConfig {
+        bind: loopback0(),
+        ..Default::default()
+    });
+    for name in [
+        "fractal.max_iter",
+        "fractal.resolution_scale",
+        "fractal.heatmap",
+    ] {
+        let (range, value) = match name {
+            "fractal.max_iter" => (16.0..=100_000.0, 100.0),
+            "fractal.resolution_scale" => (0.1..=2.0, 1.0),
+            _ => (0.0..=1.0, 0.0),
+        };
+        app.world_mut()
+            .resource_mut::<Tunables>()
+            .register(Tunable::new(name, "", range, value, |_, _| {}));
+    }
+    settle(&mut app);
+    let (s, body) = get_json(addr, "/api/performance/predict?fractal.max_iter=50");
+    assert_eq!(s, 409, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("no cost model yet")
+    );
+    for i in 0..60u32 {
+        timed_frame(&mut app, i + 1, 200 + 20 * u64::from(i));
+    }
+    settle(&mut app);
+    // the newest view: 1380 pixels escape at 10, 668 run the limit
+    let (s, p) = get_json(
+        addr,
+        "/api/performance/predict?fractal.max_iter=50&fractal.resolution_scale=0.5",
+    );
+    assert_eq!(s, 200, "{p}");
+    let expected_now = 0.5 + 0.1 * (1380.0 * 10.0 + 668.0 * 100.0) / 1000.0;
+    let expected = 0.5 + 0.1 * (1380.0 * 10.0 + 668.0 * 50.0) / 4.0 / 1000.0;
+    let current = p["current"]["gpu_ms"].as_f64().unwrap();
+    let predicted = p["predicted"]["gpu_ms"].as_f64().unwrap();
+    assert!((current - expected_now).abs() < 0.05 * expected_now, "{p}");
+    assert!((predicted - expected).abs() < 0.1 * expected, "{p}");
+    assert_eq!(p["params"]["pixels"], 64 * 32 / 4);
+    assert_eq!(p["params"]["max_iter"], 50);
+    assert!(p["predicted"]["gpu_ms_low"].as_f64().unwrap() <= predicted);
+    assert!(p["predicted"]["gpu_ms_high"].as_f64().unwrap() >= predicted);
+    assert!((p["gpu_gain_ms"].as_f64().unwrap() - (current - predicted)).abs() < 1e-9);
+    assert_eq!(p["model"]["observed"], 60);
+    // each frame is predicted from the one before, whose view had 20 fewer escaping pixels
+    assert!(p["model"]["mape"].as_f64().unwrap() < 0.05, "{p}");
+    // no query: the parameters now
+    let (s, now) = get_json(addr, "/api/performance/predict");
+    assert_eq!(s, 200);
+    assert_eq!(now["gpu_gain_ms"], 0.0);
+    for (query, parameter, says) in [
+        ("fractal.max_iter=abc", "fractal.max_iter", "not a number"),
+        (
+            "fractal.max_iter=5",
+            "fractal.max_iter",
+            "outside the allowed range",
+        ),
+        ("game.nope=1", "game.nope", "no tunable parameter"),
+        ("fractal.heatmap=1", "fractal.heatmap", "does not depend on"),
+    ] {
+        let (s, e) = get_json(addr, &format!("/api/performance/predict?{query}"));
+        assert_eq!(s, 400, "{query}: {e}");
+        assert_eq!(e["parameter"], parameter, "{query}");
+        assert!(e["error"].as_str().unwrap().contains(says), "{query}: {e}");
+    }
+}
+
 #[test]
 fn other_endpoints_and_openapi_match_the_routes() {
     let (mut app, _tracker, addr) = app_with(ApiConfig {
@@ -729,6 +835,11 @@ fn other_endpoints_and_openapi_match_the_routes() {
         ..Default::default()
     });
     app.insert_resource(sample_cost());
+    // one timed frame of it: the cost model can predict
+    app.world_mut().write_message(rfm_perf::PassTimed {
+        generation: 3,
+        gpu_ms: 5.0,
+    });
     settle(&mut app);
     let (s, spec) = get_json(addr, "/api/openapi.json");
     assert_eq!(s, 200);

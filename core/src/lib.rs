@@ -31,6 +31,7 @@ pub mod alert_rules;
 pub mod anomaly;
 mod baseline;
 pub mod clock;
+pub mod cost_model;
 mod error;
 mod fingerprint;
 mod frame;

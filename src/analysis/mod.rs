@@ -7,6 +7,7 @@ mod alert_rules;
 mod alerts;
 mod background;
 mod breakdown;
+mod cost_model;
 mod regression_scan;
 mod suggestions;
 
@@ -21,17 +22,19 @@ pub use alert_rules::{
 };
 pub use alerts::{ALERT_LOG_LEN, AlertChanges};
 pub use breakdown::BreakdownInputs;
+pub use cost_model::{CostModel, SCORED_FRAMES_KEPT, ScoredFrame};
 pub use suggestions::{
     DominantScope, GpuBound, IterationHeadroom, Regressed, RuleContext, SuggestionRule,
     SuggestionRules,
 };
 
 use background::BackgroundJob;
+use cost_model::learn_pass_cost;
 use regression_scan::{RegressionScan, scan_regressions};
 
 use crate::base::{
-    AlertCleared, AlertRaised, HealthThresholds, Insights, PerfConfig, PerfTracker,
-    RfmPerfBasePlugin, RfmPerfSystems, Tunables, update_due,
+    AlertCleared, AlertRaised, CostModelState, HealthThresholds, Insights, PerfConfig, PerfTracker,
+    RfmPerfBasePlugin, RfmPerfSystems, TunableValue, Tunables, update_due,
 };
 
 /// Adds the analysis: alerts ([`AlertRules`], read from a TOML file), suggestions
@@ -95,9 +98,16 @@ impl Plugin for AnalysisPlugin {
         .insert_resource(AlertRules::new(self.alert_rules.clone(), &thresholds))
         .init_resource::<SuggestionRules>()
         .init_resource::<RegressionScan>()
+        .init_resource::<CostModel>()
         .add_systems(
             Last,
-            (update_insights, scan_anomalies, scan_regressions).in_set(RfmPerfSystems::Analyze),
+            (
+                learn_pass_cost.before(update_insights),
+                update_insights,
+                scan_anomalies,
+                scan_regressions,
+            )
+                .in_set(RfmPerfSystems::Analyze),
         );
     }
 }
@@ -112,6 +122,7 @@ struct AnalysisInputs<'w> {
     rules: Res<'w, SuggestionRules>,
     tunables: Res<'w, Tunables>,
     regressions: Res<'w, RegressionScan>,
+    cost_model: Res<'w, CostModel>,
 }
 
 /// Spikes and level shifts of every metric, second by second (kept by the tracker), scanned at
@@ -181,5 +192,10 @@ fn update_insights(
             .collect(),
     };
     insights.suggestions = input.rules.0.iter().flat_map(|r| r.suggest(&ctx)).collect();
+    let model = input.cost_model.model();
+    insights.cost_model = (model.observations() > 0).then(|| CostModelState {
+        model: model.clone(),
+        tunables: input.tunables.iter().map(TunableValue::from).collect(),
+    });
     insights.breakdown = BreakdownInputs::gather(tracker, &scopes).breakdown();
 }

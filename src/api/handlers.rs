@@ -19,6 +19,7 @@ use super::prometheus::{render_build_info, render_gauges, render_requests, rende
 use super::query::{self, BadParam};
 use super::routes::Route;
 use super::state::{ApiState, CacheKey};
+use crate::base::{TunableError, WhatIfError};
 
 const OPENAPI: &str = include_str!("openapi.json");
 
@@ -580,6 +581,65 @@ pub(crate) async fn trace(State(st): State<Arc<ApiState>>, RawQuery(raw): RawQue
             json!({}),
         ),
     }
+}
+
+/// `GET /api/performance/predict?<tunable>=<value>&…`: what the cost model predicts for the
+/// pass with those tunable values (the others as they are now), with its interval, the
+/// prediction for the parameters now and the model's prequential accuracy.
+pub(crate) async fn predict(State(st): State<Arc<ApiState>>, RawQuery(raw): RawQuery) -> Response {
+    let q = match query::parse_query(raw.as_deref()) {
+        Ok(q) => q,
+        Err(p) => return bad(p),
+    };
+    let mut changes = Vec::with_capacity(q.len());
+    for (name, v) in &q {
+        match v.trim().parse::<f64>() {
+            Ok(x) if x.is_finite() => changes.push((name.clone(), x)),
+            _ => return bad(BadParam::new(name, format!("{v:?} is not a number"))),
+        }
+    }
+    changes.sort_by(|a, b| a.0.cmp(&b.0));
+    let published = st.published();
+    let Some(state) = &published.insights.cost_model else {
+        return error(
+            StatusCode::CONFLICT,
+            "no cost model yet: no timed frame of a render pass that publishes its cost (the fractal pass with GPU timestamps) has arrived",
+            json!({}),
+        );
+    };
+    let what_if = match state.what_if(&changes) {
+        Ok(w) => w,
+        Err(e @ (WhatIfError::Tunable(_) | WhatIfError::NotModelled(_))) => {
+            let parameter = match &e {
+                WhatIfError::Tunable(TunableError::Unknown(n))
+                | WhatIfError::Tunable(TunableError::OutOfRange { name: n, .. })
+                | WhatIfError::NotModelled(n) => n.clone(),
+                WhatIfError::Predict(_) => String::new(),
+            };
+            return error(
+                StatusCode::BAD_REQUEST,
+                e.to_string(),
+                json!({ "parameter": parameter, "tunables": state.tunables }),
+            );
+        }
+        Err(e) => return error(StatusCode::CONFLICT, e.to_string(), json!({})),
+    };
+    let score = state.model.score();
+    Json(json!({
+        "params": what_if.params,
+        "predicted": what_if.predicted,
+        "current": what_if.current,
+        "gpu_gain_ms": what_if.gpu_gain_ms(),
+        "frame_gain_ms": what_if.frame_gain_ms(),
+        "model": {
+            "observed": score.observed,
+            "scored": score.scored,
+            "mape": score.mape(),
+            "interval_coverage": score.interval_coverage(),
+            "interval": state.model.coverage(),
+        },
+    }))
+    .into_response()
 }
 
 pub(crate) async fn openapi() -> Response {

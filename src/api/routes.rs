@@ -54,6 +54,8 @@ pub enum Route {
     Stream,
     /// The last seconds of every thread's scopes as a Chrome Trace Event file (Perfetto).
     Trace,
+    /// What the cost model predicts for tunable values given in the query.
+    Predict,
     /// The OpenAPI document.
     OpenApi,
     /// Prometheus text exposition.
@@ -64,7 +66,7 @@ pub enum Route {
 
 impl Route {
     /// Every route, in counting order (`Unmatched` last).
-    pub const ALL: [Route; 16] = [
+    pub const ALL: [Route; 17] = [
         Route::Metrics,
         Route::History,
         Route::Regressions,
@@ -78,6 +80,7 @@ impl Route {
         Route::Baseline,
         Route::Stream,
         Route::Trace,
+        Route::Predict,
         Route::OpenApi,
         Route::Prometheus,
         Route::Unmatched,
@@ -99,6 +102,7 @@ impl Route {
             Route::Baseline => "/api/performance/baseline",
             Route::Stream => "/api/performance/stream",
             Route::Trace => "/api/performance/trace",
+            Route::Predict => "/api/performance/predict",
             Route::OpenApi => "/api/openapi.json",
             Route::Prometheus => "/metrics",
             Route::Unmatched => "unmatched",
@@ -146,6 +150,7 @@ pub(crate) fn router(state: Arc<ApiState>) -> Router {
             get(handlers::baseline_get).post(handlers::baseline_post),
         )
         .route(Route::Trace.path(), get(handlers::trace))
+        .route(Route::Predict.path(), get(handlers::predict))
         .route(Route::OpenApi.path(), get(handlers::openapi))
         .route(Route::Prometheus.path(), get(handlers::prometheus))
         .route_layer(limits)

@@ -8,6 +8,7 @@ use bevy::prelude::Resource;
 use rfm_perf_core::alert_rules::{RuleError, RuleStatus};
 use serde::{Deserialize, Serialize};
 
+use super::cost_estimate::CostModelState;
 use super::health::Health;
 
 /// An active alert: an alert rule whose condition holds (see
@@ -145,4 +146,8 @@ pub struct Insights {
     pub breakdown: FrameBreakdown,
     /// The alert rules: where they come from, errors, and each rule's phase.
     pub rules: AlertRulesState,
+    /// The cost model and the tunables it reads, once the analysis has one (what-if
+    /// predictions: [`CostModelState::what_if`]).
+    #[serde(skip)]
+    pub cost_model: Option<CostModelState>,
 }

@@ -41,6 +41,22 @@ pub struct AlertCleared {
     pub raised_unix_s: f64,
 }
 
+/// The GPU time of one frame of a render pass that publishes its [`PassCost`](crate::PassCost),
+/// read back with the generation of the parameters it ran with (written by the fractal pass,
+/// read by the cost model): pair it with the `PassCost` of the same generation.
+///
+/// ```
+/// let t = rfm_perf::PassTimed { generation: 7, gpu_ms: 12.5 };
+/// assert_eq!(t.generation, 7);
+/// ```
+#[derive(Message, Clone, Copy, Debug, PartialEq)]
+pub struct PassTimed {
+    /// Generation of the parameters (as in [`PassCost::generation`](crate::PassCost)).
+    pub generation: u32,
+    /// GPU time of the pass (ms).
+    pub gpu_ms: f64,
+}
+
 /// Asks for a tunable parameter change (what the dashboard's **Apply** sends). The base checks
 /// it with [`Tunables::set`] at the start of the next frame and logs the outcome.
 ///

@@ -6,6 +6,7 @@
 pub mod alloc;
 mod api_config;
 mod config;
+mod cost_estimate;
 mod frame_metrics;
 mod health;
 pub mod insights;
@@ -20,6 +21,7 @@ pub mod tunables;
 
 pub use api_config::{ApiConfig, ApiConfigError};
 pub use config::{DEFAULT_METRICS_TO_SHOW, PerfConfig};
+pub use cost_estimate::{CostModelState, TunableValue, WhatIf, WhatIfError};
 pub use frame_metrics::{FRAME_METRICS, FrameWindow, PROCESS_ALLOC_BYTES_PER_FRAME};
 pub use health::{Health, HealthThreshold, HealthThresholds};
 pub use insights::{
@@ -28,7 +30,8 @@ pub use insights::{
 };
 pub(crate) use interval::update_due;
 pub use messages::{
-    AlertCleared, AlertRaised, ApplyTunable, TunableReply, TunableRequests, TunableSender,
+    AlertCleared, AlertRaised, ApplyTunable, PassTimed, TunableReply, TunableRequests,
+    TunableSender,
 };
 pub use pass_cost::{
     COST_TILE_SIZE, CostTiles, ESCAPE_BUCKETS, EscapeHistogram, HEAT_STOPS, PassCost, heat_color,

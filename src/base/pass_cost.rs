@@ -3,6 +3,7 @@
 //! pass from what the GPU sums each frame, read by the dashboard, the API and the analysis.
 
 use bevy::prelude::Resource;
+use rfm_perf_core::cost_model::{PassParams, WorkProfile};
 use serde::{Deserialize, Serialize};
 
 /// Buckets of the escape histogram (one per invocation of the pass's 8×8 workgroup).
@@ -30,12 +31,57 @@ pub struct PassCost {
     /// Iterations of the escaped pixels, summed (exact: the nominal total less the interior
     /// pixels' `max_iter` each).
     pub escaped_iterations: u64,
+    /// Iterations the pass really ran (fewer than the nominal total with interior checks).
+    pub iterations_computed: u64,
+    /// The arithmetic the pass used (`"f32"`, `"df64"`, …; empty when unknown).
+    pub arithmetic: &'static str,
+    /// Whether its interior checks were on.
+    pub interior_check: bool,
     /// Whether the pass colours by cost (the heatmap) instead of the palette.
     pub heatmap: bool,
     /// Escaped pixels by the iteration they escaped at.
     pub histogram: EscapeHistogram,
     /// Iterations computed per tile.
     pub tiles: CostTiles,
+}
+
+impl PassCost {
+    /// The parameters this frame ran with, as the cost model reads them.
+    ///
+    /// ```
+    /// let cost = rfm_perf::PassCost { pixels: 64, max_iter: 100, arithmetic: "f32", ..Default::default() };
+    /// assert_eq!(cost.params().arithmetic, "f32");
+    /// ```
+    pub fn params(&self) -> PassParams {
+        PassParams {
+            pixels: self.pixels,
+            max_iter: self.max_iter,
+            arithmetic: self.arithmetic.into(),
+            interior_check: self.interior_check,
+        }
+    }
+
+    /// This frame's work (its totals and escape histogram), as the cost model reads it.
+    ///
+    /// ```
+    /// use rfm_perf::{EscapeHistogram, PassCost};
+    /// let cost = PassCost {
+    ///     pixels: 3, max_iter: 10, escaped_iterations: 4, iterations_computed: 14,
+    ///     histogram: EscapeHistogram::from_counts(&[1, 3, 10], 10), ..Default::default()
+    /// };
+    /// assert_eq!(cost.work_profile().interior(), 1);
+    /// ```
+    pub fn work_profile(&self) -> WorkProfile {
+        WorkProfile::new(
+            self.pixels,
+            self.max_iter,
+            self.interior_check,
+            self.escaped_iterations,
+            self.iterations_computed,
+            &self.histogram.edges,
+            &self.histogram.counts,
+        )
+    }
 }
 
 /// Escaped pixels in up to [`ESCAPE_BUCKETS`] log-spaced buckets of their iteration count,

@@ -11,7 +11,7 @@ use super::frame_metrics::{FRAME_METRICS, FrameWindow, collect_frame, publish_sn
 use super::health::HealthThresholds;
 use super::insights::Insights;
 use super::messages::{
-    AlertCleared, AlertRaised, ApplyTunable, TunableRequests, receive_tunable_requests,
+    AlertCleared, AlertRaised, ApplyTunable, PassTimed, TunableRequests, receive_tunable_requests,
 };
 use super::published::ApiStatus;
 use super::sets::RfmPerfSystems;
@@ -147,6 +147,7 @@ impl Plugin for RfmPerfBasePlugin {
             .add_message::<AlertRaised>()
             .add_message::<AlertCleared>()
             .add_message::<ApplyTunable>()
+            .add_message::<PassTimed>()
             .configure_sets(
                 Last,
                 (

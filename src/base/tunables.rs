@@ -20,6 +20,8 @@ pub struct Tunable {
     pub range: RangeInclusive<f64>,
     /// Granularity (e.g. `1.0` for integers); values are rounded to it. `None` = continuous.
     pub step: Option<f64>,
+    /// Names of discrete values (`(value, label)`), for a parameter that chooses between modes.
+    pub labels: Vec<(f64, String)>,
     value: f64,
     setter: Setter,
 }
@@ -55,6 +57,7 @@ impl Tunable {
             description: description.into(),
             range,
             step: None,
+            labels: Vec::new(),
             value,
             setter: Arc::new(setter),
         }
@@ -64,6 +67,31 @@ impl Tunable {
     pub fn with_step(mut self, step: f64) -> Self {
         self.step = (step.is_finite() && step > 0.0).then_some(step);
         self
+    }
+
+    /// Names its discrete values (builder style), e.g. the arithmetic a precision mode picks.
+    ///
+    /// ```
+    /// use rfm_perf::tunables::Tunable;
+    /// let t = Tunable::new("game.shadows", "Shadow mode", 0.0..=1.0, 0.0, |_, _| {})
+    ///     .with_labels([(0.0, "off"), (1.0, "hard")]);
+    /// assert_eq!(t.label(1.0), Some("hard"));
+    /// ```
+    pub fn with_labels<S: Into<String>>(
+        mut self,
+        labels: impl IntoIterator<Item = (f64, S)>,
+    ) -> Self {
+        self.labels = labels.into_iter().map(|(v, l)| (v, l.into())).collect();
+        self
+    }
+
+    /// The label of `value` (rounded to the step), when it has one.
+    pub fn label(&self, value: f64) -> Option<&str> {
+        let v = self.normalize(value);
+        self.labels
+            .iter()
+            .find(|(x, _)| (x - v).abs() < 1e-9)
+            .map(|(_, l)| l.as_str())
     }
 
     /// The current value.

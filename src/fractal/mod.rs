@@ -87,6 +87,18 @@ pub enum Precision {
 pub const ULPS_PER_PIXEL: f64 = 4.0;
 
 impl Precision {
+    /// Its name, as the report and the cost model know it (`"f32"`, `"df64"`).
+    ///
+    /// ```
+    /// assert_eq!(rfm_perf::fractal::Precision::Df64.name(), "df64");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::Df64 => "df64",
+        }
+    }
+
     /// The cheapest precision whose spacing near the view's center is at most a quarter pixel.
     pub fn needed(view: &View, width_px: u32) -> Precision {
         let pixel = view.pixel_size(width_px);

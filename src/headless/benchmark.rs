@@ -11,13 +11,16 @@ use rfm_perf_core::{
 };
 
 use super::{
-    BenchmarkReport, FrameRecord, HeadlessError, Percentiles, headless_app, headless_app_with,
-    read_image, read_results, save_png,
+    BenchmarkReport, CostModelReport, FrameRecord, HeadlessError, Percentiles, headless_app,
+    headless_app_with, read_image, read_results, save_png,
 };
 use crate::RfmPerfPlugin;
+use crate::analysis::CostModel;
 use crate::base::{ApiConfig, ApiStatus, EscapeHistogram, GpuPassStatus, GpuSummary, PassCost};
 use crate::fractal::FRACTAL_COST_HOTTEST_SHARE;
-use crate::fractal::gpu::{Coloring, FractalFrameStats, FractalGpuPlugin, FractalSettings};
+use crate::fractal::gpu::{
+    Coloring, CurrentGeneration, FractalFrameStats, FractalGpuPlugin, FractalSettings,
+};
 use crate::fractal::palette::Palette;
 use crate::fractal::{FractalParams, Precision, View};
 
@@ -212,6 +215,9 @@ pub fn run_benchmark(
                 .world()
                 .resource::<FractalFrameStats>()
                 .iterations_computed,
+            generation: app.world().resource::<CurrentGeneration>().0,
+            gpu_ms: None,
+            predicted_gpu_ms: None,
         });
         escapes.add(app.world().resource::<PassCost>());
         let step = (options.frames / 10).max(1);
@@ -235,6 +241,24 @@ pub fn run_benchmark(
     if let GpuPassStatus::Failed(e) = app.world().resource::<GpuPassStatus>() {
         return Err(HeadlessError::PassFailed(e.clone()));
     }
+    let cost_model = app.world().resource::<CostModel>();
+    for frame in &mut path {
+        if let Some(s) = cost_model
+            .scored()
+            .find(|s| s.generation == frame.generation)
+        {
+            frame.gpu_ms = Some(s.gpu_ms);
+            frame.predicted_gpu_ms = s.predicted_ms;
+        }
+    }
+    let score = cost_model.score();
+    let cost_model = (score.observed > 0).then(|| CostModelReport {
+        observed: score.observed,
+        scored: score.scored,
+        warmup: score.observed - score.scored,
+        mape: score.mape(),
+        interval_coverage: score.interval_coverage(),
+    });
     let values = |name: &str, skip: usize| -> Vec<f64> {
         tracker
             .get_history(name)
@@ -328,6 +352,7 @@ pub fn run_benchmark(
             .filter(|f| f.precision == Precision::Df64)
             .count() as u32,
         api_address,
+        cost_model,
         path,
     };
     if let Some(png) = &options.screenshot {

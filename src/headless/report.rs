@@ -24,6 +24,30 @@ pub struct FrameRecord {
     /// Iterations the GPU really ran for it (fewer with the interior checks).
     #[serde(default)]
     pub iterations_computed: u64,
+    /// Generation of the frame's parameters.
+    #[serde(default)]
+    pub generation: u32,
+    /// GPU time of the pass for this frame (ms), when timed.
+    #[serde(default)]
+    pub gpu_ms: Option<f64>,
+    /// What the cost model predicted for it from the frames before (ms).
+    #[serde(default)]
+    pub predicted_gpu_ms: Option<f64>,
+}
+
+/// How well the cost model predicted the run's frames before learning each (prequential).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+pub struct CostModelReport {
+    /// Timed frames learnt.
+    pub observed: u64,
+    /// Frames scored (after the warm-up).
+    pub scored: u64,
+    /// Frames not scored at the start.
+    pub warmup: u64,
+    /// Mean absolute percentage error of the GPU pass time (share: 0.1 = 10 %).
+    pub mape: Option<f64>,
+    /// Share of measured times inside the 90 % prediction interval.
+    pub interval_coverage: Option<f64>,
 }
 
 /// The benchmark's JSON report. Its [`RunReport`] part (schema version, scenario, machine,
@@ -79,6 +103,9 @@ pub struct BenchmarkReport {
     /// Where the API served during the run (`http://ADDR/`), when it did.
     #[serde(default)]
     pub api_address: Option<String>,
+    /// The cost model's prequential accuracy on the run, when the pass was timed.
+    #[serde(default)]
+    pub cost_model: Option<CostModelReport>,
     /// Per frame.
     pub path: Vec<FrameRecord>,
 }
@@ -144,6 +171,20 @@ impl BenchmarkReport {
             s += &format!(
                 "cost hot spots     the costliest 10 % of tiles hold {:.0} % of the work (median frame)\n",
                 c.p50
+            );
+        }
+        if let Some(c) = &self.cost_model
+            && let Some(mape) = c.mape
+        {
+            s += &format!(
+                "cost model         GPU pass MAPE {:.1} % over {} frames (each predicted before it was learnt, after the first {}){}\n",
+                mape * 100.0,
+                c.scored,
+                c.warmup,
+                c.interval_coverage.map_or(String::new(), |v| format!(
+                    "; {:.0} % inside the 90 % interval",
+                    v * 100.0
+                ))
             );
         }
         if let Some(api) = &self.api_address {

@@ -231,6 +231,9 @@ mod tests {
             max_iter: 1000,
             pixels: 40,
             escaped_iterations: 1046,
+            iterations_computed: 31046,
+            arithmetic: "f32",
+            interior_check: false,
             heatmap,
             histogram: EscapeHistogram::from_counts(&counts, 1000),
             tiles: CostTiles {

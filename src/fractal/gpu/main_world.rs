@@ -18,7 +18,8 @@ use super::{
     Coloring, CurrentGeneration, FractalFrameStats, FractalSettings, FractalTarget, FractalUniform,
     GpuResults, MAX_ITER_LIMIT, ResultsLayout,
 };
-use crate::base::{GpuPassStatus, GpuSummary, PassCost, PerfTracker};
+use crate::base::{GpuPassStatus, GpuSummary, PassCost, PassTimed, PerfTracker};
+use crate::fractal::Precision;
 use crate::fractal::metrics::{
     FRACTAL_COST_HOTTEST_SHARE, FRACTAL_ESCAPE_P50, FRACTAL_ESCAPE_P99, FRACTAL_MAX_ITER,
     FRACTAL_PIXELS, FRACTAL_ZOOM,
@@ -39,6 +40,8 @@ struct Rendered {
     layout: ResultsLayout,
     max_iter: u32,
     heatmap: bool,
+    precision: Precision,
+    interior_check: bool,
 }
 
 /// What the render world needs for this frame.
@@ -79,7 +82,10 @@ pub(super) fn new_target(
     FractalTarget {
         image: images.add(image),
         results: buffers.add(buffer),
-        timings: buffers.add(ShaderBuffer::new(&[0; 16], RenderAssetUsages::RENDER_WORLD)),
+        timings: buffers.add(ShaderBuffer::new(
+            &[0; TIMINGS_BYTES],
+            RenderAssetUsages::RENDER_WORLD,
+        )),
         size,
     }
 }
@@ -173,6 +179,9 @@ pub(super) fn on_stats_readback(
         escaped_iterations: r
             .iterations
             .saturating_sub(pixels.saturating_sub(r.escaped) * u64::from(rendered.max_iter)),
+        iterations_computed: r.iterations_computed,
+        arithmetic: rendered.precision.name(),
+        interior_check: rendered.interior_check,
         heatmap: rendered.heatmap,
         histogram: r.histogram(rendered.max_iter),
         tiles: r.tiles(rendered.layout),
@@ -201,44 +210,45 @@ pub(super) fn on_stats_readback(
     }
 }
 
-/// The pass's GPU time from its two timestamps.
+/// Bytes of the timings buffer: the begin and end timestamps (u64 each), then the generation
+/// of the frame they timed (u32, copied from the results buffer after the pass) and padding.
+pub(super) const TIMINGS_BYTES: usize = 32;
+
+/// The pass's GPU time from its two timestamps, with the generation it timed.
 pub(super) fn on_timing_readback(
     event: On<ReadbackComplete>,
     info: Res<GpuSummary>,
     tracker: Option<Res<PerfTracker>>,
+    mut timed: MessageWriter<PassTimed>,
 ) {
-    let (
-        Some(tracker),
-        [
-            b0,
-            b1,
-            b2,
-            b3,
-            b4,
-            b5,
-            b6,
-            b7,
-            e0,
-            e1,
-            e2,
-            e3,
-            e4,
-            e5,
-            e6,
-            e7,
-        ],
-    ) = (tracker, event.data.as_slice())
-    else {
+    let word = |at: usize| -> Option<u64> {
+        Some(u64::from_le_bytes(
+            event.data.get(at..at + 8)?.try_into().ok()?,
+        ))
+    };
+    let (Some(tracker), Some(begin), Some(end), Some(generation)) = (
+        tracker,
+        word(0),
+        word(8),
+        event
+            .data
+            .get(16..20)
+            .and_then(|w| Some(u32::from_le_bytes(w.try_into().ok()?))),
+    ) else {
         return;
     };
-    let begin = u64::from_le_bytes([*b0, *b1, *b2, *b3, *b4, *b5, *b6, *b7]);
-    let end = u64::from_le_bytes([*e0, *e1, *e2, *e3, *e4, *e5, *e6, *e7]);
     if begin == 0 || end <= begin || info.timestamp_period_ns <= 0.0 {
         return;
     }
     let ms = (end - begin) as f64 * f64::from(info.timestamp_period_ns) / 1e6;
     // GPU utilization sums every render pass (the bridge, from Bevy's render diagnostics)
     tracker.track_metric(names::RENDER_FRACTAL_GPU_MS, ms);
+    if generation != 0 {
+        timed.write(PassTimed {
+            generation,
+            gpu_ms: ms,
+        });
+    }
 }
 
 /// Builds this frame's shader parameters (new generation when anything changed).
@@ -263,6 +273,8 @@ pub(super) fn build_frame(
             layout: ResultsLayout::new(target.size),
             max_iter: settings.params.max_iter.clamp(1, MAX_ITER_LIMIT),
             heatmap: settings.coloring == Coloring::Cost,
+            precision: settings.precision(),
+            interior_check: settings.interior_check,
         };
         generations.recent.push_back(entry);
         if generations.recent.len() > 16 {

@@ -25,6 +25,7 @@ use crate::base::{
     GpuPassStatus, GpuSummary, PassCost, PerfTracker, RfmPerfBasePlugin, RfmPerfSystems, Tunable,
     Tunables,
 };
+use crate::fractal::Precision;
 
 /// Registers the pass (part of [`RfmPerfPlugins`](crate::RfmPerfPlugins); add it after Bevy's
 /// render plugins). It dispatches only while a [`FractalSettings`] resource exists; without a
@@ -201,7 +202,12 @@ fn register_tunables(mut tunables: ResMut<Tunables>, settings: Option<Res<Fracta
                 }
             }),
         )
-        .with_step(1.0),
+        .with_step(1.0)
+        .with_labels([
+            (0.0, "auto"),
+            (1.0, Precision::F32.name()),
+            (2.0, Precision::Df64.name()),
+        ]),
     );
     tunables.register(
         Tunable::new(

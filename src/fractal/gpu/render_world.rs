@@ -349,6 +349,8 @@ pub(super) fn dispatch_fractal(
     if let Some(((set, resolve), timings)) = timer {
         encoder.resolve_query_set(set, 0..2, resolve, 0);
         encoder.copy_buffer_to_buffer(resolve, 0, timings, 0, Some(16));
+        // the generation the shader wrote (results word 3) goes with them
+        encoder.copy_buffer_to_buffer(&bg.results, 12, timings, 16, Some(4));
     }
     shared.lock().encode_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
 }
