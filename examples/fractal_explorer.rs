@@ -81,6 +81,10 @@ struct Args {
     /// does not exist).
     #[arg(long, default_value = "assets/alerts.toml")]
     alert_rules: std::path::PathBuf,
+    /// Hold this frame rate by changing the resolution scale and the iteration limit (down to
+    /// 0.25 and 100; the interior checks on); the dashboard's Suggestions window toggles it too.
+    #[arg(long)]
+    adaptive_fps: Option<f64>,
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -109,6 +113,12 @@ fn parse_view(s: &str) -> Result<View, String> {
 
 fn main() -> AppExit {
     let args = Args::parse();
+    if let Some(fps) = args.adaptive_fps
+        && !(fps.is_finite() && fps > 0.0 && fps <= 1000.0)
+    {
+        eprintln!("--adaptive-fps: {fps} is not a frame rate in (0, 1000]");
+        return AppExit::error();
+    }
     if args.headless {
         return headless(&args);
     }
@@ -152,6 +162,11 @@ fn main() -> AppExit {
         },
         ..Default::default()
     })
+    .insert_resource(rfm_perf::AdaptiveQuality {
+        enabled: args.adaptive_fps.is_some(),
+        target_fps: args.adaptive_fps.unwrap_or(60.0),
+        ..Default::default()
+    })
     .insert_resource(Script {
         exit_after: args.exit_after,
         screenshot: args.screenshot.clone(),
@@ -191,6 +206,7 @@ fn headless(args: &Args) -> AppExit {
         screenshot: args.screenshot.clone(),
         interior_check: !args.no_interior_check,
         heatmap: args.heatmap,
+        adaptive_fps: args.adaptive_fps,
         api: (!args.no_api).then(|| rfm_perf::ApiConfig {
             bind: args.api_addr,
             ..Default::default()

@@ -433,9 +433,15 @@ fn run_parent() -> ExitCode {
     // 8. headless benchmark: 60 frames, report parses with timings (fresh process)
     let me = std::env::current_exe().expect("current exe");
     let children: &[&str] = if cfg!(feature = "api") {
-        &["broken-shader", "benchmark", "api-gpu", "no-fractal"]
+        &[
+            "broken-shader",
+            "benchmark",
+            "api-gpu",
+            "no-fractal",
+            "adaptive",
+        ]
     } else {
-        &["broken-shader", "benchmark", "no-fractal"]
+        &["broken-shader", "benchmark", "no-fractal", "adaptive"]
     };
     for &child in children {
         let status = Command::new(&me).args(["--child", child]).status();
@@ -841,6 +847,62 @@ fn child_benchmark() -> ExitCode {
     }
 }
 
+/// Adaptive quality on the real pass: a 256×256 run along the zoom path at a frame rate its
+/// default quality cannot hold. It steps down first, never leaves its bounds, records every
+/// step and frame; how well it holds the budget is printed (the benchmark in BENCHMARKS.md
+/// measures it — a shared machine's timing is no test).
+fn child_adaptive() -> ExitCode {
+    let options = BenchmarkOptions {
+        frames: 150,
+        width: 256,
+        height: 256,
+        max_iter: 1000,
+        adaptive_fps: Some(40.0),
+        ..Default::default()
+    };
+    let r = match run_benchmark(&options, |_| {}) {
+        Ok(r) => r,
+        Err(e) => {
+            println!("FAIL adaptive benchmark: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let Some(a) = &r.adaptive else {
+        println!("FAIL no adaptive report");
+        return ExitCode::FAILURE;
+    };
+    let fixed_over = r
+        .path
+        .iter()
+        .filter(|f| f.resolution_scale == 1.0 && f.frame_ms > a.budget_ms)
+        .count();
+    let ok = a.steps.first().is_some_and(|s| {
+        s.direction == rfm_perf::adaptive_quality::StepDirection::Down
+            && s.measured_ms > a.budget_ms * 0.9
+    }) && r.path.iter().all(|f| {
+        (0.25 - 1e-9..=1.0 + 1e-9).contains(&f.resolution_scale)
+            && (100..=1000).contains(&f.max_iter)
+    }) && r.path.iter().any(|f| f.resolution_scale < 1.0)
+        && a.steps.iter().all(|s| s.to != s.from)
+        && r.run.scenario.contains("adaptive 40 FPS");
+    println!(
+        "{} adaptive: {} steps, {} reversals, {fixed_over} frames over budget at full scale; {}",
+        if ok { "ok  " } else { "FAIL" },
+        a.steps.len(),
+        a.reversals,
+        r.summary_table()
+            .lines()
+            .filter(|l| l.contains("adaptive") || l.contains("after the first"))
+            .collect::<Vec<_>>()
+            .join(" / ")
+    );
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
 /// A render app with the pass but no fractal view (a plain 2D scene): none of the pass's
 /// systems runs, so none of their scopes shows in the bottleneck table, and GPU utilization
 /// comes from Bevy's own passes; once a view exists the pass's scopes all show.
@@ -938,6 +1000,7 @@ fn main() -> ExitCode {
         Some(c) if c == "broken-shader" => child_broken_shader(),
         Some(c) if c == "benchmark" => child_benchmark(),
         Some(c) if c == "no-fractal" => child_no_fractal(),
+        Some(c) if c == "adaptive" => child_adaptive(),
         #[cfg(feature = "api")]
         Some(c) if c == "api-gpu" => child_api_gpu(),
         Some(other) => {

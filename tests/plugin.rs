@@ -626,6 +626,77 @@ fn apply_tunable_messages_go_through_the_registry() {
     ));
 }
 
+/// A game whose frame takes 70 ms × its render scale²: adaptive quality, turned on at 30 FPS,
+/// steps the scale down until frames fit, within its bounds, and says what it did; turned off,
+/// it stops.
+#[test]
+fn adaptive_quality_steps_a_tunable_to_hold_the_frame_rate() {
+    #[derive(Resource)]
+    struct RenderScale(f64);
+    fn render(scale: Res<RenderScale>) {
+        std::thread::sleep(Duration::from_secs_f64(0.070 * scale.0 * scale.0));
+    }
+    let mut app = tracked_app(&PerformanceTracker::new(), RfmPerfPlugin::headless());
+    app.insert_resource(RenderScale(1.0))
+        .add_systems(Update, render);
+    app.world_mut().resource_mut::<Tunables>().register(
+        Tunable::new("game.resolution_scale", "", 0.1..=1.0, 1.0, |world, v| {
+            world.resource_mut::<RenderScale>().0 = v
+        })
+        .with_step(0.05),
+    );
+    app.insert_resource(rfm_perf::AdaptiveQuality {
+        enabled: true,
+        target_fps: 30.0,
+        min_resolution_scale: 0.3,
+        ..Default::default()
+    });
+    let mut frames = Vec::new();
+    for _ in 0..60 {
+        let t = Instant::now();
+        app.update();
+        frames.push(t.elapsed().as_secs_f64() * 1000.0);
+        let scale = app.world().resource::<RenderScale>().0;
+        assert!(
+            (0.3 - 1e-9..=1.0).contains(&scale),
+            "out of bounds: {scale}"
+        );
+    }
+    let adaptive = app.world().resource::<rfm_perf::AdaptiveQuality>();
+    let status = &adaptive.status;
+    assert!(status.active, "{status:?}");
+    assert!(
+        status.message.contains("holding 30 FPS"),
+        "{}",
+        status.message
+    );
+    let first = status.steps.first().expect("a step");
+    assert_eq!(
+        first.direction,
+        rfm_perf::adaptive_quality::StepDirection::Down
+    );
+    assert!(first.measured_ms > 33.3, "{first:?}");
+    // 70 ms × s² ≤ 30 ms (the aim) needs s ≤ 0.65; a frame at the final scale fits the budget
+    let scale = app.world().resource::<RenderScale>().0;
+    assert!(scale <= 0.7 + 1e-9, "still at {scale}");
+    assert!(70.0 * scale * scale <= 1000.0 / 30.0, "{scale}");
+    // off: no more steps
+    app.world_mut()
+        .resource_mut::<rfm_perf::AdaptiveQuality>()
+        .enabled = false;
+    app.world_mut().resource_mut::<RenderScale>().0 = 1.0;
+    for _ in 0..12 {
+        app.update();
+    }
+    assert_eq!(app.world().resource::<RenderScale>().0, 1.0);
+    assert!(
+        !app.world()
+            .resource::<rfm_perf::AdaptiveQuality>()
+            .status
+            .active
+    );
+}
+
 fn press(app: &mut App, key: KeyCode) {
     use bevy::input::ButtonState;
     use bevy::input::keyboard::{Key, KeyboardInput};
@@ -761,9 +832,7 @@ fn fractal_parameters_are_tunable_without_naming_fractal_types() {
         name: change.name,
         value: change.value,
     };
-    action
-        .apply(&mut app.world_mut().resource_mut::<Tunables>())
-        .expect("in range");
+    action.apply(app.world_mut()).expect("in range");
     app.update();
     let settings = app.world().resource::<FractalSettings>();
     assert!(settings.interior_check);

@@ -82,6 +82,7 @@ fn refreshed_state(tracker: &PerformanceTracker, visible: bool) -> DashboardUi {
         show_bottlenecks: true,
         gpu: None,
         cost: None,
+        adaptive: None,
         interval: Duration::from_secs(3600),
     });
     state
@@ -197,6 +198,7 @@ fn dashboard(c: &mut Criterion) {
                 show_bottlenecks: true,
                 gpu: None,
                 cost: None,
+                adaptive: None,
                 interval: Duration::from_secs(3600),
             }))
         })

@@ -352,8 +352,68 @@ fn alerts(c: &mut Criterion) {
     g.finish();
 }
 
+/// The cost model's per-frame work (score, learn) and one what-if prediction, on a 64-bucket
+/// escape histogram like the fractal pass's.
+fn cost_model(c: &mut Criterion) {
+    use rfm_perf_core::cost_model::{PassCostModel, PassObservation, PassParams, WorkProfile};
+    let edges: Vec<u32> = (0..64).map(|i| i * 15).collect();
+    let frame = |i: u64| {
+        let counts: Vec<u64> = (0..64).map(|b| 1000 + (b * 37 + i * 11) % 500).collect();
+        let escaped: u64 = counts.iter().sum();
+        let escaped_iterations: u64 = counts
+            .iter()
+            .zip(&edges)
+            .map(|(n, e)| n * u64::from(*e))
+            .sum();
+        let computed = escaped_iterations + (262_144 - escaped) * 1000;
+        PassObservation {
+            params: PassParams {
+                pixels: 262_144,
+                max_iter: 1000,
+                arithmetic: "f32".into(),
+                interior_check: false,
+            },
+            work: WorkProfile::new(
+                262_144,
+                1000,
+                false,
+                escaped_iterations,
+                computed,
+                &edges,
+                &counts,
+            ),
+            gpu_ms: 1.0 + computed as f64 / 1e7,
+            frame_ms: Some(3.0 + computed as f64 / 1e7),
+        }
+    };
+    let frames: Vec<PassObservation> = (0..256).map(frame).collect();
+    let mut model = PassCostModel::default();
+    for f in &frames {
+        model.observe(f);
+    }
+    let mut g = c.benchmark_group("cost_model");
+    let mut i = 0;
+    g.bench_function("observe_frame", |b| {
+        b.iter(|| {
+            i = (i + 1) % frames.len();
+            model.observe(black_box(&frames[i]))
+        })
+    });
+    let what_if = PassParams {
+        pixels: 65_536,
+        max_iter: 400,
+        arithmetic: "f32".into(),
+        interior_check: false,
+    };
+    g.bench_function("predict_what_if", |b| {
+        b.iter(|| model.predict(black_box(&what_if)))
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
+    cost_model,
     metrics,
     collect,
     history,

@@ -27,6 +27,7 @@
 // Lets `#[track_performance]` expand to `::rfm_perf_core::…` inside this crate too.
 extern crate self as rfm_perf_core;
 
+pub mod adaptive_quality;
 pub mod alert_rules;
 pub mod anomaly;
 mod baseline;

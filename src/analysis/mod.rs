@@ -3,6 +3,7 @@
 //! base's [`Insights`]. No egui, no HTTP: the dashboard and the API draw and serve what it
 //! publishes, and app code reads [`AlertRaised`] / [`AlertCleared`] messages.
 
+mod adaptive_quality;
 mod alert_rules;
 mod alerts;
 mod background;
@@ -28,6 +29,7 @@ pub use suggestions::{
     SuggestionRules,
 };
 
+use adaptive_quality::adapt_quality;
 use background::BackgroundJob;
 use cost_model::learn_pass_cost;
 use regression_scan::{RegressionScan, scan_regressions};
@@ -103,6 +105,7 @@ impl Plugin for AnalysisPlugin {
             Last,
             (
                 learn_pass_cost.before(update_insights),
+                adapt_quality.after(learn_pass_cost),
                 update_insights,
                 scan_anomalies,
                 scan_regressions,

@@ -3,6 +3,7 @@
 //! messages, and the resources one plugin publishes for others to read (health thresholds,
 //! insights, the GPU summary and the pass's cost, the API status). Everything here is re-exported at the crate root.
 
+mod adaptive_quality;
 pub mod alloc;
 mod api_config;
 mod config;
@@ -19,6 +20,7 @@ mod sets;
 mod tracker;
 pub mod tunables;
 
+pub use adaptive_quality::{AdaptiveQuality, AdaptiveStatus};
 pub use api_config::{ApiConfig, ApiConfigError};
 pub use config::{DEFAULT_METRICS_TO_SHOW, PerfConfig};
 pub use cost_estimate::{CostModelState, TunableValue, WhatIf, WhatIfError};

@@ -6,6 +6,7 @@ use bevy::input::keyboard::KeyCode;
 use bevy::prelude::*;
 use rfm_perf_core::{PerformanceTracker, get_performance_tracker};
 
+use super::adaptive_quality::AdaptiveQuality;
 use super::config::{DEFAULT_METRICS_TO_SHOW, PerfConfig};
 use super::frame_metrics::{FRAME_METRICS, FrameWindow, collect_frame, publish_snapshot};
 use super::health::HealthThresholds;
@@ -148,6 +149,7 @@ impl Plugin for RfmPerfBasePlugin {
             .add_message::<AlertCleared>()
             .add_message::<ApplyTunable>()
             .add_message::<PassTimed>()
+            .init_resource::<AdaptiveQuality>()
             .configure_sets(
                 Last,
                 (

@@ -11,12 +11,14 @@ use rfm_perf_core::{
 };
 
 use super::{
-    BenchmarkReport, CostModelReport, FrameRecord, HeadlessError, Percentiles, headless_app,
-    headless_app_with, read_image, read_results, save_png,
+    AdaptiveReport, BenchmarkReport, CostModelReport, FrameRecord, HeadlessError, Percentiles,
+    headless_app, headless_app_with, read_image, read_results, save_png,
 };
 use crate::RfmPerfPlugin;
 use crate::analysis::CostModel;
-use crate::base::{ApiConfig, ApiStatus, EscapeHistogram, GpuPassStatus, GpuSummary, PassCost};
+use crate::base::{
+    AdaptiveQuality, ApiConfig, ApiStatus, EscapeHistogram, GpuPassStatus, GpuSummary, PassCost,
+};
 use crate::fractal::FRACTAL_COST_HOTTEST_SHARE;
 use crate::fractal::gpu::{
     Coloring, CurrentGeneration, FractalFrameStats, FractalGpuPlugin, FractalSettings,
@@ -67,6 +69,9 @@ pub struct BenchmarkOptions {
     /// Serve the API (and sample the system) while the run lasts, so it can be watched from
     /// elsewhere. Default `None`: no server.
     pub api: Option<ApiConfig>,
+    /// Hold this frame rate with [`AdaptiveQuality`] (resolution scale down to 0.25, iteration
+    /// limit down to 100, interior checks on). Default `None`: fixed quality.
+    pub adaptive_fps: Option<f64>,
 }
 
 impl BenchmarkOptions {
@@ -86,7 +91,9 @@ impl BenchmarkOptions {
             self.deepest,
             if self.interior_check { "on" } else { "off" },
             if self.heatmap { ", heatmap" } else { "" }
-        )
+        ) + &self
+            .adaptive_fps
+            .map_or(String::new(), |f| format!(", adaptive {f} FPS"))
     }
 }
 
@@ -121,6 +128,7 @@ impl Default for BenchmarkOptions {
             heatmap: false,
             scenario: None,
             api: None,
+            adaptive_fps: None,
         }
     }
 }
@@ -183,6 +191,14 @@ pub fn run_benchmark(
     ));
     // warm up: compile the pipelines and get a first result
     read_results(&mut app, 600)?;
+    // (the controller starts with the measured run, at the quality the options ask for)
+    if let Some(fps) = options.adaptive_fps {
+        app.insert_resource(AdaptiveQuality {
+            enabled: true,
+            target_fps: fps,
+            ..Default::default()
+        });
+    }
     let mut path = Vec::with_capacity(options.frames as usize);
     let mut frame_ms = Vec::new();
     let gpu_before = tracker.get_history(names::RENDER_FRACTAL_GPU_MS).len();
@@ -218,6 +234,8 @@ pub fn run_benchmark(
             generation: app.world().resource::<CurrentGeneration>().0,
             gpu_ms: None,
             predicted_gpu_ms: None,
+            resolution_scale: f64::from(app.world().resource::<FractalSettings>().resolution_scale),
+            max_iter: app.world().resource::<FractalSettings>().params.max_iter,
         });
         escapes.add(app.world().resource::<PassCost>());
         let step = (options.frames / 10).max(1);
@@ -251,6 +269,9 @@ pub fn run_benchmark(
             frame.predicted_gpu_ms = s.predicted_ms;
         }
     }
+    let adaptive = options
+        .adaptive_fps
+        .map(|fps| adaptive_report(fps, app.world().resource::<AdaptiveQuality>(), &path));
     let score = cost_model.score();
     let cost_model = (score.observed > 0).then(|| CostModelReport {
         observed: score.observed,
@@ -353,6 +374,7 @@ pub fn run_benchmark(
             .count() as u32,
         api_address,
         cost_model,
+        adaptive,
         path,
     };
     if let Some(png) = &options.screenshot {
@@ -373,6 +395,46 @@ pub fn run_benchmark(
         })?;
     }
     Ok(report)
+}
+
+/// Adaptive quality's run judged on the raw frame times.
+fn adaptive_report(fps: f64, adaptive: &AdaptiveQuality, path: &[FrameRecord]) -> AdaptiveReport {
+    let budget_ms = 1000.0 / fps;
+    let mut elapsed = 0.0;
+    let mut under_budget_at = None;
+    for f in path {
+        if f.frame_ms <= budget_ms {
+            under_budget_at = Some((f.frame, elapsed / 1000.0));
+            break;
+        }
+        elapsed += f.frame_ms;
+    }
+    let late: Vec<f64> = path[path.len() / 4..].iter().map(|f| f.frame_ms).collect();
+    let steps = adaptive.status.steps.clone();
+    let reversal_times: Vec<f64> = steps
+        .windows(2)
+        .filter(|w| w[0].direction != w[1].direction)
+        .map(|w| w[1].at_s)
+        .collect();
+    let max_reversals_per_10s = reversal_times
+        .iter()
+        .map(|&t| {
+            reversal_times
+                .iter()
+                .filter(|&&u| u >= t && u < t + 10.0)
+                .count() as u32
+        })
+        .max()
+        .unwrap_or(0);
+    AdaptiveReport {
+        target_fps: fps,
+        budget_ms,
+        under_budget_at,
+        after_first_quarter_ms: Percentiles::of(&late),
+        reversals: adaptive.status.reversals,
+        max_reversals_per_10s,
+        steps,
+    }
 }
 
 /// The escape histograms of the frames read back during a run, each frame once.

@@ -272,4 +272,4 @@ mod benchmark;
 mod report;
 
 pub use benchmark::{BenchmarkOptions, run_benchmark, zoom_path};
-pub use report::{BenchmarkReport, CostModelReport, FrameRecord};
+pub use report::{AdaptiveReport, BenchmarkReport, CostModelReport, FrameRecord};

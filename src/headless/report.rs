@@ -7,6 +7,7 @@ use super::Percentiles;
 use crate::base::EscapeHistogram;
 use crate::fractal::Precision;
 use rfm_perf_core::RunReport;
+use rfm_perf_core::adaptive_quality::QualityStep;
 
 /// One frame of the benchmark.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -33,6 +34,50 @@ pub struct FrameRecord {
     /// What the cost model predicted for it from the frames before (ms).
     #[serde(default)]
     pub predicted_gpu_ms: Option<f64>,
+    /// Resolution scale the frame ran with.
+    #[serde(default = "one")]
+    pub resolution_scale: f64,
+    /// Iteration limit the frame ran with.
+    #[serde(default)]
+    pub max_iter: u32,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// What adaptive quality did during the run (`--adaptive-fps N`), judged on the raw frame
+/// times: how soon it got under the budget, and how well it held it after the first quarter.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct AdaptiveReport {
+    /// The frame rate held.
+    pub target_fps: f64,
+    /// Its frame-time budget (ms).
+    pub budget_ms: f64,
+    /// The first frame at or under the budget, and the run time before it (s).
+    pub under_budget_at: Option<(u32, f64)>,
+    /// Frame times after the first quarter of the run (ms).
+    pub after_first_quarter_ms: Option<Percentiles>,
+    /// Direction reversals.
+    pub reversals: u32,
+    /// The most reversals within any 10 s of the run.
+    pub max_reversals_per_10s: u32,
+    /// Its steps, in order.
+    pub steps: Vec<QualityStep>,
+}
+
+impl AdaptiveReport {
+    /// Under budget within max(1 s, 8 frames); after the first quarter p95 ≤ 1.10× and median
+    /// ≥ 0.6× the budget; at most one reversal per 10 s.
+    pub fn holds(&self) -> bool {
+        let soon = self
+            .under_budget_at
+            .is_some_and(|(frame, s)| frame <= 8 || s <= 1.0);
+        let held = self
+            .after_first_quarter_ms
+            .is_some_and(|p| p.p95 <= 1.10 * self.budget_ms && p.p50 >= 0.6 * self.budget_ms);
+        soon && held && self.max_reversals_per_10s <= 1
+    }
 }
 
 /// How well the cost model predicted the run's frames before learning each (prequential).
@@ -106,6 +151,9 @@ pub struct BenchmarkReport {
     /// The cost model's prequential accuracy on the run, when the pass was timed.
     #[serde(default)]
     pub cost_model: Option<CostModelReport>,
+    /// What adaptive quality did, when it ran.
+    #[serde(default)]
+    pub adaptive: Option<AdaptiveReport>,
     /// Per frame.
     pub path: Vec<FrameRecord>,
 }
@@ -186,6 +234,34 @@ impl BenchmarkReport {
                     v * 100.0
                 ))
             );
+        }
+        if let Some(a) = &self.adaptive {
+            s += &format!(
+                "adaptive quality   {:.0} FPS ({:.1} ms): {} steps, {} reversals (at most {} per 10 s){}\n",
+                a.target_fps,
+                a.budget_ms,
+                a.steps.len(),
+                a.reversals,
+                a.max_reversals_per_10s,
+                a.under_budget_at
+                    .map_or(", never under budget".to_string(), |(f, t)| format!(
+                        ", under budget from frame {f} ({t:.2} s)"
+                    ))
+            );
+            if let Some(p) = &a.after_first_quarter_ms {
+                s += &format!(
+                    "                   after the first quarter: median {:.1} ms ({:.2}× budget), p95 {:.1} ms ({:.2}×): {}\n",
+                    p.p50,
+                    p.p50 / a.budget_ms,
+                    p.p95,
+                    p.p95 / a.budget_ms,
+                    if a.holds() {
+                        "holds the budget"
+                    } else {
+                        "does NOT hold the budget"
+                    }
+                );
+            }
         }
         if let Some(api) = &self.api_address {
             s += &format!("API (while running) {api}\n");

@@ -70,6 +70,8 @@ pub struct DashboardData {
     pub tunables: Vec<TunableView>,
     /// The compact perf entry list.
     pub perf_entries: Vec<PerfEntry>,
+    /// Adaptive quality's switch and state, when the app has the base plugin.
+    pub adaptive: Option<crate::base::AdaptiveQuality>,
 }
 
 fn label_of(name: &str) -> String {
@@ -181,6 +183,7 @@ impl DashboardData {
             insights: insights.clone(),
             tunables,
             perf_entries,
+            adaptive: None,
         }
     }
 }

@@ -32,29 +32,62 @@ pub enum UiAction {
         /// New value.
         value: f64,
     },
+    /// Turn adaptive quality on or off, or change its target
+    /// ([`AdaptiveQuality`](crate::AdaptiveQuality)).
+    SetAdaptive {
+        /// Whether it steers.
+        enabled: bool,
+        /// The frame rate it holds.
+        target_fps: f64,
+    },
 }
 
 impl UiAction {
-    /// Carries the action out on the app's [`Tunables`](crate::base::Tunables) registry
-    /// (checked now, applied at the start of the next frame). The dashboard plugin sends an
-    /// [`ApplyTunable`](crate::ApplyTunable) message instead; this is for hosts that embed the
-    /// panels without it.
+    /// Carries the action out on the app's world: a tunable change through its
+    /// [`Tunables`](crate::base::Tunables) registry (checked now, applied at the start of the
+    /// next frame), an adaptive-quality change on its
+    /// [`AdaptiveQuality`](crate::AdaptiveQuality). The dashboard plugin does this itself (a
+    /// tunable change as an [`ApplyTunable`](crate::ApplyTunable) message); this is for hosts
+    /// that embed the panels without it.
     ///
     /// ```
+    /// use bevy::prelude::*;
     /// use rfm_perf::tunables::{Tunable, Tunables};
     /// use rfm_perf::ui::UiAction;
+    /// let mut world = World::new();
     /// let mut t = Tunables::default();
     /// t.register(Tunable::new("fractal.max_iter", "", 16.0..=10_000.0, 2000.0, |_, _| {}).with_step(1.0));
+    /// world.insert_resource(t);
+    /// world.insert_resource(rfm_perf::AdaptiveQuality::default());
     /// let a = UiAction::SetTunable { name: "fractal.max_iter".into(), value: 500.0 };
-    /// assert_eq!(a.apply(&mut t), Ok(500.0));
-    /// assert_eq!(t.get("fractal.max_iter").unwrap().value(), 500.0);
+    /// assert_eq!(a.apply(&mut world), Ok(()));
+    /// assert_eq!(world.resource::<Tunables>().get("fractal.max_iter").unwrap().value(), 500.0);
+    /// UiAction::SetAdaptive { enabled: true, target_fps: 30.0 }.apply(&mut world).unwrap();
+    /// assert!(world.resource::<rfm_perf::AdaptiveQuality>().enabled);
     /// ```
-    pub fn apply(
-        &self,
-        tunables: &mut crate::base::Tunables,
-    ) -> Result<f64, crate::base::TunableError> {
+    ///
+    /// # Errors
+    /// The registry's [`TunableError`](crate::base::TunableError) (also `Unknown` without a
+    /// registry, or without the adaptive-quality resource).
+    pub fn apply(&self, world: &mut bevy::prelude::World) -> Result<(), crate::base::TunableError> {
+        use crate::base::TunableError;
         match self {
-            UiAction::SetTunable { name, value } => tunables.set(name, *value),
+            UiAction::SetTunable { name, value } => world
+                .get_resource_mut::<crate::base::Tunables>()
+                .ok_or_else(|| TunableError::Unknown(name.clone()))?
+                .set(name, *value)
+                .map(|_| ()),
+            UiAction::SetAdaptive {
+                enabled,
+                target_fps,
+            } => {
+                let mut a = world
+                    .get_resource_mut::<crate::AdaptiveQuality>()
+                    .ok_or_else(|| TunableError::Unknown("adaptive quality".into()))?;
+                a.enabled = *enabled;
+                a.target_fps = *target_fps;
+                Ok(())
+            }
         }
     }
 }
@@ -218,10 +251,62 @@ fn alert_rules_status(ui: &mut Ui, data: &DashboardData) {
     });
 }
 
+/// Adaptive quality: a switch, the frame rate it holds, and what it did last.
+pub fn adaptive_panel(ui: &mut Ui, data: &DashboardData) -> Vec<UiAction> {
+    let mut actions = Vec::new();
+    let Some(a) = &data.adaptive else {
+        return actions;
+    };
+    ui.horizontal(|ui| {
+        let mut enabled = a.enabled;
+        let mut fps = a.target_fps;
+        let toggled = ui
+            .checkbox(&mut enabled, "Adaptive quality, holding")
+            .on_hover_text(
+                "Changes the resolution scale and the iteration limit (and turns the interior checks on) to hold the frame rate; the highest quality is what they are set to when you turn it on",
+            )
+            .changed();
+        let moved = ui
+            .add(egui::DragValue::new(&mut fps).range(1.0..=240.0).suffix(" FPS"))
+            .changed();
+        if toggled || moved {
+            actions.push(UiAction::SetAdaptive {
+                enabled,
+                target_fps: fps,
+            });
+        }
+    });
+    if a.enabled {
+        ui.label(RichText::new(&a.status.message).small());
+        if let Some(step) = a.status.steps.last() {
+            ui.label(
+                RichText::new(format!(
+                    "last step {:?}: scale {:.2} → {:.2}, iterations {} → {} (median frame {:.1} ms, predicted {:.1} ms); {} steps, {} reversals",
+                    step.direction,
+                    step.from.resolution_scale,
+                    step.to.resolution_scale,
+                    step.from.max_iter,
+                    step.to.max_iter,
+                    step.measured_ms,
+                    step.predicted_ms,
+                    a.status.steps.len(),
+                    a.status.reversals
+                ))
+                .small()
+                .weak(),
+            );
+        }
+    }
+    actions
+}
+
 /// Suggestions with their evidence; those that change a parameter have an **Apply** button.
 /// Returns the parameter changes the user asked for.
 pub fn suggestions_panel(ui: &mut Ui, data: &DashboardData) -> Vec<UiAction> {
-    let mut actions = Vec::new();
+    let mut actions = adaptive_panel(ui, data);
+    if data.adaptive.is_some() {
+        ui.separator();
+    }
     if data.insights.suggestions.is_empty() {
         ui.label(RichText::new("No suggestions right now").weak());
     }
@@ -390,6 +475,55 @@ mod tests {
                 value: 500.0
             }]
         );
+    }
+
+    #[test]
+    fn the_adaptive_quality_switch_asks_to_turn_it_on_and_shows_its_last_step() {
+        use rfm_perf_core::adaptive_quality::{QualitySetting, QualityStep, StepDirection};
+        let t = PerformanceTracker::new();
+        let mut data = data_with(&t, Insights::default());
+        data.adaptive = Some(crate::AdaptiveQuality {
+            target_fps: 30.0,
+            ..Default::default()
+        });
+        let mut actions = Vec::new();
+        let mut harness = Harness::new_ui(|ui| {
+            actions.extend(suggestions_panel(ui, &data));
+        });
+        harness.run();
+        harness.get_by_label("Adaptive quality, holding").click();
+        harness.run();
+        drop(harness);
+        assert_eq!(
+            actions,
+            vec![UiAction::SetAdaptive {
+                enabled: true,
+                target_fps: 30.0
+            }]
+        );
+        // on: its message and its last step
+        let q = |s| QualitySetting {
+            resolution_scale: s,
+            max_iter: 1000,
+            interior_check: true,
+        };
+        let a = data.adaptive.as_mut().unwrap();
+        a.enabled = true;
+        a.status.message = "holding 30 FPS".into();
+        a.status.steps.push(QualityStep {
+            at_s: 1.0,
+            direction: StepDirection::Down,
+            from: q(1.0),
+            to: q(0.7),
+            measured_ms: 50.0,
+            predicted_ms: 29.0,
+        });
+        let mut harness = Harness::new_ui(|ui| {
+            suggestions_panel(ui, &data);
+        });
+        harness.run();
+        harness.get_by_label("holding 30 FPS");
+        harness.get_by_label_contains("scale 1.00 → 0.70");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::panels::tunable_views;
 use super::system_panel::SystemData;
 use super::timeline::TimelineState;
 use super::toasts::Toast;
-use crate::base::{GpuSummary, HealthThresholds, Insights, PassCost, Tunables};
+use crate::base::{AdaptiveQuality, GpuSummary, HealthThresholds, Insights, PassCost, Tunables};
 
 /// How much the dashboard shows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -133,6 +133,8 @@ pub struct RefreshInputs<'a> {
     pub gpu: Option<GpuSummary>,
     /// Where the GPU pass's work went, when the app has a GPU pass.
     pub cost: Option<&'a PassCost>,
+    /// Adaptive quality's switch and state.
+    pub adaptive: Option<&'a AdaptiveQuality>,
     /// How often to refresh.
     pub interval: Duration,
 }
@@ -157,6 +159,7 @@ impl DashboardUi {
             tunable_views(input.tunables),
             Duration::from_secs(60),
         );
+        self.data.adaptive = input.adaptive.cloned();
         if input.visible {
             self.system = SystemData::gather(input.tracker, input.gpu);
             self.system.cost = input.cost.filter(|c| c.generation != 0).cloned();

@@ -16,8 +16,8 @@ use super::toasts::push_toasts;
 use super::visibility::DashboardVisibility;
 use super::windows::show_dashboard;
 use crate::base::{
-    AlertRaised, ApiStatus, ApplyTunable, GpuPassStatus, GpuSummary, Health, HealthThresholds,
-    Insights, PassCost, PerfConfig, PerfTracker, Tunables,
+    AdaptiveQuality, AlertRaised, ApiStatus, ApplyTunable, GpuPassStatus, GpuSummary, Health,
+    HealthThresholds, Insights, PassCost, PerfConfig, PerfTracker, Tunables,
 };
 
 /// Adds bevy_egui (unless the app did) and the dashboard's systems.
@@ -64,6 +64,7 @@ struct RefreshSources<'w> {
     visibility: Option<Res<'w, DashboardVisibility>>,
     gpu: Option<Res<'w, GpuSummary>>,
     cost: Option<Res<'w, PassCost>>,
+    adaptive: Option<Res<'w, AdaptiveQuality>>,
 }
 
 /// Toasts for the alerts raised since the last frame, and the panels' data once per update
@@ -89,6 +90,7 @@ fn refresh_data(
             .filter(|g| !g.adapter.is_empty())
             .map(|g| (*g).clone()),
         cost: sources.cost.as_deref(),
+        adaptive: sources.adaptive.as_deref(),
         interval: sources.config.update_interval,
     });
 }
@@ -114,6 +116,7 @@ struct DashboardSources<'w> {
     config: Res<'w, PerfConfig>,
     api: Option<Res<'w, ApiStatus>>,
     gpu_pass: Option<Res<'w, GpuPassStatus>>,
+    adaptive: Option<ResMut<'w, AdaptiveQuality>>,
 }
 
 /// The dashboard windows (only while the dashboard is visible).
@@ -121,7 +124,7 @@ fn draw_dashboard(
     mut contexts: EguiContexts,
     mut ui_state: ResMut<DashboardUi>,
     mut visibility: ResMut<DashboardVisibility>,
-    sources: DashboardSources,
+    mut sources: DashboardSources,
     mut apply: MessageWriter<ApplyTunable>,
 ) {
     rfm_perf_core::perf_scope!("ui.dashboard");
@@ -148,9 +151,24 @@ fn draw_dashboard(
     if visibility.visible != open {
         visibility.visible = open;
     }
-    apply.write_batch(actions.into_iter().map(|action| match action {
-        UiAction::SetTunable { name, value } => ApplyTunable { name, value },
-    }));
+    for action in actions {
+        match action {
+            UiAction::SetTunable { name, value } => {
+                apply.write(ApplyTunable { name, value });
+            }
+            UiAction::SetAdaptive {
+                enabled,
+                target_fps,
+            } => {
+                if let Some(adaptive) = sources.adaptive.as_mut() {
+                    adaptive.enabled = enabled;
+                    adaptive.target_fps = target_fps;
+                    // shown at once, not at the next refresh
+                    ui_state.data.adaptive = Some((**adaptive).clone());
+                }
+            }
+        }
+    }
     sources.tracker.track_metric(
         names::UI_DASHBOARD_MS,
         started.elapsed().as_secs_f64() * 1000.0,

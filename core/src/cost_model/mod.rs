@@ -163,7 +163,7 @@ impl PassCostModel {
     pub fn new(forgetting: f64, warmup: u64) -> Self {
         Self {
             fits: Vec::new(),
-            frame: OnlineRidge::new([0.0, 1.0], forgetting),
+            frame: OnlineRidge::new([0.0, 1.0], forgetting).nonnegative(),
             latest: None,
             interior_cost: None,
             residuals: Vec::with_capacity(RESIDUALS),
@@ -308,7 +308,7 @@ impl PassCostModel {
                 let prior = self
                     .most_measured()
                     .map_or([0.0; 3], |f| f.fit.coefficients());
-                let mut fit = OnlineRidge::new(prior, self.forgetting);
+                let mut fit = OnlineRidge::new(prior, self.forgetting).nonnegative();
                 fit.update(x, obs.gpu_ms, weight);
                 self.fits.push(ArithmeticFit {
                     name: obs.params.arithmetic.to_string(),

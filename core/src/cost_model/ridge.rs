@@ -34,6 +34,8 @@ pub struct OnlineRidge<const N: usize> {
     beta: [f64; N],
     forgetting: f64,
     observations: u64,
+    #[serde(default)]
+    nonnegative: bool,
 }
 
 /// λ as a share of the mean diagonal of `XᵀWX`.
@@ -54,7 +56,26 @@ impl<const N: usize> OnlineRidge<N> {
                 1.0
             },
             observations: 0,
+            nonnegative: false,
         }
+    }
+
+    /// Keeps every coefficient at or above zero (builder style): for costs, where an overhead,
+    /// a cost per pixel and a cost per iteration are never negative, and a fit that trades one
+    /// against another (collinear features) must not predict that fewer pixels cost more.
+    ///
+    /// ```
+    /// use rfm_perf_core::cost_model::OnlineRidge;
+    /// let mut fit = OnlineRidge::<2>::new([0.0; 2], 1.0).nonnegative();
+    /// // y falls with x: the best non-negative fit is flat
+    /// for x in 0..10 {
+    ///     fit.update([1.0, f64::from(x)], 10.0 - f64::from(x) * 0.5, 1.0);
+    /// }
+    /// assert!(fit.coefficients()[1] >= 0.0);
+    /// ```
+    pub fn nonnegative(mut self) -> Self {
+        self.nonnegative = true;
+        self
     }
 
     /// Adds an observation `y ≈ x·β` with weight `weight` (e.g. `1/y²` to fit relative error)
@@ -77,8 +98,28 @@ impl<const N: usize> OnlineRidge<N> {
         }
     }
 
-    /// `(XᵀWX + λI) β = XᵀWy + λ prior` by Cholesky; `None` when not positive definite.
+    /// The ridge solution; with [`nonnegative`](Self::nonnegative), coefficients that come out
+    /// negative are pinned to zero one at a time (the most negative first) and the rest refit.
     fn solve(&self) -> Option<[f64; N]> {
+        let mut pinned = [false; N];
+        loop {
+            let beta = self.solve_with(&pinned)?;
+            if !self.nonnegative {
+                return Some(beta);
+            }
+            let worst = (0..N)
+                .filter(|&i| !pinned[i] && beta[i] < 0.0)
+                .min_by(|&a, &b| beta[a].total_cmp(&beta[b]));
+            match worst {
+                Some(i) => pinned[i] = true,
+                None => return Some(beta),
+            }
+        }
+    }
+
+    /// `(XᵀWX + λI) β = XᵀWy + λ prior` by Cholesky over the coefficients not `pinned` (those
+    /// are 0); `None` when not positive definite.
+    fn solve_with(&self, pinned: &[bool; N]) -> Option<[f64; N]> {
         let trace: f64 = (0..N).map(|i| self.xtx[i][i]).sum();
         let lambda = RIDGE * trace / N as f64 + 1e-300;
         let mut a = self.xtx;
@@ -86,6 +127,14 @@ impl<const N: usize> OnlineRidge<N> {
         for i in 0..N {
             a[i][i] += lambda;
             b[i] += lambda * self.prior[i];
+        }
+        for i in (0..N).filter(|&i| pinned[i]) {
+            a[i] = [0.0; N];
+            for row in a.iter_mut() {
+                row[i] = 0.0;
+            }
+            a[i][i] = 1.0;
+            b[i] = 0.0;
         }
         // a = L Lᵀ, in place (lower triangle)
         for j in 0..N {

@@ -86,7 +86,11 @@ impl Plugin for FractalGpuPlugin {
             .init_resource::<PassCost>()
             .init_resource::<Generations>()
             .init_resource::<CurrentGeneration>()
-            .add_systems(Startup, register_tunables);
+            .add_systems(Startup, register_tunables)
+            .add_systems(
+                PostUpdate,
+                sync_tunables.run_if(resource_exists_and_changed::<FractalSettings>),
+            );
         if app.get_sub_app(RenderApp).is_none() {
             app.insert_resource(GpuPassStatus::NoRenderer);
             return;
@@ -155,8 +159,53 @@ impl Plugin for FractalGpuPlugin {
     }
 }
 
+/// The tunables' values for `s`, in registration order.
+fn tunable_values(s: &FractalSettings) -> [(&'static str, f64); 5] {
+    [
+        ("fractal.max_iter", f64::from(s.params.max_iter)),
+        ("fractal.resolution_scale", f64::from(s.resolution_scale)),
+        (
+            "fractal.precision",
+            match s.precision {
+                PrecisionMode::Auto => 0.0,
+                PrecisionMode::F32 => 1.0,
+                PrecisionMode::Df64 => 2.0,
+            },
+        ),
+        (
+            "fractal.interior_check",
+            if s.interior_check { 1.0 } else { 0.0 },
+        ),
+        (
+            "fractal.heatmap",
+            if s.coloring == Coloring::Cost {
+                1.0
+            } else {
+                0.0
+            },
+        ),
+    ]
+}
+
+/// Keeps the registry truthful when the settings change by other means than a tunable (the
+/// explorer's keys, app code).
+fn sync_tunables(settings: Res<FractalSettings>, mut tunables: ResMut<Tunables>) {
+    for (name, value) in tunable_values(&settings) {
+        if tunables.get(name).is_some_and(|t| t.value() != value) {
+            tunables.sync_value(name, value);
+        }
+    }
+}
+
 fn register_tunables(mut tunables: ResMut<Tunables>, settings: Option<Res<FractalSettings>>) {
     let s = settings.map(|s| s.clone()).unwrap_or_default();
+    let [
+        (max_iter_name, max_iter),
+        (scale_name, scale),
+        (precision_name, precision),
+        (check_name, check),
+        (heatmap_name, heatmap),
+    ] = tunable_values(&s);
     let set = |f: fn(&mut FractalSettings, f64)| {
         move |world: &mut World, v: f64| {
             if let Some(mut s) = world.get_resource_mut::<FractalSettings>() {
@@ -166,34 +215,30 @@ fn register_tunables(mut tunables: ResMut<Tunables>, settings: Option<Res<Fracta
     };
     tunables.register(
         Tunable::new(
-            "fractal.max_iter",
+            max_iter_name,
             "Iteration limit: detail at the boundary vs. GPU time",
             16.0..=100_000.0,
-            f64::from(s.params.max_iter),
+            max_iter,
             set(|s, v| s.params.max_iter = v as u32),
         )
         .with_step(1.0),
     );
     tunables.register(
         Tunable::new(
-            "fractal.resolution_scale",
+            scale_name,
             "Render size relative to the window (upscaled below 1)",
             0.1..=2.0,
-            f64::from(s.resolution_scale),
+            scale,
             set(|s, v| s.resolution_scale = v as f32),
         )
         .with_step(0.05),
     );
     tunables.register(
         Tunable::new(
-            "fractal.precision",
+            precision_name,
             "Arithmetic: 0 = automatic, 1 = f32 (fast, shallow), 2 = df64 (deep zoom)",
             0.0..=2.0,
-            match s.precision {
-                PrecisionMode::Auto => 0.0,
-                PrecisionMode::F32 => 1.0,
-                PrecisionMode::Df64 => 2.0,
-            },
+            precision,
             set(|s, v| {
                 s.precision = match v.round() as u32 {
                     1 => PrecisionMode::F32,
@@ -211,24 +256,20 @@ fn register_tunables(mut tunables: ResMut<Tunables>, settings: Option<Res<Fracta
     );
     tunables.register(
         Tunable::new(
-            "fractal.interior_check",
+            check_name,
             "Interior checks: 1 = skip pixels a cardioid/bulb test or a repeating orbit settles, 0 = iterate every pixel to the limit",
             0.0..=1.0,
-            if s.interior_check { 1.0 } else { 0.0 },
+            check,
             set(|s, v| s.interior_check = v >= 0.5),
         )
         .with_step(1.0),
     );
     tunables.register(
         Tunable::new(
-            "fractal.heatmap",
+            heatmap_name,
             "Colouring: 0 = palette, 1 = cost heatmap (iterations each pixel really ran, log scale)",
             0.0..=1.0,
-            if s.coloring == Coloring::Cost {
-                1.0
-            } else {
-                0.0
-            },
+            heatmap,
             set(|s, v| {
                 s.coloring = if v >= 0.5 {
                     Coloring::Cost
