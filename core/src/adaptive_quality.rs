@@ -230,7 +230,7 @@ impl QualityController {
         self.ladder
             .iter()
             .position(|l| {
-                l.resolution_scale <= q.resolution_scale + 1e-9 && l.max_iter <= q.max_iter
+                l.resolution_scale <= q.resolution_scale + 1e-6 && l.max_iter <= q.max_iter
             })
             .unwrap_or(self.ladder.len() - 1)
     }

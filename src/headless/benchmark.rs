@@ -409,6 +409,17 @@ fn adaptive_report(fps: f64, adaptive: &AdaptiveQuality, path: &[FrameRecord]) -
         }
         elapsed += f.frame_ms;
     }
+    let (mut run, mut longest) = ((0u32, 0.0), (0u32, 0.0));
+    for f in path {
+        run = if f.frame_ms > budget_ms {
+            (run.0 + 1, run.1 + f.frame_ms / 1000.0)
+        } else {
+            (0, 0.0)
+        };
+        if run.0 > longest.0 {
+            longest = run;
+        }
+    }
     let late: Vec<f64> = path[path.len() / 4..].iter().map(|f| f.frame_ms).collect();
     let steps = adaptive.status.steps.clone();
     let reversal_times: Vec<f64> = steps
@@ -430,6 +441,7 @@ fn adaptive_report(fps: f64, adaptive: &AdaptiveQuality, path: &[FrameRecord]) -
         target_fps: fps,
         budget_ms,
         under_budget_at,
+        longest_over_budget: longest,
         after_first_quarter_ms: Percentiles::of(&late),
         reversals: adaptive.status.reversals,
         max_reversals_per_10s,

@@ -56,6 +56,10 @@ pub struct AdaptiveReport {
     pub budget_ms: f64,
     /// The first frame at or under the budget, and the run time before it (s).
     pub under_budget_at: Option<(u32, f64)>,
+    /// The longest run of consecutive frames over the budget: frames, and seconds (how long
+    /// the controller took to recover from the worst jump in cost).
+    #[serde(default)]
+    pub longest_over_budget: (u32, f64),
     /// Frame times after the first quarter of the run (ms).
     pub after_first_quarter_ms: Option<Percentiles>,
     /// Direction reversals.
@@ -247,6 +251,10 @@ impl BenchmarkReport {
                     .map_or(", never under budget".to_string(), |(f, t)| format!(
                         ", under budget from frame {f} ({t:.2} s)"
                     ))
+            );
+            s += &format!(
+                "                   longest stretch over budget: {} frames ({:.2} s)\n",
+                a.longest_over_budget.0, a.longest_over_budget.1
             );
             if let Some(p) = &a.after_first_quarter_ms {
                 s += &format!(
