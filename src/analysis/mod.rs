@@ -9,6 +9,7 @@ mod alerts;
 mod background;
 mod breakdown;
 mod cost_model;
+mod outcomes;
 mod regression_scan;
 mod suggestions;
 
@@ -25,18 +26,19 @@ pub use alerts::{ALERT_LOG_LEN, AlertChanges};
 pub use breakdown::BreakdownInputs;
 pub use cost_model::{CostModel, SCORED_FRAMES_KEPT, ScoredFrame};
 pub use suggestions::{
-    DominantScope, GpuBound, IterationHeadroom, Regressed, RuleContext, SuggestionRule,
-    SuggestionRules,
+    AllocationChurn, ArithmeticCost, CoreImbalance, DominantScope, FramePacing, GpuBound,
+    IterationHeadroom, Regressed, RuleContext, SuggestionRule, SuggestionRules,
 };
 
 use adaptive_quality::adapt_quality;
 use background::BackgroundJob;
 use cost_model::learn_pass_cost;
+use outcomes::OutcomeTracker;
 use regression_scan::{RegressionScan, scan_regressions};
 
 use crate::base::{
-    AlertCleared, AlertRaised, CostModelState, HealthThresholds, Insights, PerfConfig, PerfTracker,
-    RfmPerfBasePlugin, RfmPerfSystems, TunableValue, Tunables, update_due,
+    AlertCleared, AlertRaised, CostModelState, HealthThresholds, Insights, PassCost, PerfConfig,
+    PerfTracker, RfmPerfBasePlugin, RfmPerfSystems, TunableValue, Tunables, update_due,
 };
 
 /// Adds the analysis: alerts ([`AlertRules`], read from a TOML file), suggestions
@@ -107,6 +109,7 @@ impl Plugin for AnalysisPlugin {
                 learn_pass_cost.before(update_insights),
                 adapt_quality.after(learn_pass_cost),
                 update_insights,
+                follow_outcomes.after(update_insights),
                 scan_anomalies,
                 scan_regressions,
             )
@@ -126,6 +129,7 @@ struct AnalysisInputs<'w> {
     tunables: Res<'w, Tunables>,
     regressions: Res<'w, RegressionScan>,
     cost_model: Res<'w, CostModel>,
+    pass: Option<Res<'w, PassCost>>,
 }
 
 /// Spikes and level shifts of every metric, second by second (kept by the tracker), scanned at
@@ -184,6 +188,11 @@ fn update_insights(
     let scopes = tracker.scope_stats();
     let regressions =
         RegressionScan::regressions(&assessments, input.settings.regression_threshold);
+    let model = input.cost_model.model();
+    insights.cost_model = (model.observations() > 0).then(|| CostModelState {
+        model: model.clone(),
+        tunables: input.tunables.iter().map(TunableValue::from).collect(),
+    });
     let ctx = RuleContext {
         snapshot: &snapshot,
         scopes: &scopes,
@@ -193,12 +202,38 @@ fn update_insights(
             .iter()
             .map(|t| (t.name.clone(), t.value(), *t.range.start(), *t.range.end()))
             .collect(),
+        cost: insights.cost_model.as_ref(),
+        pass: input.pass.as_deref().filter(|c| c.generation != 0),
     };
     insights.suggestions = input.rules.0.iter().flat_map(|r| r.suggest(&ctx)).collect();
-    let model = input.cost_model.model();
-    insights.cost_model = (model.observations() > 0).then(|| CostModelState {
-        model: model.clone(),
-        tunables: input.tunables.iter().map(TunableValue::from).collect(),
-    });
     insights.breakdown = BreakdownInputs::gather(tracker, &scopes).breakdown();
+}
+
+/// Follows applied suggestions: notices, in the frame it happens, a tunable set to the value a
+/// shown suggestion proposed, and judges the followed ones at the update interval (see
+/// `outcomes`).
+fn follow_outcomes(
+    time: Res<'_, Time<Real>>,
+    config: Res<'_, PerfConfig>,
+    tracker: Res<'_, PerfTracker>,
+    tunables: Res<'_, Tunables>,
+    mut insights: ResMut<'_, Insights>,
+    mut followed: Local<'_, OutcomeTracker>,
+    mut last: Local<'_, Option<Duration>>,
+) {
+    if tunables.is_changed()
+        && followed.notice(
+            &insights.suggestions,
+            &tunables,
+            &tracker,
+            SystemTime::now(),
+        )
+    {
+        insights.outcomes = followed.outcomes();
+    }
+    if update_due(&time, &mut last, config.update_interval)
+        && let Some(outcomes) = followed.judge(&tracker)
+    {
+        insights.outcomes = outcomes;
+    }
 }

@@ -4,7 +4,7 @@
 use bevy::prelude::Resource;
 use rfm_perf_core::{Snapshot, names};
 
-use crate::base::{ParameterChange, Suggestion};
+use crate::base::{CostModelState, ParameterChange, PassCost, PredictedGain, Suggestion};
 
 /// Context the suggestion rules read.
 #[derive(Debug)]
@@ -17,6 +17,71 @@ pub struct RuleContext<'a> {
     pub regressions: &'a [rfm_perf_core::RegressionReport],
     /// Tunable parameters: `(name, value, min, max)`.
     pub tunables: Vec<(String, f64, f64, f64)>,
+    /// The cost model, when a pass publishes its cost (predicted gains come from it).
+    pub cost: Option<&'a CostModelState>,
+    /// The newest frame's pass cost (its escape histogram), when a pass publishes one.
+    pub pass: Option<&'a PassCost>,
+}
+
+impl<'a> RuleContext<'a> {
+    /// A context with only a snapshot (no scopes, regressions, tunables, cost model or pass).
+    ///
+    /// ```
+    /// let t = rfm_perf::PerformanceTracker::new();
+    /// let snapshot = t.publish_snapshot();
+    /// let ctx = rfm_perf::analysis::RuleContext::new(&snapshot);
+    /// assert!(ctx.tunables.is_empty() && ctx.cost.is_none());
+    /// ```
+    pub fn new(snapshot: &'a Snapshot) -> Self {
+        Self {
+            snapshot,
+            scopes: &[],
+            regressions: &[],
+            tunables: Vec::new(),
+            cost: None,
+            pass: None,
+        }
+    }
+
+    /// The tunable ending in `.{suffix}`: `(name, value, min, max)`.
+    pub fn tunable(&self, suffix: &str) -> Option<&(String, f64, f64, f64)> {
+        self.tunables.iter().find(|(name, ..)| {
+            name.strip_suffix(suffix)
+                .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
+        })
+    }
+
+    /// `suggestion` with the cost model's predicted gain for its parameter change (when the
+    /// model can predict it), and that gain at the end of its evidence: what a rule of your
+    /// own calls on what it proposes.
+    pub fn with_gain(&self, mut suggestion: Suggestion) -> Suggestion {
+        if let Some(p) = &suggestion.parameter
+            && let Some(gain) = self.predicted_gain(&p.name, p.value)
+        {
+            suggestion.evidence = if suggestion.evidence.is_empty() {
+                gain.describe()
+            } else {
+                format!("{}; {}", suggestion.evidence, gain.describe())
+            };
+            suggestion.predicted = Some(gain);
+        }
+        suggestion
+    }
+
+    /// What setting `name` to `value` should save, from the cost model (none without one, or
+    /// when it cannot predict that change).
+    pub fn predicted_gain(&self, name: &str, value: f64) -> Option<PredictedGain> {
+        self.cost?
+            .what_if(&[(name.to_string(), value)])
+            .ok()
+            .map(|w| w.gain())
+    }
+}
+
+/// `suggestion` with the cost model's predicted gain for its parameter change, and that gain
+/// in its evidence (see [`RuleContext::with_gain`]).
+fn with_gain(suggestion: Suggestion, ctx: &RuleContext<'_>) -> Suggestion {
+    ctx.with_gain(suggestion)
 }
 
 /// A set of suggestion rules; replace it with your own by inserting a [`SuggestionRules`] resource.
@@ -32,10 +97,14 @@ pub struct SuggestionRules(pub Vec<Box<dyn SuggestionRule>>);
 impl Default for SuggestionRules {
     fn default() -> Self {
         Self(vec![
-            Box::new(DominantScope),
-            Box::new(Regressed),
-            Box::new(GpuBound),
             Box::new(IterationHeadroom),
+            Box::new(GpuBound),
+            Box::new(ArithmeticCost),
+            Box::new(DominantScope),
+            Box::new(CoreImbalance),
+            Box::new(AllocationChurn),
+            Box::new(FramePacing),
+            Box::new(Regressed),
         ])
     }
 }
@@ -56,6 +125,7 @@ impl SuggestionRule for DominantScope {
             return Vec::new();
         }
         vec![Suggestion {
+            id: format!("dominant_scope:{}", top.name),
             title: format!("Optimise or parallelise {}", top.name),
             evidence: format!(
                 "{} takes {:.0} % of the frame ({:.1} calls/frame, mean {:.3} ms, p95 {:.3} ms) while frames take {:.1} ms",
@@ -66,7 +136,7 @@ impl SuggestionRule for DominantScope {
                 top.p95_ms,
                 ctx.snapshot.value(names::FRAME_TIME_MS).unwrap_or(0.0)
             ),
-            parameter: None,
+            ..Default::default()
         }]
     }
 }
@@ -80,6 +150,7 @@ impl SuggestionRule for Regressed {
             .iter()
             .take(3)
             .map(|r| Suggestion {
+                id: format!("regression:{}", r.metric),
                 title: format!(
                     "Investigate the {:?} regression of {}",
                     r.severity, r.metric
@@ -91,7 +162,7 @@ impl SuggestionRule for Regressed {
                     r.change * 100.0,
                     r.samples
                 ),
-                parameter: None,
+                ..Default::default()
             })
             .collect()
     }
@@ -107,9 +178,10 @@ impl SuggestionRule for Regressed {
 /// t.track_metric("frame.time_ms", 40.0);
 /// t.track_metric("gpu.utilization_pct", 90.0);
 /// let snapshot = t.publish_snapshot();
-/// let ctx = RuleContext { snapshot: &snapshot, scopes: &[], regressions: &[],
-///     tunables: vec![("fractal.resolution_scale".into(), 1.0, 0.1, 2.0)] };
+/// let mut ctx = RuleContext::new(&snapshot);
+/// ctx.tunables = vec![("fractal.resolution_scale".into(), 1.0, 0.1, 2.0)];
 /// let s = GpuBound.suggest(&ctx);
+/// assert_eq!(s[0].id, "gpu_bound");
 /// assert!((s[0].parameter.as_ref().unwrap().value - 0.75).abs() < 1e-9);
 /// ```
 pub struct GpuBound;
@@ -126,10 +198,7 @@ impl SuggestionRule for GpuBound {
             return Vec::new();
         }
         if gpu_pct >= 70.0 {
-            let scale = ctx
-                .tunables
-                .iter()
-                .find(|(name, ..)| name.ends_with("resolution_scale"));
+            let scale = ctx.tunable("resolution_scale");
             let parameter = scale.and_then(|(name, value, min, _)| {
                 let target = ((value * 0.75) / 0.05).round() * 0.05;
                 (target >= *min && target < *value).then(|| ParameterChange {
@@ -137,20 +206,32 @@ impl SuggestionRule for GpuBound {
                     value: target,
                 })
             });
-            vec![Suggestion {
-                title: "GPU-bound: render fewer pixels".into(),
-                evidence: format!(
-                    "the GPU is busy {gpu_pct:.0} % of a {frame_ms:.1} ms frame (estimate: GPU pass time / frame time)"
-                ),
-                parameter,
-            }]
+            let cost = parameter.as_ref().map_or(String::new(), |p| {
+                format!(
+                    ". Quality cost: {:.0} % of the pixels, upscaled",
+                    100.0 - 100.0 * (p.value / scale.map_or(1.0, |s| s.1)).powi(2)
+                )
+            });
+            vec![with_gain(
+                Suggestion {
+                    id: "gpu_bound".into(),
+                    title: "GPU-bound: render fewer pixels".into(),
+                    evidence: format!(
+                        "the GPU is busy {gpu_pct:.0} % of a {frame_ms:.1} ms frame (estimate: GPU pass time / frame time){cost}"
+                    ),
+                    parameter,
+                    ..Default::default()
+                },
+                ctx,
+            )]
         } else if gpu_pct <= 30.0 {
             vec![Suggestion {
+                id: "cpu_bound".into(),
                 title: "CPU-bound: the GPU waits on the CPU".into(),
                 evidence: format!(
                     "frames take {frame_ms:.1} ms while the GPU is busy only {gpu_pct:.0} % of it; see the bottleneck analyzer for the slowest scopes"
                 ),
-                parameter: None,
+                ..Default::default()
             }]
         } else {
             Vec::new()
@@ -163,8 +244,9 @@ impl SuggestionRule for GpuBound {
 /// `*interior_check` tunable that is off, it suggests turning it on (the check finds those
 /// pixels early; the picture stays the same). Otherwise, when the escaping pixels need far fewer
 /// iterations than the limit, it suggests a lower `*.max_iter`: 1.25 × the iteration by which
-/// 99 % of them escape (`fractal.escape_p99`; 4 × their mean without it), at least 64 — and says
-/// what it costs (the escaping pixels past the new limit turn to the inside colour).
+/// 99.9 % of them escape (the pass's escape histogram; `fractal.escape_p99` without one, 4 ×
+/// their mean without either), at least 64 — and says what it costs (the escaping pixels past
+/// the new limit turn to the inside colour). With a cost model, each states its predicted gain.
 ///
 /// ```
 /// use rfm_perf::analysis::{IterationHeadroom, RuleContext, SuggestionRule};
@@ -176,15 +258,18 @@ impl SuggestionRule for GpuBound {
 /// let limit = ("fractal.max_iter".to_string(), 5000.0, 16.0, 100_000.0);
 /// // the interior check is off: turn it on, the image stays the same
 /// let check = ("fractal.interior_check".to_string(), 0.0, 0.0, 1.0);
-/// let ctx = RuleContext { snapshot: &snapshot, scopes: &[], regressions: &[],
-///     tunables: vec![limit.clone(), check] };
+/// let mut ctx = RuleContext::new(&snapshot);
+/// ctx.tunables = vec![limit.clone(), check];
 /// let s = IterationHeadroom.suggest(&ctx);
 /// assert_eq!(s.len(), 1);
+/// assert_eq!(s[0].id, "interior_check");
 /// assert_eq!(s[0].parameter.as_ref().unwrap().name, "fractal.interior_check");
 /// assert!(s[0].evidence.contains("93 % of the work"));
 /// // no interior check to turn on: a lower limit, from the escape histogram
-/// let ctx = RuleContext { snapshot: &snapshot, scopes: &[], regressions: &[], tunables: vec![limit] };
+/// let mut ctx = RuleContext::new(&snapshot);
+/// ctx.tunables = vec![limit];
 /// let s = IterationHeadroom.suggest(&ctx);
+/// assert_eq!(s[0].id, "iteration_limit");
 /// assert_eq!(s[0].parameter.as_ref().unwrap().value, 225.0); // 1.25 × 180
 /// assert!(s[0].evidence.contains("99 % of the escaping pixels escape within 180 iterations"));
 /// ```
@@ -198,12 +283,7 @@ impl SuggestionRule for IterationHeadroom {
         ) else {
             return Vec::new();
         };
-        let tunable = |suffix: &str| {
-            ctx.tunables
-                .iter()
-                .find(|(name, ..)| name.ends_with(suffix))
-        };
-        let Some((name, max_iter, min, _)) = tunable("max_iter") else {
+        let Some((name, max_iter, min, _)) = ctx.tunable("max_iter") else {
             return Vec::new();
         };
         if per_pixel <= 0.0 || escaped <= 0.0 {
@@ -220,32 +300,44 @@ impl SuggestionRule for IterationHeadroom {
             (1.0 - escaped) * 100.0,
             inside_share * 100.0
         );
-        match tunable("interior_check") {
+        match ctx.tunable("interior_check") {
             // keeps the image: prefer it to any change that alters it
             Some((check, value, ..)) if *value < 0.5 => {
-                return vec![Suggestion {
-                    title: "Turn on the interior check".into(),
-                    evidence: format!(
-                        "{inside}; the interior check recognises them early, and the image stays the same"
-                    ),
-                    parameter: Some(ParameterChange {
-                        name: check.clone(),
-                        value: 1.0,
-                    }),
-                }];
+                return vec![with_gain(
+                    Suggestion {
+                        id: "interior_check".into(),
+                        title: "Turn on the interior check".into(),
+                        evidence: format!(
+                            "{inside}; the interior check recognises them early, and the image stays the same"
+                        ),
+                        parameter: Some(ParameterChange {
+                            name: check.clone(),
+                            value: 1.0,
+                        }),
+                        ..Default::default()
+                    },
+                    ctx,
+                )];
             }
             // already on: the inside pixels are cheap, the limit is not what costs
             Some(_) => return Vec::new(),
             None => {}
         }
+        // the histogram of the newest frame, when it is of this limit
+        let p999 = ctx
+            .pass
+            .filter(|c| f64::from(c.histogram.max_iter) == *max_iter)
+            .and_then(|c| c.histogram.quantile(0.999))
+            .map(|q| (f64::from(q), "99.9"));
         let p99 = ctx
             .snapshot
             .value(names::FRACTAL_ESCAPE_P99)
-            .filter(|p| p.is_finite() && *p > 0.0);
-        let (target, why) = match p99 {
-            Some(p99) => (
-                (1.25 * p99).ceil(),
-                format!("99 % of the escaping pixels escape within {p99:.0} iterations"),
+            .filter(|p| p.is_finite() && *p > 0.0)
+            .map(|q| (q, "99"));
+        let (target, why) = match p999.or(p99) {
+            Some((q, share)) => (
+                (1.25 * q).ceil(),
+                format!("{share} % of the escaping pixels escape within {q:.0} iterations"),
             ),
             None => (
                 (4.0 * escaped_mean).round(),
@@ -256,15 +348,480 @@ impl SuggestionRule for IterationHeadroom {
         if escaped_mean * 10.0 > *max_iter || target >= *max_iter {
             return Vec::new();
         }
+        let share = if p999.is_some() { "0.1" } else { "1" };
+        vec![with_gain(
+            Suggestion {
+                id: "iteration_limit".into(),
+                title: "Lower the iteration limit".into(),
+                evidence: format!(
+                    "{why}, but {inside}. Quality cost: escaping pixels that need more than {target:.0} iterations (under {share} %) turn to the inside colour"
+                ),
+                parameter: Some(ParameterChange {
+                    name: name.clone(),
+                    value: target,
+                }),
+                ..Default::default()
+            },
+            ctx,
+        )]
+    }
+}
+
+/// The arithmetic in use costs several times another one measured on this machine, per
+/// iteration (the cost model's fits): says so with both rates, and when a `*.precision`
+/// tunable forces the dear one, suggests its `auto` value (which picks the cheapest arithmetic
+/// that keeps the image sharp).
+///
+/// ```
+/// use rfm_perf::analysis::{ArithmeticCost, RuleContext, SuggestionRule};
+/// let t = rfm_perf::PerformanceTracker::new();
+/// let snapshot = t.publish_snapshot();
+/// // no cost model: nothing to compare
+/// assert!(ArithmeticCost.suggest(&RuleContext::new(&snapshot)).is_empty());
+/// ```
+pub struct ArithmeticCost;
+
+/// How many times dearer per iteration an arithmetic must be for [`ArithmeticCost`] to speak.
+const DEAR_ARITHMETIC: f64 = 2.0;
+
+impl SuggestionRule for ArithmeticCost {
+    fn suggest(&self, ctx: &RuleContext<'_>) -> Vec<Suggestion> {
+        let Some(cost) = ctx.cost else {
+            return Vec::new();
+        };
+        let Some(current) = cost.model.latest_params() else {
+            return Vec::new();
+        };
+        let rates: Vec<(&str, f64, u64)> = cost
+            .model
+            .cost_per_iteration()
+            .filter(|(_, ns, n)| *ns > 0.0 && *n >= 10)
+            .collect();
+        let Some(&(_, now_ns, _)) = rates.iter().find(|(a, ..)| *a == current.arithmetic) else {
+            return Vec::new();
+        };
+        let Some(&(cheap, cheap_ns, _)) = rates
+            .iter()
+            .filter(|(a, ..)| *a != current.arithmetic)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+        else {
+            return Vec::new();
+        };
+        let ratio = now_ns / cheap_ns;
+        if ratio < DEAR_ARITHMETIC {
+            return Vec::new();
+        }
+        let evidence = format!(
+            "{} costs {ratio:.1}× {cheap} per iteration here ({now_ns:.2} vs {cheap_ns:.2} ns per iteration, measured on this GPU)",
+            current.arithmetic
+        );
+        // a forced arithmetic: `auto` keeps the image sharp at the cheapest cost
+        let forced = ctx.tunable("precision").and_then(|(name, value, ..)| {
+            let t = cost.tunable(name)?;
+            let label = t.labels.iter().find(|(v, _)| (v - value).abs() < 1e-9)?;
+            let auto = t.labels.iter().find(|(_, l)| l == "auto")?;
+            // what it saves where the cheap arithmetic is chosen (auto picks it only where
+            // the image stays sharp: "there")
+            let gain = t
+                .labels
+                .iter()
+                .find(|(_, l)| l == cheap)
+                .and_then(|(v, _)| cost.what_if(&[(name.clone(), *v)]).ok())
+                .map(|w| w.gain());
+            (label.1 == current.arithmetic).then(|| {
+                (
+                    ParameterChange {
+                        name: name.clone(),
+                        value: auto.0,
+                    },
+                    gain,
+                )
+            })
+        });
+        match forced {
+            Some((change, gain)) => vec![Suggestion {
+                id: "arithmetic_cost".into(),
+                title: format!(
+                    "Let the precision follow the zoom instead of forcing {}",
+                    current.arithmetic
+                ),
+                evidence: format!(
+                    "{evidence}; automatic precision uses {cheap} wherever it stays sharp{}",
+                    gain.map_or(String::new(), |g| format!(" — there, {}", g.describe()))
+                ),
+                parameter: Some(change),
+                predicted: gain,
+            }],
+            None => vec![Suggestion {
+                id: "arithmetic_cost".into(),
+                title: format!(
+                    "At this depth every iteration runs in {}",
+                    current.arithmetic
+                ),
+                evidence: format!(
+                    "{evidence}; the view needs it to stay sharp, so fewer pixels or iterations are what saves time here"
+                ),
+                ..Default::default()
+            }],
+        }
+    }
+}
+
+/// One core far busier than the others while the frame is slow: the work that runs on a
+/// single thread is the parallelisation opportunity (the slowest scope by self time is named).
+///
+/// ```
+/// use rfm_perf::analysis::{CoreImbalance, RuleContext, SuggestionRule};
+/// let t = rfm_perf::PerformanceTracker::new();
+/// t.track_metric("frame.time_ms", 30.0);
+/// for (core, pct) in [95.0, 10.0, 12.0, 8.0].into_iter().enumerate() {
+///     t.track_metric(&rfm_perf::names::cpu_core(core), pct);
+/// }
+/// let snapshot = t.publish_snapshot();
+/// let s = CoreImbalance.suggest(&RuleContext::new(&snapshot));
+/// assert_eq!(s[0].id, "single_threaded");
+/// assert!(s[0].evidence.contains("core 0 is 95 % busy"));
+/// ```
+pub struct CoreImbalance;
+
+impl SuggestionRule for CoreImbalance {
+    fn suggest(&self, ctx: &RuleContext<'_>) -> Vec<Suggestion> {
+        if ctx
+            .snapshot
+            .value(names::FRAME_TIME_MS)
+            .is_none_or(|ms| ms <= 1000.0 / 60.0)
+        {
+            return Vec::new();
+        }
+        let cores: Vec<f64> = (0..1024)
+            .map_while(|n| ctx.snapshot.value(&names::cpu_core(n)))
+            .collect();
+        if cores.len() < 2 {
+            return Vec::new();
+        }
+        let (busiest, top) = cores
+            .iter()
+            .copied()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap_or((0, 0.0));
+        let others = (cores.iter().sum::<f64>() - top) / (cores.len() - 1) as f64;
+        if top < 85.0 || others > 40.0 {
+            return Vec::new();
+        }
+        let scope = ctx
+            .scopes
+            .iter()
+            .max_by(|a, b| a.self_ms.total_cmp(&b.self_ms))
+            .map_or(String::new(), |s| {
+                format!(
+                    "; the slowest scope by self time is {} ({:.0} % of the frame)",
+                    s.name, s.frame_pct
+                )
+            });
         vec![Suggestion {
-            title: "Lower the iteration limit".into(),
+            id: "single_threaded".into(),
+            title: "Spread the work over the idle cores".into(),
             evidence: format!(
-                "{why}, but {inside}. Quality cost: escaping pixels that need more than {target:.0} iterations (under 1 %) turn to the inside colour"
+                "core {busiest} is {top:.0} % busy while the other {} average {others:.0} %: the frame waits on one thread{scope}",
+                cores.len() - 1
             ),
-            parameter: Some(ParameterChange {
-                name: name.clone(),
-                value: target,
-            }),
+            ..Default::default()
         }]
+    }
+}
+
+/// Many heap allocations per frame (with the counting allocator): reuse buffers.
+///
+/// ```
+/// use rfm_perf::analysis::{AllocationChurn, RuleContext, SuggestionRule};
+/// let t = rfm_perf::PerformanceTracker::new();
+/// t.track_metric("process.allocs_per_frame", 12_000.0);
+/// t.track_metric("process.alloc_bytes_per_frame", 3.0e6);
+/// let snapshot = t.publish_snapshot();
+/// let s = AllocationChurn.suggest(&RuleContext::new(&snapshot));
+/// assert_eq!(s[0].id, "allocation_churn");
+/// assert!(s[0].evidence.contains("12000 heap allocations per frame"));
+/// ```
+pub struct AllocationChurn;
+
+/// Allocations per frame from which [`AllocationChurn`] speaks.
+const CHURN_ALLOCS: f64 = 5_000.0;
+
+impl SuggestionRule for AllocationChurn {
+    fn suggest(&self, ctx: &RuleContext<'_>) -> Vec<Suggestion> {
+        let Some(allocs) = ctx
+            .snapshot
+            .value(names::PROCESS_ALLOCS_PER_FRAME)
+            .filter(|a| *a >= CHURN_ALLOCS)
+        else {
+            return Vec::new();
+        };
+        let bytes = ctx
+            .snapshot
+            .value(crate::base::PROCESS_ALLOC_BYTES_PER_FRAME)
+            .map_or(String::new(), |b| format!(" ({:.1} MB)", b / 1e6));
+        vec![Suggestion {
+            id: "allocation_churn".into(),
+            title: "Allocate less per frame".into(),
+            evidence: format!(
+                "{allocs:.0} heap allocations per frame{bytes}: reuse buffers (clear and refill a Vec, a Local<Vec<_>> in a system) instead of building new ones each frame"
+            ),
+            ..Default::default()
+        }]
+    }
+}
+
+/// Uneven frames: the slowest 1 % far slower than the mean, so the game stutters at an average
+/// that looks fine.
+///
+/// ```
+/// use rfm_perf::analysis::{FramePacing, RuleContext, SuggestionRule};
+/// let t = rfm_perf::PerformanceTracker::new();
+/// t.track_metric("frame.fps", 60.0);
+/// t.track_metric("frame.fps_1pct_low", 18.0);
+/// let snapshot = t.publish_snapshot();
+/// let s = FramePacing.suggest(&RuleContext::new(&snapshot));
+/// assert_eq!(s[0].id, "frame_pacing");
+/// ```
+pub struct FramePacing;
+
+impl SuggestionRule for FramePacing {
+    fn suggest(&self, ctx: &RuleContext<'_>) -> Vec<Suggestion> {
+        let (Some(fps), Some(low)) = (
+            ctx.snapshot.value(names::FRAME_FPS),
+            ctx.snapshot.value(names::FRAME_FPS_1PCT_LOW),
+        ) else {
+            return Vec::new();
+        };
+        if !(fps > 0.0 && low > 0.0) || low >= 0.5 * fps {
+            return Vec::new();
+        }
+        vec![Suggestion {
+            id: "frame_pacing".into(),
+            title: "Even out the frame pacing".into(),
+            evidence: format!(
+                "{fps:.0} FPS on average but {low:.0} FPS in the slowest 1 % of frames ({:.1} ms vs {:.1} ms): look for the spikes in the timeline and for work done every few frames (loading, allocation bursts, regression checks)",
+                1000.0 / low,
+                1000.0 / fps
+            ),
+            ..Default::default()
+        }]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::base::{CostModelState, EscapeHistogram, TunableValue};
+    use rfm_perf_core::PerformanceTracker;
+    use rfm_perf_core::cost_model::{PassCostModel, PassObservation, PassParams, WorkProfile};
+
+    fn snapshot(metrics: &[(&str, f64)]) -> std::sync::Arc<Snapshot> {
+        let t = PerformanceTracker::new();
+        for (name, v) in metrics {
+            t.track_metric(name, *v);
+        }
+        t.publish_snapshot()
+    }
+
+    /// A cost model that measured `f32` at 0.2 ns and `df64` at 1.2 ns per iteration, the
+    /// newest frames in `latest`.
+    fn model(latest: &'static str) -> PassCostModel {
+        let mut m = PassCostModel::default();
+        for arithmetic in ["f32", "df64"].into_iter().cycle().take(80).chain([latest]) {
+            let per = if arithmetic == "df64" { 1.2 } else { 0.2 };
+            for i in 0..2u64 {
+                let computed = 20_000_000 + 1_000_000 * i;
+                m.observe(&PassObservation {
+                    params: PassParams {
+                        pixels: 100_000,
+                        max_iter: 1000,
+                        arithmetic: arithmetic.into(),
+                        interior_check: true,
+                    },
+                    work: WorkProfile::new(
+                        100_000,
+                        1000,
+                        true,
+                        computed,
+                        computed,
+                        &[0],
+                        &[100_000],
+                    ),
+                    gpu_ms: 0.3 + per * computed as f64 / 1e6,
+                    frame_ms: None,
+                });
+            }
+        }
+        m
+    }
+
+    fn precision(value: f64) -> TunableValue {
+        TunableValue {
+            name: "fractal.precision".into(),
+            value,
+            min: 0.0,
+            max: 2.0,
+            step: Some(1.0),
+            labels: vec![
+                (0.0, "auto".into()),
+                (1.0, "f32".into()),
+                (2.0, "df64".into()),
+            ],
+        }
+    }
+
+    #[test]
+    fn the_dear_arithmetic_is_named_and_a_forced_one_gets_auto() {
+        let s = snapshot(&[]);
+        let forced = CostModelState {
+            model: model("df64"),
+            tunables: vec![precision(2.0)],
+        };
+        let mut ctx = RuleContext::new(&s);
+        ctx.cost = Some(&forced);
+        ctx.tunables = vec![("fractal.precision".into(), 2.0, 0.0, 2.0)];
+        let out = ArithmeticCost.suggest(&ctx);
+        assert_eq!(out.len(), 1, "{out:?}");
+        // 1.2 vs 0.2 ns per iteration, less what the ridge keeps of the overhead
+        let ratio: f64 = out[0].evidence["df64 costs ".len()..]
+            .split('×')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((5.0..=6.5).contains(&ratio), "{}", out[0].evidence);
+        assert_eq!(out[0].parameter.as_ref().unwrap().value, 0.0);
+        // where f32 is chosen it saves most of the time
+        let gain = out[0].predicted.expect("a predicted gain");
+        assert!(gain.share() > 0.7, "{gain:?}");
+        assert!(
+            out[0].evidence.contains("there, predicted to save"),
+            "{}",
+            out[0].evidence
+        );
+        // automatic already: no change to offer, the advice stands
+        let auto = CostModelState {
+            model: model("df64"),
+            tunables: vec![precision(0.0)],
+        };
+        ctx.cost = Some(&auto);
+        ctx.tunables = vec![("fractal.precision".into(), 0.0, 0.0, 2.0)];
+        let out = ArithmeticCost.suggest(&ctx);
+        assert!(out[0].parameter.is_none() && out[0].title.contains("df64"));
+        // in the cheap arithmetic: nothing to say
+        let cheap = CostModelState {
+            model: model("f32"),
+            tunables: vec![precision(0.0)],
+        };
+        ctx.cost = Some(&cheap);
+        assert!(ArithmeticCost.suggest(&ctx).is_empty());
+    }
+
+    #[test]
+    fn quiet_cases_make_no_suggestion() {
+        // balanced cores, a fast frame, few allocations, even pacing
+        let s = snapshot(&[
+            (names::FRAME_TIME_MS, 30.0),
+            (&names::cpu_core(0), 90.0),
+            (&names::cpu_core(1), 85.0),
+            (names::PROCESS_ALLOCS_PER_FRAME, 200.0),
+            (names::FRAME_FPS, 33.0),
+            (names::FRAME_FPS_1PCT_LOW, 25.0),
+        ]);
+        let ctx = RuleContext::new(&s);
+        assert!(CoreImbalance.suggest(&ctx).is_empty());
+        assert!(AllocationChurn.suggest(&ctx).is_empty());
+        assert!(FramePacing.suggest(&ctx).is_empty());
+        let fast = snapshot(&[
+            (names::FRAME_TIME_MS, 10.0),
+            (&names::cpu_core(0), 99.0),
+            (&names::cpu_core(1), 1.0),
+        ]);
+        assert!(CoreImbalance.suggest(&RuleContext::new(&fast)).is_empty());
+        // one core only: nothing to balance
+        let one = snapshot(&[(names::FRAME_TIME_MS, 30.0), (&names::cpu_core(0), 99.0)]);
+        assert!(CoreImbalance.suggest(&RuleContext::new(&one)).is_empty());
+    }
+
+    #[test]
+    fn the_iteration_limit_follows_the_histograms_999th_percentile_and_states_its_gain() {
+        // 90 % escape early (10..=59), 10 % inside; limit 5000
+        let mut counts: Vec<u32> = (0..900).map(|i| 10 + i % 50).collect();
+        counts.extend(std::iter::repeat_n(5000, 100));
+        let pass = PassCost {
+            generation: 1,
+            max_iter: 5000,
+            pixels: 1000,
+            histogram: EscapeHistogram::from_counts(&counts, 5000),
+            ..Default::default()
+        };
+        let s = snapshot(&[
+            (
+                names::FRACTAL_ITERATIONS_PER_PIXEL,
+                0.1 * 5000.0 + 0.9 * 34.5,
+            ),
+            (names::FRACTAL_ESCAPED_RATIO, 0.9),
+        ]);
+        let mut ctx = RuleContext::new(&s);
+        ctx.pass = Some(&pass);
+        ctx.tunables = vec![("fractal.max_iter".into(), 5000.0, 16.0, 100_000.0)];
+        let out = IterationHeadroom.suggest(&ctx);
+        assert!(
+            out[0]
+                .evidence
+                .contains("99.9 % of the escaping pixels escape within"),
+            "{}",
+            out[0].evidence
+        );
+        assert!(
+            out[0].evidence.contains("under 0.1 %"),
+            "{}",
+            out[0].evidence
+        );
+        let q = f64::from(pass.histogram.quantile(0.999).unwrap());
+        assert_eq!(
+            out[0].parameter.as_ref().unwrap().value,
+            (1.25 * q).ceil().max(64.0)
+        );
+        // no cost model: no predicted gain
+        assert!(out[0].predicted.is_none());
+    }
+
+    #[test]
+    fn gpu_bound_states_the_models_gain_and_the_quality_cost() {
+        let s = snapshot(&[
+            (names::FRAME_TIME_MS, 40.0),
+            (names::GPU_UTILIZATION_PCT, 90.0),
+        ]);
+        let state = CostModelState {
+            model: model("f32"),
+            tunables: vec![TunableValue {
+                name: "fractal.resolution_scale".into(),
+                value: 1.0,
+                min: 0.1,
+                max: 2.0,
+                step: Some(0.05),
+                labels: Vec::new(),
+            }],
+        };
+        let mut ctx = RuleContext::new(&s);
+        ctx.cost = Some(&state);
+        ctx.tunables = vec![("fractal.resolution_scale".into(), 1.0, 0.1, 2.0)];
+        let out = GpuBound.suggest(&ctx);
+        let gain = out[0].predicted.expect("a predicted gain");
+        // 0.75² of the pixels: the time scales with the work
+        assert!(gain.gpu_ms > 0.3 * gain.current_gpu_ms, "{gain:?}");
+        assert!(
+            out[0].evidence.contains("predicted to save"),
+            "{}",
+            out[0].evidence
+        );
+        assert!(
+            out[0].evidence.contains("Quality cost: 44 % of the pixels"),
+            "{}",
+            out[0].evidence
+        );
     }
 }

@@ -312,7 +312,11 @@ pub(crate) async fn bottlenecks(State(st): State<Arc<ApiState>>) -> Json<Value> 
 }
 
 pub(crate) async fn suggestions(State(st): State<Arc<ApiState>>) -> Json<Value> {
-    Json(json!({ "suggestions": st.published().insights.suggestions }))
+    let p = st.published();
+    Json(json!({
+        "suggestions": p.insights.suggestions,
+        "outcomes": p.insights.outcomes,
+    }))
 }
 
 pub(crate) async fn alerts(State(st): State<Arc<ApiState>>) -> Json<Value> {

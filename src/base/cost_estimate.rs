@@ -5,6 +5,7 @@
 use rfm_perf_core::cost_model::{CostPrediction, PassCostModel, PassParams, PredictError};
 use serde::Serialize;
 
+use super::insights::PredictedGain;
 use super::tunables::{Tunable, TunableError};
 
 /// A tunable parameter's state as the cost model reads it.
@@ -58,6 +59,18 @@ impl WhatIf {
     /// Frame time it would save (ms), once frame times were observed.
     pub fn frame_gain_ms(&self) -> Option<f64> {
         Some(self.current.frame_ms? - self.predicted.frame_ms?)
+    }
+
+    /// The saving as a suggestion states it, with its interval (the current time less the
+    /// prediction's interval ends).
+    pub fn gain(&self) -> PredictedGain {
+        PredictedGain {
+            gpu_ms: self.gpu_gain_ms(),
+            gpu_ms_low: self.predicted.gpu_ms_high.map(|h| self.current.gpu_ms - h),
+            gpu_ms_high: self.predicted.gpu_ms_low.map(|l| self.current.gpu_ms - l),
+            frame_ms: self.frame_gain_ms(),
+            current_gpu_ms: self.current.gpu_ms,
+        }
     }
 }
 

@@ -36,7 +36,7 @@ pub struct Alert {
 }
 
 /// A parameter change a suggestion proposes (applied through [`Tunables`](crate::tunables::Tunables)).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ParameterChange {
     /// Tunable name.
     pub name: String,
@@ -45,14 +45,129 @@ pub struct ParameterChange {
 }
 
 /// An optimisation suggestion with its evidence.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+///
+/// ```
+/// let s = rfm_perf::Suggestion { id: "frame_pacing".into(), title: "Even out frame pacing".into(), ..Default::default() };
+/// assert!(s.predicted.is_none());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Suggestion {
+    /// Stable id: the same advice keeps it from one update to the next (`interior_check`,
+    /// `gpu_bound`, `dominant_scope:physics`, …), so a client can follow it and apply it.
+    #[serde(default)]
+    pub id: String,
     /// What to do.
     pub title: String,
     /// Why: the numbers behind it.
     pub evidence: String,
     /// A parameter change that implements it, if there is one.
     pub parameter: Option<ParameterChange>,
+    /// What the change should save, from the cost model, when it can say.
+    #[serde(default)]
+    pub predicted: Option<PredictedGain>,
+}
+
+/// Time a change should save per frame, predicted by the cost model.
+///
+/// ```
+/// let g = rfm_perf::PredictedGain { gpu_ms: 4.0, gpu_ms_low: Some(3.0), gpu_ms_high: Some(5.0), frame_ms: None, current_gpu_ms: 10.0 };
+/// assert_eq!(g.share(), 0.4);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PredictedGain {
+    /// GPU time of the pass saved per frame (ms; negative: it costs more).
+    pub gpu_ms: f64,
+    /// Low end of the saving's interval (ms).
+    pub gpu_ms_low: Option<f64>,
+    /// High end of the saving's interval (ms).
+    pub gpu_ms_high: Option<f64>,
+    /// Frame time saved (ms), once the model has seen frame times.
+    pub frame_ms: Option<f64>,
+    /// The pass's GPU time now, as the model predicts it (ms).
+    pub current_gpu_ms: f64,
+}
+
+impl PredictedGain {
+    /// The saving as a share of the pass's time now.
+    pub fn share(&self) -> f64 {
+        if self.current_gpu_ms > 0.0 {
+            self.gpu_ms / self.current_gpu_ms
+        } else {
+            0.0
+        }
+    }
+
+    /// One phrase for people: "saves 4.0 ms of GPU time per frame (3.0–5.0, 40 %)".
+    pub fn describe(&self) -> String {
+        let range = match (self.gpu_ms_low, self.gpu_ms_high) {
+            (Some(lo), Some(hi)) => format!("{lo:.1}–{hi:.1}, "),
+            _ => String::new(),
+        };
+        if self.gpu_ms >= 0.0 {
+            format!(
+                "predicted to save {:.1} ms of GPU time per frame ({range}{:.0} %)",
+                self.gpu_ms,
+                self.share() * 100.0
+            )
+        } else {
+            format!(
+                "predicted to cost {:.1} ms more GPU time per frame ({range}{:.0} %)",
+                -self.gpu_ms,
+                -self.share() * 100.0
+            )
+        }
+    }
+}
+
+/// What an applied suggestion did: the prediction it was applied with, the frames before and
+/// after, and whether the gain came.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SuggestionOutcome {
+    /// The suggestion's id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// The change applied.
+    pub parameter: ParameterChange,
+    /// When it was applied (seconds since the Unix epoch).
+    pub applied_unix_s: f64,
+    /// What it was predicted to save.
+    pub predicted: Option<PredictedGain>,
+    /// Frames measured after it so far, and needed before judging.
+    pub frames: (usize, usize),
+    /// Median GPU time of the pass before and after (ms), when the pass is timed.
+    pub gpu_ms: Option<(f64, f64)>,
+    /// Median frame time before and after (ms).
+    pub frame_ms: Option<(f64, f64)>,
+    /// Mann–Whitney p-value of the change in GPU time (frame time without it).
+    pub p_value: Option<f64>,
+    /// Where it stands.
+    pub verdict: OutcomeVerdict,
+    /// One line for people.
+    pub message: String,
+}
+
+impl SuggestionOutcome {
+    /// The GPU time it saved (ms; median before − median after), once measured.
+    pub fn measured_gpu_gain_ms(&self) -> Option<f64> {
+        self.gpu_ms.map(|(before, after)| before - after)
+    }
+}
+
+/// Where an applied suggestion stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeVerdict {
+    /// Still collecting frames after the change.
+    Measuring,
+    /// The measured gain lies within the prediction's interval.
+    AsPredicted,
+    /// The measured gain missed the prediction by more than its interval.
+    Missed,
+    /// No significant change in the frames measured.
+    NoSignificantChange,
+    /// Measured, with no prediction to hold it against.
+    Measured,
 }
 
 /// [`FrameShare`] label: GPU time of the fractal compute pass.
@@ -142,6 +257,8 @@ pub struct Insights {
     pub log: VecDeque<Alert>,
     /// Current suggestions.
     pub suggestions: Vec<Suggestion>,
+    /// Suggestions applied and what they did, newest last (bounded).
+    pub outcomes: Vec<SuggestionOutcome>,
     /// The mean frame over the scope window split into its parts.
     pub breakdown: FrameBreakdown,
     /// The alert rules: where they come from, errors, and each rule's phase.

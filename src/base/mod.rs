@@ -27,8 +27,8 @@ pub use cost_estimate::{CostModelState, TunableValue, WhatIf, WhatIfError};
 pub use frame_metrics::{FRAME_METRICS, FrameWindow, PROCESS_ALLOC_BYTES_PER_FRAME};
 pub use health::{Health, HealthThreshold, HealthThresholds};
 pub use insights::{
-    Alert, AlertRulesReport, AlertRulesState, FrameBreakdown, FrameShare, Insights,
-    ParameterChange, Suggestion,
+    Alert, AlertRulesReport, AlertRulesState, FrameBreakdown, FrameShare, Insights, OutcomeVerdict,
+    ParameterChange, PredictedGain, Suggestion, SuggestionOutcome,
 };
 pub(crate) use interval::update_due;
 pub use messages::{

@@ -339,7 +339,26 @@ pub fn suggestions_panel(ui: &mut Ui, data: &DashboardData) -> Vec<UiAction> {
             });
         });
     }
+    outcomes(ui, data);
     actions
+}
+
+/// Applied suggestions: predicted against measured gain, newest first.
+fn outcomes(ui: &mut Ui, data: &DashboardData) {
+    if data.insights.outcomes.is_empty() {
+        return;
+    }
+    ui.separator();
+    ui.label(RichText::new("Applied").strong());
+    for o in data.insights.outcomes.iter().rev() {
+        let color = match o.verdict {
+            crate::base::OutcomeVerdict::AsPredicted => status_color(Health::Ok),
+            crate::base::OutcomeVerdict::Missed => status_color(Health::Warning),
+            _ => ui.visuals().text_color(),
+        };
+        ui.label(RichText::new(&o.title).color(color));
+        ui.label(RichText::new(&o.message).small());
+    }
 }
 
 /// The status bar: one coloured indicator per shown metric.
@@ -449,11 +468,12 @@ mod tests {
                         name: "fractal.max_iter".into(),
                         value: 500.0,
                     }),
+                    ..Default::default()
                 },
                 Suggestion {
                     title: "Look at physics".into(),
                     evidence: "60 % of the frame".into(),
-                    parameter: None,
+                    ..Default::default()
                 },
             ],
             ..Default::default()

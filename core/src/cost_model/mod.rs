@@ -190,6 +190,19 @@ impl PassCostModel {
         self.latest.as_ref().map(|(p, _)| p)
     }
 
+    /// The learnt GPU time per iteration (ns) of each arithmetic measured, with the frames
+    /// behind it: how much dearer one arithmetic is than another on this machine.
+    pub fn cost_per_iteration(&self) -> impl Iterator<Item = (&str, f64, u64)> {
+        // the fit's coefficient is in ms per million iterations: the same number in ns each
+        self.fits.iter().map(|f| {
+            (
+                f.name.as_str(),
+                f.fit.coefficients()[2],
+                f.fit.observations(),
+            )
+        })
+    }
+
     /// Frames learnt from.
     pub fn observations(&self) -> u64 {
         self.score.observed
