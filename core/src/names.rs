@@ -55,6 +55,9 @@ pub const IO_PRESSURE_PCT: &str = "io.pressure_pct";
 /// Iteration count by which 99 % of the escaped pixels had escaped (the fractal pass's escape
 /// histogram; the analysis weighs the iteration limit against it).
 pub const FRACTAL_ESCAPE_P99: &str = "fractal.escape_p99";
+/// Iterations per second the CPU reference computes on the current view (measured now and
+/// then where the GPU is a software rasterizer, so the analysis can compare the two backends).
+pub const FRACTAL_CPU_ITERATIONS_PER_S: &str = "fractal.cpu_iterations_per_s";
 /// Share of the fractal's pixels that escaped this frame (0–1).
 pub const FRACTAL_ESCAPED_RATIO: &str = "fractal.escaped_ratio";
 /// Time the dashboard took to build its UI this frame (ms).
@@ -226,6 +229,12 @@ pub const BUILTINS: &[Builtin] = &[
         FRACTAL_ESCAPED_RATIO,
         Unit::Ratio,
         "Share of fractal pixels that escaped",
+        Neutral,
+    ),
+    b(
+        FRACTAL_CPU_ITERATIONS_PER_S,
+        Unit::Count,
+        "Iterations per second of the CPU reference on the current view (per second)",
         Neutral,
     ),
     b(

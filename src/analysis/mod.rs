@@ -6,7 +6,6 @@
 mod adaptive_quality;
 mod alert_rules;
 mod alerts;
-mod background;
 mod breakdown;
 mod cost_model;
 mod outcomes;
@@ -26,19 +25,18 @@ pub use alerts::{ALERT_LOG_LEN, AlertChanges};
 pub use breakdown::BreakdownInputs;
 pub use cost_model::{CostModel, SCORED_FRAMES_KEPT, ScoredFrame};
 pub use suggestions::{
-    AllocationChurn, ArithmeticCost, CoreImbalance, DominantScope, FramePacing, GpuBound,
-    IterationHeadroom, Regressed, RuleContext, SuggestionRule, SuggestionRules,
+    AllocationChurn, ArithmeticCost, CoreImbalance, DominantScope, FasterBackend, FramePacing,
+    GpuBound, IterationHeadroom, Regressed, RuleContext, SuggestionRule, SuggestionRules,
 };
 
 use adaptive_quality::adapt_quality;
-use background::BackgroundJob;
 use cost_model::learn_pass_cost;
 use outcomes::OutcomeTracker;
 use regression_scan::{RegressionScan, scan_regressions};
 
 use crate::base::{
-    AlertCleared, AlertRaised, CostModelState, HealthThresholds, Insights, PassCost, PerfConfig,
-    PerfTracker, RfmPerfBasePlugin, RfmPerfSystems, TunableValue, Tunables, update_due,
+    AlertCleared, AlertRaised, BackgroundJob, CostModelState, HealthThresholds, Insights, PassCost,
+    PerfConfig, PerfTracker, RfmPerfBasePlugin, RfmPerfSystems, TunableValue, Tunables, update_due,
 };
 
 /// Adds the analysis: alerts ([`AlertRules`], read from a TOML file), suggestions

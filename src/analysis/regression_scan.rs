@@ -10,7 +10,7 @@ use rfm_perf_core::{Assessment, RegressionReport, Severity, Verdict};
 
 use super::AnalysisSettings;
 use super::alert_rules::AlertRules;
-use super::background::BackgroundJob;
+use crate::base::BackgroundJob;
 use crate::base::{PerfConfig, PerfTracker};
 
 /// The newest finished regression check (a resource).

@@ -100,6 +100,7 @@ impl Default for SuggestionRules {
             Box::new(IterationHeadroom),
             Box::new(GpuBound),
             Box::new(ArithmeticCost),
+            Box::new(FasterBackend),
             Box::new(DominantScope),
             Box::new(CoreImbalance),
             Box::new(AllocationChurn),
@@ -610,6 +611,60 @@ impl SuggestionRule for FramePacing {
     }
 }
 
+/// The CPU computes the view faster than the GPU pass (a software rasterizer, in deep views):
+/// says so with the two measured rates — the CPU reference's
+/// (`fractal.cpu_iterations_per_s`, probed where the adapter is the CPU) and the pass's own,
+/// from the cost model's cost per iteration in the arithmetic in use.
+///
+/// ```
+/// use rfm_perf::analysis::{FasterBackend, RuleContext, SuggestionRule};
+/// let t = rfm_perf::PerformanceTracker::new();
+/// t.track_metric("fractal.cpu_iterations_per_s", 1.4e9);
+/// let snapshot = t.publish_snapshot();
+/// // no GPU rate to compare with (no cost model): nothing said
+/// assert!(FasterBackend.suggest(&RuleContext::new(&snapshot)).is_empty());
+/// ```
+pub struct FasterBackend;
+
+impl SuggestionRule for FasterBackend {
+    fn suggest(&self, ctx: &RuleContext<'_>) -> Vec<Suggestion> {
+        let (Some(cpu), Some(cost)) = (
+            ctx.snapshot
+                .value(names::FRACTAL_CPU_ITERATIONS_PER_S)
+                .filter(|r| *r > 0.0),
+            ctx.cost,
+        ) else {
+            return Vec::new();
+        };
+        let Some(current) = cost.model.latest_params() else {
+            return Vec::new();
+        };
+        let Some(gpu) = cost
+            .model
+            .cost_per_iteration()
+            .find(|(a, ns, n)| *a == current.arithmetic && *ns > 0.0 && *n >= 10)
+            .map(|(_, ns, _)| 1e9 / ns)
+        else {
+            return Vec::new();
+        };
+        if cpu < 1.5 * gpu {
+            return Vec::new();
+        }
+        vec![Suggestion {
+            id: "faster_backend".into(),
+            title: "The CPU renders this view faster than the GPU pass".into(),
+            evidence: format!(
+                "the CPU reference computes {:.2} G iterations/s here against the GPU pass's {:.2} G/s in {} ({:.1}×, both measured on this machine: the GPU is a software rasterizer on the same cores)",
+                cpu / 1e9,
+                gpu / 1e9,
+                current.arithmetic,
+                cpu / gpu
+            ),
+            ..Default::default()
+        }]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -717,6 +772,34 @@ mod tests {
         };
         ctx.cost = Some(&cheap);
         assert!(ArithmeticCost.suggest(&ctx).is_empty());
+    }
+
+    #[test]
+    fn the_faster_backend_is_named_with_both_rates() {
+        let s = snapshot(&[(names::FRACTAL_CPU_ITERATIONS_PER_S, 1.4e9)]);
+        let state = CostModelState {
+            model: model("df64"),
+            tunables: Vec::new(),
+        };
+        let mut ctx = RuleContext::new(&s);
+        ctx.cost = Some(&state);
+        let out = FasterBackend.suggest(&ctx);
+        assert_eq!(out[0].id, "faster_backend");
+        assert!(
+            out[0].evidence.contains("1.40 G iterations/s"),
+            "{}",
+            out[0].evidence
+        );
+        assert!(out[0].evidence.contains("in df64"), "{}", out[0].evidence);
+        // in f32 the pass keeps up: nothing said
+        let f32 = CostModelState {
+            model: model("f32"),
+            tunables: Vec::new(),
+        };
+        let slow_cpu = snapshot(&[(names::FRACTAL_CPU_ITERATIONS_PER_S, 4e9)]);
+        let mut ctx = RuleContext::new(&slow_cpu);
+        ctx.cost = Some(&f32);
+        assert!(FasterBackend.suggest(&ctx).is_empty());
     }
 
     #[test]

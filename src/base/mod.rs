@@ -6,6 +6,7 @@
 mod adaptive_quality;
 pub mod alloc;
 mod api_config;
+mod background;
 mod config;
 mod cost_estimate;
 mod frame_metrics;
@@ -22,6 +23,7 @@ pub mod tunables;
 
 pub use adaptive_quality::{AdaptiveQuality, AdaptiveStatus};
 pub use api_config::{ApiConfig, ApiConfigError};
+pub(crate) use background::BackgroundJob;
 pub use config::{DEFAULT_METRICS_TO_SHOW, PerfConfig};
 pub use cost_estimate::{CostModelState, TunableValue, WhatIf, WhatIfError};
 pub use frame_metrics::{FRAME_METRICS, FrameWindow, PROCESS_ALLOC_BYTES_PER_FRAME};

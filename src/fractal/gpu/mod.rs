@@ -29,6 +29,7 @@
 //!     .run();
 //! ```
 
+mod cpu_probe;
 mod main_world;
 mod plugin;
 mod render_world;

@@ -11,6 +11,7 @@ use bevy::render::renderer::RenderGraph;
 use bevy::render::{ExtractSchedule, Render, RenderApp, RenderStartup, RenderSystems};
 use bevy::shader::Shader;
 
+use super::cpu_probe::probe_cpu_reference;
 use super::main_world::{
     ExtractedFractal, Generations, build_frame, publish_gpu_metrics, sync_status, sync_target,
 };
@@ -113,6 +114,10 @@ impl Plugin for FractalGpuPlugin {
                     sync_status,
                 )
                     .chain(),
+            )
+            .add_systems(
+                Update,
+                probe_cpu_reference.run_if(resource_exists::<FractalSettings>),
             )
             .add_systems(
                 Last,
