@@ -50,7 +50,7 @@ pub(super) fn probe_cpu_reference(
     }
     let size = settings.render_size();
     let height = (PROBE_WIDTH * size.y / size.x.max(1)).max(1);
-    let params = settings.params.clone();
+    let params = settings.params;
     let tracker = tracker.0.clone();
     job.start(move || {
         tracker.track_metric(
