@@ -6,8 +6,11 @@
 //! errors inside a 2 % dead band, wait at least 8 frames between changes, go down fast (the
 //! first step jumps straight to the level the predictor says fits) and up slowly (after a longer
 //! wait, one level — up to three while they are predicted 25 % under the aim —, only when the
-//! predictor says it still fits, not while frame times rise, and not as a second reversal of
-//! direction within 10 s).
+//! predictor says it fits 10 % under the aim — 25 % when the step turns round from going down,
+//! 15 % within 10 s of such a turn —, not while frame times rise, and not as a second reversal
+//! of direction within 10 s). The
+//! frame's other work, which no setting changes, is not expected to shrink; where even the
+//! lowest quality cannot reach the budget it holds the image instead of giving it away.
 //!
 //! ```
 //! use rfm_perf_core::adaptive_quality::{ControllerConfig, QualityBounds, QualityController, QualitySetting};
@@ -17,7 +20,7 @@
 //! let cost = |q: &QualitySetting| Some(100.0 * q.resolution_scale * q.resolution_scale);
 //! let mut q = QualitySetting { resolution_scale: 1.0, max_iter: 1000, interior_check: true };
 //! for frame in 0..40 {
-//!     if let Some(next) = c.on_frame(frame as f64 / 30.0, cost(&q).unwrap(), &q, cost) {
+//!     if let Some(next) = c.on_frame(frame as f64 / 30.0, cost(&q).unwrap(), None, &q, cost) {
 //!         q = next;
 //!     }
 //! }
@@ -124,7 +127,11 @@ pub struct QualityStep {
 
 /// A step up goes to the next level only when it is predicted under this share of the aim.
 const UP_NEXT: f64 = 0.9;
-/// A step up goes past the next level only to levels predicted under this share of the aim.
+/// Within the reversal gap after turning round, a step up needs its level predicted under this
+/// share of the aim.
+const UP_AFTER_TURN: f64 = 0.85;
+/// A step up that turns round from going down, or goes past the next level, only to levels
+/// predicted under this share of the aim.
 const UP_REACH: f64 = 0.75;
 
 /// Levels one step up climbs at most.
@@ -147,6 +154,10 @@ pub struct QualityController {
     last_reversal_s: Option<f64>,
     reversals: u32,
     steps: Vec<QualityStep>,
+    /// The pass times beside `recent` (NaN where not measured).
+    recent_pass: Vec<f64>,
+    /// Set while the budget is out of reach: the frame time predicted at the lowest quality.
+    unreachable_ms: Option<f64>,
 }
 
 impl QualityController {
@@ -197,7 +208,16 @@ impl QualityController {
             last_reversal_s: None,
             reversals: 0,
             steps: Vec::new(),
+            recent_pass: Vec::with_capacity(RECENT),
+            unreachable_ms: None,
         }
+    }
+
+    /// While the budget is out of reach even at the lowest quality (the frame's other work
+    /// alone exceeds it): the frame time predicted there. The controller then holds instead of
+    /// giving the image away for nothing.
+    pub fn unreachable_ms(&self) -> Option<f64> {
+        self.unreachable_ms
     }
 
     /// Its settings.
@@ -235,15 +255,20 @@ impl QualityController {
             .unwrap_or(self.ladder.len() - 1)
     }
 
-    /// One frame: its time `frame_ms`, the setting it ran with, and a predictor of a
-    /// setting's frame time (ms; e.g. a cost model). Returns the setting to apply, when it
-    /// changes. The predictor's ratio between two settings scales the measured time, so a
-    /// biased predictor still steps right; without a prediction, time is taken as
+    /// One frame: its time `frame_ms`, the time of the render pass the settings drive within
+    /// it (`pass_ms`, when measured), the setting it ran with, and a predictor of a setting's
+    /// pass time (ms; e.g. a cost model). Returns the setting to apply, when it changes.
+    ///
+    /// A setting's frame time is estimated as the frame less the pass plus the pass scaled by
+    /// the predictor's ratio between the two settings — so a biased predictor still steps
+    /// right, and the frame's other work (which no setting changes) is not expected to shrink.
+    /// Without `pass_ms` the whole frame scales; without a prediction, time is taken as
     /// proportional to pixels × iterations.
     pub fn on_frame(
         &mut self,
         now_s: f64,
         frame_ms: f64,
+        pass_ms: Option<f64>,
         current: &QualitySetting,
         predict: impl Fn(&QualitySetting) -> Option<f64>,
     ) -> Option<QualitySetting> {
@@ -255,8 +280,14 @@ impl QualityController {
         if self.frames_since_change > 1 || self.steps.is_empty() {
             if self.recent.len() == RECENT {
                 self.recent.remove(0);
+                self.recent_pass.remove(0);
             }
             self.recent.push(frame_ms);
+            self.recent_pass.push(
+                pass_ms
+                    .filter(|p| p.is_finite() && *p >= 0.0)
+                    .unwrap_or(f64::NAN),
+            );
         }
         let level = match self.level {
             Some(l) => l,
@@ -281,8 +312,18 @@ impl QualityController {
         let aim = self.config.aim_ms();
         let band = self.config.dead_band;
         let now_cost = predict(current);
-        // a setting's frame time: the measured time scaled by the predicted ratio, and by the
-        // rise of the recent frames (a cost that climbs now will climb on)
+        // the pass's share of the newest frames, where it is measured
+        let newest_pass: Vec<f64> = self.recent_pass[self.recent_pass.len().saturating_sub(5)..]
+            .iter()
+            .copied()
+            .filter(|p| p.is_finite())
+            .collect();
+        let pass_share = (!newest_pass.is_empty())
+            .then(|| (median(&newest_pass) / newest).clamp(0.0, 1.0))
+            .unwrap_or(1.0);
+        // a setting's frame time: the frame's other work as measured, plus the pass scaled by
+        // the predicted ratio, all scaled by the rise of the recent frames (a cost that climbs
+        // now will climb on)
         let estimate = |q: &QualitySetting, measured: f64| -> f64 {
             let ratio = match (predict(q), now_cost) {
                 (Some(p), Some(c)) if p > 0.0 && c > 0.0 => p / c,
@@ -293,7 +334,7 @@ impl QualityController {
                     work(q) / work(current).max(1e-12)
                 }
             };
-            measured * ratio * (1.0 + trend)
+            measured * (1.0 - pass_share + pass_share * ratio) * (1.0 + trend)
         };
         let with_checks = |mut q: QualitySetting| {
             q.interior_check = self.config.bounds.interior_check || current.interior_check;
@@ -315,18 +356,38 @@ impl QualityController {
                 return None; // the lowest quality the bounds allow
             }
             // the highest level the predictor says fits (fast down)
-            let target = (level + 1..self.ladder.len())
-                .find(|&l| estimate(&with_checks(self.ladder[l]), newest) <= aim)
-                .unwrap_or(self.ladder.len() - 1);
+            let fits = (level + 1..self.ladder.len())
+                .find(|&l| estimate(&with_checks(self.ladder[l]), newest) <= aim);
+            let lowest = estimate(&with_checks(self.ladder[self.ladder.len() - 1]), newest);
+            let target = match fits {
+                Some(l) => l,
+                // even the lowest quality would not fit the budget: the frame's other work is
+                // the problem, and giving the image away would not solve it
+                None if lowest > self.config.budget_ms => {
+                    self.unreachable_ms = Some(lowest);
+                    return None;
+                }
+                None => self.ladder.len() - 1,
+            };
+            self.unreachable_ms = None;
             (StepDirection::Down, target)
         } else if settled.max(newest) < aim * (1.0 - band) && level > 0 {
             let blocked = recently_reversed && self.last_direction == Some(StepDirection::Down);
             if self.frames_since_change < self.config.up_wait_frames || blocked || trend > band {
                 return None;
             }
-            // slow up: the next level only when it is predicted well under the aim, more (a
-            // climb out of a deep cut) while they stay further under
-            if estimate(&with_checks(self.ladder[level - 1]), newest) > UP_NEXT * aim {
+            // slow up: the next level only when it is predicted well under the aim — further
+            // under when the step turns round from going down, or follows such a turn within
+            // the reversal gap (a step down soon after would be a second reversal) — more
+            // levels (a climb out of a deep cut) while they stay further under
+            let next_at = if self.last_direction == Some(StepDirection::Down) {
+                UP_REACH
+            } else if recently_reversed {
+                UP_AFTER_TURN
+            } else {
+                UP_NEXT
+            };
+            if estimate(&with_checks(self.ladder[level - 1]), newest) > next_at * aim {
                 return None;
             }
             let mut target = level - 1;
@@ -365,6 +426,7 @@ impl QualityController {
         self.level = Some(target);
         self.frames_since_change = 0;
         self.recent.clear();
+        self.recent_pass.clear();
         Some(to)
     }
 }
@@ -445,7 +507,7 @@ mod tests {
             let ms = model(&q, l) * (1.0 + noise * (2.0 * rng.uniform() - 1.0));
             frames.push((t, ms));
             let predict = |s: &QualitySetting| Some(model(s, l) * predictor_bias);
-            if let Some(next) = c.on_frame(t, ms, &q, predict) {
+            if let Some(next) = c.on_frame(t, ms, None, &q, predict) {
                 q = next;
             }
             t += ms / 1000.0;
@@ -506,12 +568,47 @@ mod tests {
     }
 
     #[test]
+    fn the_frames_other_work_is_not_expected_to_shrink() {
+        // 30 ms of other work + a pass of 40 ms × scale²: a 60 ms budget (aim 54) needs
+        // scale ≤ 0.77; a 25 ms budget cannot be reached at all
+        let frame = |q: &QualitySetting| {
+            (
+                30.0 + 40.0 * q.resolution_scale.powi(2),
+                40.0 * q.resolution_scale.powi(2),
+            )
+        };
+        let predict = |q: &QualitySetting| Some(40.0 * q.resolution_scale.powi(2));
+        let run = |fps: f64| {
+            let mut c = QualityController::new(ControllerConfig::for_fps(fps, bounds()));
+            let mut q = full();
+            for i in 0..200 {
+                let (ms, pass) = frame(&q);
+                if let Some(next) =
+                    c.on_frame(f64::from(i) * ms / 1000.0, ms, Some(pass), &q, predict)
+                {
+                    q = next;
+                }
+            }
+            (q, c)
+        };
+        let (q, c) = run(1000.0 / 60.0);
+        assert!((0.7..=0.76).contains(&q.resolution_scale), "{q:?}");
+        assert!(frame(&q).0 <= 60.0 * 0.9 * 1.02, "{q:?}");
+        assert!(c.unreachable_ms().is_none());
+        // out of reach: it holds the image and says what the lowest quality would give
+        let (q, c) = run(40.0);
+        assert_eq!(q, full());
+        let at_lowest = c.unreachable_ms().expect("unreachable");
+        assert!((at_lowest - 32.5).abs() < 1.0, "{at_lowest}");
+    }
+
+    #[test]
     fn without_a_predictor_it_still_converges_and_never_leaves_the_bounds() {
         let mut c = QualityController::new(ControllerConfig::for_fps(60.0, bounds()));
         let mut q = full();
         for i in 0..600 {
             let ms = 120.0 * q.resolution_scale * q.resolution_scale;
-            if let Some(next) = c.on_frame(f64::from(i) / 60.0, ms, &q, |_| None) {
+            if let Some(next) = c.on_frame(f64::from(i) / 60.0, ms, None, &q, |_| None) {
                 assert!((0.25..=1.0).contains(&next.resolution_scale), "{next:?}");
                 assert!((100..=1000).contains(&next.max_iter), "{next:?}");
                 q = next;
@@ -522,7 +619,7 @@ mod tests {
         let mut c = QualityController::new(ControllerConfig::for_fps(1000.0, bounds()));
         let mut q = full();
         for i in 0..400 {
-            if let Some(next) = c.on_frame(f64::from(i) / 100.0, 10.0, &q, |_| None) {
+            if let Some(next) = c.on_frame(f64::from(i) / 100.0, 10.0, None, &q, |_| None) {
                 q = next;
             }
         }

@@ -102,14 +102,7 @@ pub(super) fn adapt_quality(
         adaptive.status.budget_ms = controller.config().budget_ms;
         adaptive.status.steps.clear();
         adaptive.status.reversals = 0;
-        adaptive.status.message = format!(
-            "holding {:.0} FPS ({:.1} ms, aiming at {:.1} ms) between {current_desc} and {lowest}",
-            key.target_fps,
-            controller.config().budget_ms,
-            controller.config().aim_ms(),
-            current_desc = describe(&controller.ladder()[0]),
-            lowest = describe(controller.ladder().last().unwrap_or(&current)),
-        );
+        adaptive.status.message = holding(&controller);
         steering.controller = Some((key, controller));
     }
     let model = cost.model();
@@ -140,7 +133,21 @@ pub(super) fn adapt_quality(
         model.predict(&params).ok().map(|p| p.gpu_ms)
     };
     let now = time.elapsed_secs_f64();
-    let Some(next) = controller.on_frame(now, frame_ms, &current, predict) else {
+    let pass_ms = cost.latest().map(|s| s.gpu_ms);
+    let next = controller.on_frame(now, frame_ms, pass_ms, &current, predict);
+    let out_of_reach = adaptive.status.message.starts_with("out of reach");
+    match controller.unreachable_ms() {
+        Some(lowest) if !out_of_reach => {
+            adaptive.status.message = format!(
+                "out of reach: even at {} a frame would take {lowest:.1} ms of the {:.1} ms budget — the frame's other work is the bottleneck, so the image is kept",
+                describe(controller.ladder().last().unwrap_or(&current)),
+                controller.config().budget_ms
+            );
+        }
+        None if out_of_reach => adaptive.status.message = holding(controller),
+        _ => {}
+    }
+    let Some(next) = next else {
         return;
     };
     for (t, value, was) in [
@@ -177,6 +184,20 @@ pub(super) fn adapt_quality(
             status.budget_ms
         );
     }
+}
+
+/// What the controller does, for people.
+fn holding(controller: &QualityController) -> String {
+    let config = controller.config();
+    let ladder = controller.ladder();
+    format!(
+        "holding {:.0} FPS ({:.1} ms, aiming at {:.1} ms) between {} and {}",
+        1000.0 / config.budget_ms,
+        config.budget_ms,
+        config.aim_ms(),
+        ladder.first().map_or(String::new(), describe),
+        ladder.last().map_or(String::new(), describe),
+    )
 }
 
 fn describe(q: &QualitySetting) -> String {

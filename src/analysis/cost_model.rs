@@ -59,6 +59,11 @@ impl CostModel {
         self.scored.iter()
     }
 
+    /// The newest scored frame.
+    pub fn latest(&self) -> Option<&ScoredFrame> {
+        self.scored.back()
+    }
+
     /// Timings that arrived without their frame's [`PassCost`] (not learnt).
     pub fn unmatched(&self) -> u64 {
         self.unmatched
