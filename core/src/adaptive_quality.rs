@@ -318,9 +318,11 @@ impl QualityController {
             .copied()
             .filter(|p| p.is_finite())
             .collect();
-        let pass_share = (!newest_pass.is_empty())
-            .then(|| (median(&newest_pass) / newest).clamp(0.0, 1.0))
-            .unwrap_or(1.0);
+        let pass_share = if newest_pass.is_empty() {
+            1.0
+        } else {
+            (median(&newest_pass) / newest).clamp(0.0, 1.0)
+        };
         // a setting's frame time: the frame's other work as measured, plus the pass scaled by
         // the predicted ratio, all scaled by the rise of the recent frames (a cost that climbs
         // now will climb on)
