@@ -313,15 +313,17 @@ impl QualityController {
         let band = self.config.dead_band;
         let now_cost = predict(current);
         // the pass's share of the newest frames, where it is measured
-        let newest_pass: Vec<f64> = self.recent_pass[self.recent_pass.len().saturating_sub(5)..]
-            .iter()
-            .copied()
-            .filter(|p| p.is_finite())
-            .collect();
-        let pass_share = if newest_pass.is_empty() {
+        let (mut newest_pass, mut measured_passes) = ([0.0; 5], 0);
+        for &p in &self.recent_pass[self.recent_pass.len().saturating_sub(5)..] {
+            if p.is_finite() {
+                newest_pass[measured_passes] = p;
+                measured_passes += 1;
+            }
+        }
+        let pass_share = if measured_passes == 0 {
             1.0
         } else {
-            (median(&newest_pass) / newest).clamp(0.0, 1.0)
+            (median(&newest_pass[..measured_passes]) / newest).clamp(0.0, 1.0)
         };
         // a setting's frame time: the frame's other work as measured, plus the pass scaled by
         // the predicted ratio, all scaled by the rise of the recent frames (a cost that climbs
