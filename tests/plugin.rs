@@ -794,12 +794,11 @@ fn an_applied_suggestion_reports_its_measured_gain_beside_the_predicted_one() {
         "{}",
         suggestion.evidence
     );
-    rfm_perf::ui::UiAction::SetTunable {
-        name: "game.resolution_scale".into(),
-        value: 0.5,
-    }
-    .apply(app.world_mut())
-    .unwrap();
+    // Apply, as app code does it (the dashboard's button sends the same change as a message)
+    app.world_mut()
+        .resource_mut::<Tunables>()
+        .set("game.resolution_scale", 0.5)
+        .unwrap();
     for _ in 0..50 {
         app.update();
         std::thread::sleep(Duration::from_millis(1));
