@@ -29,6 +29,7 @@
 //! assert!(model.score().mape().unwrap() < 0.01);
 //! ```
 
+mod fixed_array;
 mod ridge;
 mod work;
 

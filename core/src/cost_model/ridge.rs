@@ -26,11 +26,11 @@ use serde::{Deserialize, Serialize};
 pub struct OnlineRidge<const N: usize> {
     #[serde(with = "matrix")]
     xtx: [[f64; N]; N],
-    #[serde(with = "vector")]
+    #[serde(with = "super::fixed_array")]
     xty: [f64; N],
-    #[serde(with = "vector")]
+    #[serde(with = "super::fixed_array")]
     prior: [f64; N],
-    #[serde(with = "vector")]
+    #[serde(with = "super::fixed_array")]
     beta: [f64; N],
     forgetting: f64,
     observations: u64,
@@ -186,26 +186,7 @@ impl<const N: usize> OnlineRidge<N> {
     }
 }
 
-/// serde for fixed-size arrays of any length (serde's own stop at 32 and need `Default`).
-mod vector {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub(super) fn serialize<S: Serializer, const N: usize>(
-        v: &[f64; N],
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        v.as_slice().serialize(s)
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
-        d: D,
-    ) -> Result<[f64; N], D::Error> {
-        let v = Vec::<f64>::deserialize(d)?;
-        v.try_into()
-            .map_err(|v: Vec<f64>| serde::de::Error::invalid_length(v.len(), &"N numbers"))
-    }
-}
-
+/// serde for the N×N matrix: its rows one after another.
 mod matrix {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 

@@ -61,9 +61,9 @@ pub struct WorkProfile {
     pub escaped_iterations: u64,
     /// Iterations the pass really ran.
     pub iterations_computed: u64,
-    #[serde(with = "buckets_u32")]
+    #[serde(with = "super::fixed_array")]
     edges: [u32; WORK_BUCKETS],
-    #[serde(with = "buckets_u64")]
+    #[serde(with = "super::fixed_array")]
     counts: [u64; WORK_BUCKETS],
     buckets: usize,
 }
@@ -185,47 +185,6 @@ impl WorkProfile {
         };
         let total = escaped_work + slow * limit + interior * per_interior;
         total * params.pixels as f64 / self.pixels as f64
-    }
-}
-
-/// serde for the bucket arrays (serde's own arrays stop at 32).
-mod buckets_u32 {
-    use super::WORK_BUCKETS;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(
-        v: &[u32; WORK_BUCKETS],
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        v.as_slice().serialize(s)
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<[u32; WORK_BUCKETS], D::Error> {
-        let v = Vec::<u32>::deserialize(d)?;
-        v.try_into()
-            .map_err(|v: Vec<u32>| serde::de::Error::invalid_length(v.len(), &"64 numbers"))
-    }
-}
-
-mod buckets_u64 {
-    use super::WORK_BUCKETS;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(
-        v: &[u64; WORK_BUCKETS],
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        v.as_slice().serialize(s)
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<[u64; WORK_BUCKETS], D::Error> {
-        let v = Vec::<u64>::deserialize(d)?;
-        v.try_into()
-            .map_err(|v: Vec<u64>| serde::de::Error::invalid_length(v.len(), &"64 numbers"))
     }
 }
 
