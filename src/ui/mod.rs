@@ -29,9 +29,11 @@ output.textures_delta.clear(); // a real host uploads these to its renderer
 "#
 )]
 
+mod placement;
 mod plugin;
 mod visibility;
 
+pub use placement::{AlwaysOnPlacement, Anchor};
 pub use plugin::DashboardPlugin;
 pub use visibility::DashboardVisibility;
 
@@ -49,6 +51,8 @@ mod layout;
 pub mod layout_file;
 #[cfg(feature = "dashboard")]
 mod panels;
+#[cfg(all(test, feature = "dashboard"))]
+mod raster;
 #[cfg(feature = "dashboard")]
 mod state;
 #[cfg(feature = "dashboard")]

@@ -369,7 +369,7 @@ pub fn status_bar(ui: &mut Ui, data: &DashboardData) {
             ui.label(
                 RichText::new(format!("{} {}", row.label, row.value_text))
                     .color(status_color(row.status))
-                    .small(),
+                    .size(theme::ALWAYS_ON_TEXT_PX),
             );
             ui.separator();
         }

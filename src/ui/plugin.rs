@@ -31,6 +31,9 @@ pub struct DashboardPlugin {
     /// Default: `rfm_perf/dashboard.json` in the user's config directory
     /// (`$RFM_PERF_DASHBOARD_LAYOUT` overrides it); `None` keeps it for the run only.
     pub layout_file: Option<std::path::PathBuf>,
+    /// Where the FPS counter, the status bar and the toasts sit. Default: top right, top
+    /// centre, bottom right (away from the bottom edge, where games put their own text).
+    pub placement: super::placement::AlwaysOnPlacement,
 }
 
 impl Default for DashboardPlugin {
@@ -41,6 +44,7 @@ impl Default for DashboardPlugin {
             layout_file: super::layout_file::default_layout_path(),
             #[cfg(not(feature = "dashboard"))]
             layout_file: None,
+            placement: Default::default(),
         }
     }
 }
@@ -60,7 +64,7 @@ impl Plugin for DashboardPlugin {
         );
         #[cfg(feature = "dashboard")]
         if app.get_sub_app(bevy::render::RenderApp).is_some() {
-            super::systems::add_egui_dashboard(app, self.layout_file.as_deref());
+            super::systems::add_egui_dashboard(app, self.layout_file.as_deref(), self.placement);
         }
     }
 }

@@ -86,6 +86,8 @@ pub struct DashboardUi {
     pub(crate) was_visible: bool,
     /// Opacity of the dashboard windows (1 = opaque; down to 0.3 so the game shows through).
     pub opacity: f32,
+    /// Where the always-on pieces sit.
+    pub placement: super::placement::AlwaysOnPlacement,
     /// The bottleneck analyzer's "Export trace".
     pub(crate) trace_export: super::trace_export::TraceExport,
 }
@@ -108,6 +110,7 @@ impl Default for DashboardUi {
             toasts: Vec::new(),
             was_visible: false,
             opacity: 1.0,
+            placement: Default::default(),
             trace_export: Default::default(),
         }
     }

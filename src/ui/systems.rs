@@ -21,11 +21,16 @@ use crate::base::{
 };
 
 /// Adds bevy_egui (unless the app did) and the dashboard's systems.
-pub(crate) fn add_egui_dashboard(app: &mut App, layout_file: Option<&std::path::Path>) {
+pub(crate) fn add_egui_dashboard(
+    app: &mut App,
+    layout_file: Option<&std::path::Path>,
+    placement: super::placement::AlwaysOnPlacement,
+) {
     if !app.is_plugin_added::<EguiPlugin>() {
         app.add_plugins(EguiPlugin::default());
     }
-    let (ui, file) = super::layout_file::initial_state(layout_file);
+    let (mut ui, file) = super::layout_file::initial_state(layout_file);
+    ui.placement = placement;
     if let Some(file) = file {
         app.insert_resource(file);
     }

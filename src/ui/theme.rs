@@ -1,4 +1,6 @@
-//! Colours of health statuses (green / yellow / red, grey when unknown).
+//! Colours of health statuses (green / yellow / red, grey when unknown), chosen to keep a
+//! contrast of at least 4.5:1 (WCAG AA) on the dashboard's dark plates over any background,
+//! and the always-on pieces' plate and text size.
 
 use egui::{Color32, Response, Sense, Ui, Vec2};
 
@@ -14,10 +16,19 @@ pub fn status_color(health: Health) -> Color32 {
     match health {
         Health::Ok => Color32::from_rgb(80, 200, 120),
         Health::Warning => Color32::from_rgb(240, 190, 60),
-        Health::Critical => Color32::from_rgb(235, 80, 70),
-        Health::Unknown => Color32::from_gray(150),
+        // a light red: pure or deep reds fall under 4.5:1 on a dark plate
+        Health::Critical => Color32::from_rgb(255, 120, 110),
+        Health::Unknown => Color32::from_gray(170),
     }
 }
+
+/// Text size of the always-on pieces (FPS counter, status bar, toasts), in points: readable
+/// at 1280×720.
+pub const ALWAYS_ON_TEXT_PX: f32 = 14.0;
+
+/// The plate behind the always-on pieces: dark and nearly opaque, so their text keeps its
+/// contrast over a white, grey or black game.
+pub const ALWAYS_ON_PLATE: Color32 = Color32::from_rgba_premultiplied(15, 15, 18, 235);
 
 /// A small filled circle in `color` (a status light), sized to the current text height.
 ///
@@ -41,7 +52,7 @@ pub fn status_dot(ui: &mut Ui, color: Color32) -> Response {
 /// ```
 /// use rfm_perf::ui::theme::gradient_color;
 /// assert_eq!(gradient_color(0.0), egui::Color32::from_rgb(80, 200, 120));
-/// assert_eq!(gradient_color(1.0), egui::Color32::from_rgb(235, 80, 70));
+/// assert_eq!(gradient_color(1.0), egui::Color32::from_rgb(255, 120, 110));
 /// ```
 pub fn gradient_color(t: f32) -> Color32 {
     let (a, b, f) = if t <= 0.5 {
