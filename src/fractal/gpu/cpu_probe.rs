@@ -17,9 +17,27 @@ const PROBE_INTERVAL: Duration = Duration::from_secs(5);
 /// Width of the probe render in pixels (its height follows the render's aspect).
 const PROBE_WIDTH: u32 = 64;
 
-/// The CPU reference's rate on `params` at `width × height`: computed iterations per second,
-/// in f64 while it stays sharp, else in df64 (as the GPU pass switches to df64).
-pub(super) fn cpu_rate(params: &FractalParams, width: u32, height: u32) -> f64 {
+/// One probe: what the CPU reference computed and how long it took.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Probe {
+    /// Iterations really computed.
+    pub(super) iterations: u64,
+    /// Wall time (s).
+    pub(super) seconds: f64,
+    /// Whether it needed df64 (the view is deeper than f64 stays sharp at this size).
+    pub(super) df64: bool,
+}
+
+impl Probe {
+    /// Iterations per second.
+    pub(super) fn rate(&self) -> f64 {
+        self.iterations as f64 / self.seconds.max(1e-9)
+    }
+}
+
+/// The CPU reference on `params` at `width × height`, in f64 while it stays sharp, else in
+/// df64 (as the GPU pass switches to df64).
+pub(super) fn probe(params: &FractalParams, width: u32, height: u32) -> Probe {
     let mag = params
         .view
         .center
@@ -27,14 +45,18 @@ pub(super) fn cpu_rate(params: &FractalParams, width: u32, height: u32) -> f64 {
         .abs()
         .max(params.view.center.1.abs())
         .max(1.0);
-    let sharp_in_f64 = params.view.pixel_size(width) >= 4.0 * mag * f64::EPSILON;
+    let df64 = params.view.pixel_size(width) < 4.0 * mag * f64::EPSILON;
     let started = Instant::now();
-    let image = if sharp_in_f64 {
-        cpu::render(params, width, height)
-    } else {
+    let image = if df64 {
         cpu::render_df64(params, width, height)
+    } else {
+        cpu::render(params, width, height)
     };
-    image.computed_iterations as f64 / started.elapsed().as_secs_f64().max(1e-9)
+    Probe {
+        iterations: image.computed_iterations,
+        seconds: started.elapsed().as_secs_f64(),
+        df64,
+    }
 }
 
 /// Starts a probe every [`PROBE_INTERVAL`] while the adapter is the CPU.
@@ -55,7 +77,7 @@ pub(super) fn probe_cpu_reference(
     job.start(move || {
         tracker.track_metric(
             FRACTAL_CPU_ITERATIONS_PER_S,
-            cpu_rate(&params, PROBE_WIDTH, height),
+            probe(&params, PROBE_WIDTH, height).rate(),
         );
     });
 }
@@ -66,13 +88,19 @@ mod tests {
     use crate::fractal::View;
 
     #[test]
-    fn the_rate_counts_what_ran_in_the_arithmetic_the_depth_needs() {
+    fn a_probe_counts_what_ran_in_the_arithmetic_the_depth_needs() {
         let shallow = FractalParams {
             max_iter: 200,
             ..Default::default()
         };
-        assert!(cpu_rate(&shallow, 32, 32) > 1e6);
-        // deeper than f64 stays sharp at 32 px: df64, much slower per iteration but counted
+        let p = probe(&shallow, 32, 32);
+        assert!(!p.df64);
+        assert_eq!(
+            p.iterations,
+            cpu::render(&shallow, 32, 32).computed_iterations
+        );
+        assert!(p.seconds > 0.0 && p.rate().is_finite());
+        // deeper than f64 stays sharp at 8 px: df64, counted the same way
         let deep = FractalParams {
             view: View {
                 center: (-1.7499, 0.0),
@@ -81,6 +109,11 @@ mod tests {
             max_iter: 100,
             ..Default::default()
         };
-        assert!(cpu_rate(&deep, 8, 8) > 1e3);
+        let p = probe(&deep, 8, 8);
+        assert!(p.df64);
+        assert_eq!(
+            p.iterations,
+            cpu::render_df64(&deep, 8, 8).computed_iterations
+        );
     }
 }

@@ -76,7 +76,7 @@ pub(super) fn flame_graph(ui: &mut Ui, frame: &FrameProfile) -> bool {
     let width = ui.available_width().max(100.0);
     let px_per_ms = f64::from(width) / scale;
     let mut clicked = false;
-    for (li, lane) in frame.threads.iter().enumerate() {
+    for lane in &frame.threads {
         ui.label(RichText::new(lane.thread.as_ref()).small().weak());
         let boxes = flame_layout(lane);
         let rows = boxes
@@ -86,30 +86,46 @@ pub(super) fn flame_graph(ui: &mut Ui, frame: &FrameProfile) -> bool {
             .unwrap_or(0)
             .min(MAX_FLAME_DEPTH)
             + 1;
-        let (rect, _) =
-            ui.allocate_exact_size(vec2(width, rows as f32 * ROW_HEIGHT), Sense::hover());
-        for b in boxes.iter().filter(|b| b.depth < rows) {
-            let Some(node) = lane.nodes.get(b.node) else {
-                continue;
-            };
-            let r = Rect::from_min_size(
+        // one hit-tested widget per lane: the box under the pointer is found by position
+        let (rect, response) =
+            ui.allocate_exact_size(vec2(width, rows as f32 * ROW_HEIGHT), Sense::click());
+        let box_rect = |b: &FlameBox| {
+            Rect::from_min_size(
                 pos2(
                     rect.left() + (b.start_ms * px_per_ms) as f32,
                     rect.top() + b.depth as f32 * ROW_HEIGHT,
                 ),
                 vec2((b.width_ms * px_per_ms) as f32, ROW_HEIGHT - 1.0),
-            );
+            )
+        };
+        let painter = ui.painter_at(rect);
+        for b in boxes.iter().filter(|b| b.depth < rows) {
+            let r = box_rect(b);
             if r.width() < 1.0 {
                 continue;
             }
-            draw_box(ui, r.intersect(rect), &node.name);
-            let id = ui.id().with(("rfm_perf_flame", frame.index, li, b.node));
-            let response = ui.interact(r.intersect(rect), id, Sense::click());
-            response.widget_info(|| {
-                egui::WidgetInfo::labeled(egui::WidgetType::Button, true, node.name.as_ref())
-            });
+            if let Some(node) = lane.nodes.get(b.node) {
+                draw_box(&painter, r.intersect(rect), &node.name);
+            }
+        }
+        let under = |p: egui::Pos2| {
+            boxes
+                .iter()
+                .filter(|b| b.depth < rows)
+                .find(|b| box_rect(b).contains(p))
+                .and_then(|b| lane.nodes.get(b.node))
+        };
+        let hovered = response.hover_pos().and_then(under);
+        response.widget_info(|| {
+            egui::WidgetInfo::labeled(
+                egui::WidgetType::Other,
+                true,
+                format!("flame graph of {}", lane.thread),
+            )
+        });
+        if let Some(node) = hovered {
             // the tooltip text is built only for the hovered box
-            let response = response.on_hover_ui(|ui| {
+            response.clone().on_hover_ui_at_pointer(|ui| {
                 ui.label(format!(
                     "{}\ntotal {} · self {} · {} calls",
                     node.name,
@@ -118,14 +134,19 @@ pub(super) fn flame_graph(ui: &mut Ui, frame: &FrameProfile) -> bool {
                     node.calls
                 ));
             });
-            clicked |= response.clicked();
         }
+        // a click on a box pins the frame (so does activating the lane from the keyboard or
+        // a screen reader, which has no pointer position)
+        clicked |= response.clicked()
+            && response
+                .interact_pointer_pos()
+                .is_none_or(|p| under(p).is_some());
     }
     clicked
 }
 
-fn draw_box(ui: &Ui, r: Rect, name: &str) {
-    let painter = ui.painter_at(r);
+fn draw_box(lane: &egui::Painter, r: Rect, name: &str) {
+    let painter = lane.with_clip_rect(r);
     painter.rect_filled(r, 2.0, name_color(name));
     if r.width() > 24.0 {
         painter.text(

@@ -11,7 +11,7 @@ use egui::{Color32, Rect, RichText, Sense, Ui, pos2, vec2};
 use rfm_perf_core::{FrameProfile, PerformanceTracker, ScopeStats};
 
 pub use flame_graph::{FlameBox, flame_layout};
-pub use scope_table::{MAX_TABLE_ROWS, SortColumn, sort_rows};
+pub use scope_table::{SortColumn, sort_rows};
 
 use super::format_value;
 use crate::base::FrameBreakdown;
@@ -36,6 +36,9 @@ pub struct BottleneckData {
     pub slowest: Option<Arc<FrameProfile>>,
     /// The frame split into its parts, as the analysis last published it.
     pub breakdown: FrameBreakdown,
+    /// Which gathering this is (each [`gather`](Self::gather) takes a new one): what the
+    /// table's sorted order is cached by.
+    pub version: u64,
 }
 
 impl BottleneckData {
@@ -56,6 +59,11 @@ impl BottleneckData {
             latest: tracker.latest_frame(),
             slowest: tracker.slowest_frames().into_iter().next(),
             breakdown,
+            version: {
+                static GATHERED: std::sync::atomic::AtomicU64 =
+                    std::sync::atomic::AtomicU64::new(1);
+                GATHERED.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            },
         }
     }
 }
@@ -93,6 +101,8 @@ pub struct BottleneckState {
     pub pinned: Option<Arc<FrameProfile>>,
     /// Which frame the flame graph shows.
     pub flame: FlameView,
+    /// The table's row order for (data version, sort column, ascending).
+    table_order: Option<((u64, SortColumn, bool), Vec<usize>)>,
 }
 
 impl BottleneckState {
@@ -272,7 +282,6 @@ fn flame_section(ui: &mut Ui, state: &mut BottleneckState, data: &BottleneckData
 #[cfg(test)]
 mod tests {
     use super::*;
-    use egui::accesskit::Role;
     use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable;
     #[test]
@@ -308,7 +317,11 @@ mod tests {
             BottleneckState::default(),
         );
         harness.run();
-        harness.get_by_role_and_label(Role::Button, "inner").click();
+        // one widget for the lane; hovering it names the box under the pointer
+        harness.get_by_label_contains("flame graph of").hover();
+        harness.run();
+        harness.get_by_label_contains("inner\ntotal");
+        harness.get_by_label_contains("flame graph of").click();
         harness.run();
         assert_eq!(harness.state().flame, FlameView::Pinned);
         assert_eq!(harness.state().pinned.as_ref().map(|f| f.index), shown);

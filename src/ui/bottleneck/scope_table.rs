@@ -1,6 +1,6 @@
 //! The scope table: one row per scope, sortable by every column.
 
-use egui::{RichText, Ui};
+use egui::{Align, Layout, RichText, Ui, Vec2};
 use rfm_perf_core::ScopeStats;
 
 use super::{BottleneckData, BottleneckState};
@@ -114,52 +114,55 @@ pub(super) fn scope_table(ui: &mut Ui, state: &mut BottleneckState, data: &Bottl
         );
         return;
     }
-    let mut order: Vec<usize> = (0..data.scopes.len()).collect();
-    order.sort_by(|&a, &b| {
-        compare(
-            &data.scopes[a],
-            &data.scopes[b],
-            state.sort,
-            state.ascending,
-        )
+    // sorted once per refresh and order, not every frame
+    let key = (data.version, state.sort, state.ascending);
+    if state.table_order.as_ref().is_none_or(|(k, _)| *k != key) {
+        let mut order: Vec<usize> = (0..data.scopes.len()).collect();
+        order.sort_by(|&a, &b| {
+            compare(
+                &data.scopes[a],
+                &data.scopes[b],
+                state.sort,
+                state.ascending,
+            )
+        });
+        state.table_order = Some((key, order));
+    }
+    ui.horizontal(|ui| {
+        for column in SortColumn::ALL {
+            ui.allocate_ui_with_layout(
+                Vec2::new(column_width(column), ROW_HEIGHT),
+                Layout::left_to_right(Align::Center),
+                |ui| header(ui, state, column),
+            );
+        }
     });
+    let Some((_, order)) = &state.table_order else {
+        return;
+    };
+    // only the visible rows are laid out: every scope can be scrolled to
     egui::ScrollArea::vertical()
         .id_salt("rfm_perf_scope_table")
         .max_height(TABLE_HEIGHT)
-        .show(ui, |ui| {
-            egui::Grid::new("rfm_perf_scope_table")
-                .num_columns(SortColumn::ALL.len())
-                .spacing([12.0, 4.0])
-                .striped(true)
-                .show(ui, |ui| {
-                    for column in SortColumn::ALL {
-                        header(ui, state, column);
-                    }
-                    ui.end_row();
-                    for s in order
-                        .iter()
-                        .take(MAX_TABLE_ROWS)
-                        .filter_map(|&i| data.scopes.get(i))
-                    {
-                        scope_row(ui, s);
-                        ui.end_row();
-                    }
-                });
+        .show_rows(ui, ROW_HEIGHT, order.len(), |ui, rows| {
+            for &i in &order[rows] {
+                if let Some(s) = data.scopes.get(i) {
+                    scope_row(ui, s);
+                }
+            }
         });
-    if order.len() > MAX_TABLE_ROWS {
-        ui.label(
-            RichText::new(format!(
-                "first {MAX_TABLE_ROWS} of {} scopes in this order (click a header to re-sort)",
-                order.len()
-            ))
-            .small()
-            .weak(),
-        );
-    }
 }
 
-/// Rows the scope table lays out (egui lays out every row of a grid, visible or not).
-pub const MAX_TABLE_ROWS: usize = 40;
+/// Height of a table row.
+const ROW_HEIGHT: f32 = 18.0;
+
+/// Width of a column: the scope name wide, the numbers narrow.
+fn column_width(column: SortColumn) -> f32 {
+    match column {
+        SortColumn::Scope => 220.0,
+        _ => 76.0,
+    }
+}
 
 fn header(ui: &mut Ui, state: &mut BottleneckState, column: SortColumn) {
     let active = state.sort == column;
@@ -180,14 +183,24 @@ fn header(ui: &mut Ui, state: &mut BottleneckState, column: SortColumn) {
 
 fn scope_row(ui: &mut Ui, s: &ScopeStats) {
     let mono = |v: String| RichText::new(v).monospace();
-    ui.label(s.name.as_ref())
-        .on_hover_text(format!("{} calls in the window", s.calls));
-    ui.label(mono(format!("{:.1}", s.calls_per_frame)));
-    ui.label(mono(format_value(s.per_frame_ms(s.total_ms), "")));
-    ui.label(mono(format_value(s.per_frame_ms(s.self_ms), "")));
-    ui.label(mono(format_value(s.mean_ms, "")));
-    ui.label(mono(format_value(s.p95_ms, "")));
-    ui.label(mono(format!("{:.1} %", s.frame_pct)));
+    let cells = [
+        mono(format!("{:.1}", s.calls_per_frame)),
+        mono(format_value(s.per_frame_ms(s.total_ms), "")),
+        mono(format_value(s.per_frame_ms(s.self_ms), "")),
+        mono(format_value(s.mean_ms, "")),
+        mono(format_value(s.p95_ms, "")),
+        mono(format!("{:.1} %", s.frame_pct)),
+    ];
+    ui.horizontal(|ui| {
+        ui.add_sized(
+            [column_width(SortColumn::Scope), ROW_HEIGHT],
+            egui::Label::new(s.name.as_ref()).truncate(),
+        )
+        .on_hover_text(format!("{} — {} calls in the window", s.name, s.calls));
+        for (cell, column) in cells.into_iter().zip(&SortColumn::ALL[1..]) {
+            ui.add_sized([column_width(*column), ROW_HEIGHT], egui::Label::new(cell));
+        }
+    });
 }
 
 #[cfg(test)]

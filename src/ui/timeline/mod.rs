@@ -120,10 +120,23 @@ impl TimelineState {
             self.cache.snapshot = Some(snapshot);
             self.cache.names = tracker.recorded_metric_names();
             self.cache.baselines = tracker.baselines().metrics;
-            self.cache.series.clear();
-            if self.follow_live || self.anchor.is_none() {
-                self.anchor = Some(SystemTime::now());
+            match (self.follow_live, self.cache.key) {
+                // following live with lines on screen: the new ones are decimated off the
+                // frame, and the old ones stay (with their anchor) until they are ready
+                (true, Some(key)) if !self.cache.series.is_empty() => {
+                    self.cache
+                        .start_refresh(tracker, &self.selected, key, self.window);
+                }
+                _ => {
+                    self.cache.series.clear();
+                    if self.follow_live || self.anchor.is_none() {
+                        self.anchor = Some(SystemTime::now());
+                    }
+                }
             }
+        }
+        if let Some(anchor) = self.cache.take_refreshed() {
+            self.anchor = Some(anchor);
         }
     }
 
@@ -435,7 +448,24 @@ mod tests {
         assert!(state.cache.series["load.m00"].points.len() <= 2 * width);
         tracker.publish_snapshot();
         draw(&mut state, &tracker);
-        assert_eq!(state.recomputations(), 60, "new snapshot: recompute all");
+        assert_eq!(
+            state.recomputations(),
+            40,
+            "new snapshot: the old lines stay while the new ones are decimated off the frame"
+        );
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        while state.recomputations() < 60 && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(5));
+            draw(&mut state, &tracker);
+        }
+        assert_eq!(state.recomputations(), 60, "new snapshot: all recomputed");
+        let before = state.recomputations();
+        draw(&mut state, &tracker);
+        assert_eq!(
+            state.recomputations(),
+            before,
+            "the refreshed lines are the cache now"
+        );
         state.selected.truncate(19);
         state.selected.push("frame.time_ms".into());
         draw(&mut state, &tracker);

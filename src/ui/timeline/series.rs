@@ -3,7 +3,7 @@
 //! the range or the width changes.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use egui_plot::PlotPoint;
@@ -30,6 +30,70 @@ pub(super) struct SeriesCache {
     pub(super) plot_frame: Option<egui::Rect>,
     /// How many series were decimated so far.
     pub(super) recomputed: u64,
+    /// A refresh decimating off the frame, when one runs.
+    pub(super) refreshing: Option<Refresh>,
+}
+
+/// Series being decimated on another thread for a newer snapshot.
+#[derive(Debug)]
+pub(super) struct Refresh {
+    anchor: SystemTime,
+    key: RangeKey,
+    done: Arc<Mutex<Option<BTreeMap<String, Series>>>>,
+}
+
+impl SeriesCache {
+    /// Starts decimating `selected` for the live window ending now, on another thread (one at
+    /// a time: a refresh still running is left to finish, and the next snapshot catches up).
+    pub(super) fn start_refresh(
+        &mut self,
+        tracker: &PerformanceTracker,
+        selected: &[String],
+        old: RangeKey,
+        window: Duration,
+    ) {
+        if self.refreshing.is_some() {
+            return;
+        }
+        let anchor = SystemTime::now();
+        // as `update_series` computes it for the live view, so the key matches
+        let live = super::live_view(window);
+        let key = RangeKey {
+            since: at_offset(anchor, live[0]),
+            until: at_offset(anchor, live[1]),
+            buckets: old.buckets,
+        };
+        let done: Arc<Mutex<Option<BTreeMap<String, Series>>>> = Arc::default();
+        let (slot, tracker, names) = (done.clone(), tracker.clone(), selected.to_vec());
+        let spawned = std::thread::Builder::new()
+            .name("rfm_perf timeline".into())
+            .spawn(move || {
+                let series = names
+                    .into_iter()
+                    .map(|name| {
+                        let s = compute_series(&tracker, &name, key, anchor);
+                        (name, s)
+                    })
+                    .collect();
+                *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(series);
+            });
+        match spawned {
+            Ok(_) => self.refreshing = Some(Refresh { anchor, key, done }),
+            // no thread: decimate on the frame as before
+            Err(_) => self.series.clear(),
+        }
+    }
+
+    /// The finished refresh's anchor, once its series replaced the old ones.
+    pub(super) fn take_refreshed(&mut self) -> Option<SystemTime> {
+        let r = self.refreshing.as_ref()?;
+        let series = r.done.lock().unwrap_or_else(|e| e.into_inner()).take()?;
+        let r = self.refreshing.take()?;
+        self.recomputed += series.len() as u64;
+        self.series = series;
+        self.key = Some(r.key);
+        Some(r.anchor)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -65,6 +129,10 @@ impl TimelineState {
             until: at_offset(anchor, x[1]),
             buckets,
         };
+        if self.cache.refreshing.is_some() && self.follow_live {
+            // the old lines stay, with their anchor, until the refresh has finished
+            return;
+        }
         if self.cache.key != Some(key) {
             self.cache.series.clear();
             self.cache.key = Some(key);
