@@ -168,6 +168,38 @@ fn dashboard(c: &mut Criterion) {
                 }))
             })
         });
+        let sys_ctx = egui::Context::default();
+        let sys = rfm_perf::ui::system_panel::SystemData::gather(&tracker, None);
+        g.bench_function("part_system", |b| {
+            b.iter(|| {
+                black_box(frame(&sys_ctx, |ctx| {
+                    egui::Window::new("s")
+                        .default_size([400.0, 380.0])
+                        .show(ctx, |ui| rfm_perf::ui::system_panel::system_panel(ui, &sys));
+                }))
+            })
+        });
+        let main_ctx = egui::Context::default();
+        let metrics = rfm_perf::ui::DashboardData::gather(
+            &tracker,
+            &HealthThresholds::default(),
+            &rfm_perf::DEFAULT_METRICS_TO_SHOW
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>(),
+            &Insights::default(),
+            Vec::new(),
+            Duration::from_secs(60),
+        );
+        g.bench_function("part_metrics", |b| {
+            b.iter(|| {
+                black_box(frame(&main_ctx, |ctx| {
+                    egui::Window::new("m")
+                        .default_size([480.0, 380.0])
+                        .show(ctx, |ui| rfm_perf::ui::metrics_panel(ui, &metrics));
+                }))
+            })
+        });
         let solo2 = egui::Context::default();
         g.bench_function("part_bottlenecks_500_scopes", |b| {
             b.iter(|| {

@@ -39,6 +39,8 @@ pub struct BottleneckData {
     /// Which gathering this is (each [`gather`](Self::gather) takes a new one): what the
     /// table's sorted order is cached by.
     pub version: u64,
+    /// The most called scopes (indices into `scopes`, most calls per frame first; at most 10).
+    pub most_called: Vec<usize>,
 }
 
 impl BottleneckData {
@@ -54,8 +56,19 @@ impl BottleneckData {
     /// assert!(data.latest.is_some());
     /// ```
     pub fn gather(tracker: &PerformanceTracker, breakdown: FrameBreakdown) -> Self {
+        let scopes = tracker.scope_stats();
+        let mut most_called: Vec<usize> = (0..scopes.len())
+            .filter(|&i| scopes[i].calls_per_frame.is_finite() && scopes[i].calls_per_frame > 0.0)
+            .collect();
+        most_called.sort_by(|&a, &b| {
+            scopes[b]
+                .calls_per_frame
+                .total_cmp(&scopes[a].calls_per_frame)
+        });
+        most_called.truncate(TOP_CALLED);
         Self {
-            scopes: tracker.scope_stats(),
+            most_called,
+            scopes,
             latest: tracker.latest_frame(),
             slowest: tracker.slowest_frames().into_iter().next(),
             breakdown,
@@ -229,17 +242,16 @@ fn breakdown_bar(ui: &mut Ui, data: &BottleneckData) {
 }
 
 fn call_frequency(ui: &mut Ui, data: &BottleneckData) {
-    let mut top: Vec<&ScopeStats> = data
-        .scopes
+    // ranked once per refresh
+    let top: Vec<&ScopeStats> = data
+        .most_called
         .iter()
-        .filter(|s| s.calls_per_frame.is_finite() && s.calls_per_frame > 0.0)
+        .filter_map(|&i| data.scopes.get(i))
         .collect();
     if top.is_empty() {
         ui.label(RichText::new("No calls recorded yet").weak());
         return;
     }
-    top.sort_by(|a, b| b.calls_per_frame.total_cmp(&a.calls_per_frame));
-    top.truncate(TOP_CALLED);
     let max = top.first().map_or(1.0, |s| s.calls_per_frame);
     let width = ui.available_width().min(480.0);
     for s in top {
