@@ -33,6 +33,9 @@ pub struct SavedLayout {
     pub show_toasts: bool,
     /// Opacity of the dashboard windows.
     pub opacity: f32,
+    /// Where each window was (`[x, y, width, height]` in points), by window.
+    #[serde(default)]
+    pub windows: std::collections::BTreeMap<String, [f32; 4]>,
 }
 
 impl SavedLayout {
@@ -45,6 +48,7 @@ impl SavedLayout {
             show_status_bar: ui.show_status_bar,
             show_toasts: ui.show_toasts,
             opacity: ui.opacity,
+            windows: ui.window_rects.clone(),
         }
     }
 
@@ -55,6 +59,12 @@ impl SavedLayout {
         ui.show_fps_overlay = self.show_fps_overlay;
         ui.show_status_bar = self.show_status_bar;
         ui.show_toasts = self.show_toasts;
+        ui.window_rects = self
+            .windows
+            .iter()
+            .filter(|(_, r)| r.iter().all(|v| v.is_finite()) && r[2] > 0.0 && r[3] > 0.0)
+            .map(|(k, r)| (k.clone(), *r))
+            .collect();
         ui.opacity = if self.opacity.is_finite() {
             self.opacity.clamp(super::windows::MIN_OPACITY, 1.0)
         } else {
@@ -119,6 +129,8 @@ pub(crate) struct LayoutFile {
     pub(crate) path: PathBuf,
     saved: Option<SavedLayout>,
     warned: bool,
+    /// When it was last written: a window being dragged is written at most once a second.
+    written: Option<std::time::Instant>,
 }
 
 /// The dashboard state to start with: the defaults, with the layout from `path` when it has a
@@ -143,13 +155,27 @@ pub(crate) fn initial_state(path: Option<&Path>) -> (DashboardUi, Option<LayoutF
         path: path.to_path_buf(),
         saved,
         warned: false,
+        written: None,
     };
     (ui, Some(file))
 }
 
-/// Writes the layout when it changed (a failure is warned about once).
-pub(crate) fn persist_layout(ui: Res<DashboardUi>, file: Option<ResMut<LayoutFile>>) {
+/// Writes the layout when it changed — at most once a second (a window being dragged), and
+/// at once when the app exits (a failure is warned about once).
+pub(crate) fn persist_layout(
+    ui: Res<DashboardUi>,
+    file: Option<ResMut<LayoutFile>>,
+    mut exit: MessageReader<AppExit>,
+) {
     let Some(mut file) = file else { return };
+    let exiting = exit.read().next().is_some();
+    if !exiting
+        && file
+            .written
+            .is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1))
+    {
+        return;
+    }
     let now = SavedLayout::of(&ui);
     if file.saved.as_ref() == Some(&now) {
         return;
@@ -159,6 +185,7 @@ pub(crate) fn persist_layout(ui: Res<DashboardUi>, file: Option<ResMut<LayoutFil
         // nothing chosen yet: no file to write
         return;
     }
+    file.written = Some(std::time::Instant::now());
     match save(&file.path, &now) {
         Ok(()) => file.saved = Some(now),
         Err(e) if !file.warned => {

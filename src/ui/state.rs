@@ -88,6 +88,8 @@ pub struct DashboardUi {
     pub opacity: f32,
     /// Where the always-on pieces sit.
     pub placement: super::placement::AlwaysOnPlacement,
+    /// Where each dashboard window was last (`[x, y, width, height]` in points), by window.
+    pub(crate) window_rects: std::collections::BTreeMap<String, [f32; 4]>,
     /// The bottleneck analyzer's "Export trace".
     pub(crate) trace_export: super::trace_export::TraceExport,
 }
@@ -111,6 +113,7 @@ impl Default for DashboardUi {
             was_visible: false,
             opacity: 1.0,
             placement: Default::default(),
+            window_rects: Default::default(),
             trace_export: Default::default(),
         }
     }
@@ -143,6 +146,27 @@ pub struct RefreshInputs<'a> {
 }
 
 impl DashboardUi {
+    /// Where window `key` opens: where it was last (kept across runs in the layout file), else
+    /// `default`.
+    pub(crate) fn window_rect(&self, key: &str, default: egui::Rect) -> egui::Rect {
+        self.window_rects.get(key).map_or(default, |&[x, y, w, h]| {
+            egui::Rect::from_min_size(egui::pos2(x, y), egui::vec2(w, h))
+        })
+    }
+
+    /// Records where window `key` is now (whole points; nothing allocated while it stays).
+    pub(crate) fn remember_window(&mut self, key: &str, rect: Option<egui::Rect>) {
+        let Some(r) = rect else { return };
+        let now = [r.min.x, r.min.y, r.width(), r.height()].map(f32::round);
+        match self.window_rects.get_mut(key) {
+            Some(saved) if *saved == now => {}
+            Some(saved) => *saved = now,
+            None => {
+                self.window_rects.insert(key.to_string(), now);
+            }
+        }
+    }
+
     /// Gathers the panels' data when the update interval has passed (or the dashboard was just
     /// opened); otherwise returns at once. Returns whether it gathered.
     pub fn refresh(&mut self, input: RefreshInputs<'_>) -> bool {

@@ -49,11 +49,12 @@ pub fn show_dashboard(
     let layout = DefaultLayout::for_screen(ctx.content_rect());
     let opacity = state.opacity.clamp(MIN_OPACITY, 1.0);
     let frame = egui::Frame::window(&ctx.global_style()).multiply_with_opacity(opacity);
-    egui::Window::new("rfm_perf")
+    let at_main = state.window_rect("main", layout.main);
+    let shown = egui::Window::new("rfm_perf")
         .frame(frame)
         .id(egui::Id::new("rfm_perf_main"))
         .open(open)
-        .default_rect(layout.main)
+        .default_rect(at_main)
         .max_width(layout.main.width())
         .resizable(true)
         .show(ctx, |ui| {
@@ -99,45 +100,53 @@ pub fn show_dashboard(
                 alerts_panel(ui, &state.data);
             }
         });
+    state.remember_window("main", shown.map(|r| r.response.rect));
     if state.layout == Layout::Full {
         if state.open.timeline {
-            egui::Window::new("Timeline")
+            let at_timeline = state.window_rect("timeline", layout.timeline);
+            let shown = egui::Window::new("Timeline")
                 .frame(frame)
                 .id(egui::Id::new("rfm_perf_timeline"))
                 .open(&mut state.open.timeline)
-                .default_rect(layout.timeline)
+                .default_rect(at_timeline)
                 .max_width(layout.timeline.width())
                 .show(ctx, |ui| timeline_panel(ui, &mut state.timeline, tracker));
+            state.remember_window("timeline", shown.map(|r| r.response.rect));
         }
         if state.open.bottlenecks && show_bottlenecks {
-            egui::Window::new("Bottleneck analyzer")
+            let at_bottlenecks = state.window_rect("bottlenecks", layout.bottlenecks);
+            let shown = egui::Window::new("Bottleneck analyzer")
                 .frame(frame)
                 .id(egui::Id::new("rfm_perf_bottlenecks"))
                 .open(&mut state.open.bottlenecks)
-                .default_rect(layout.bottlenecks)
+                .default_rect(at_bottlenecks)
                 .max_width(layout.bottlenecks.width())
                 .vscroll(true)
                 .show(ctx, |ui| {
                     trace_export_row(ui, &state.trace_export, tracker, &state.data.insights);
                     bottleneck_panel(ui, &mut state.bottlenecks, &state.bottleneck_data)
                 });
+            state.remember_window("bottlenecks", shown.map(|r| r.response.rect));
         }
         if state.open.system {
-            egui::Window::new("System")
+            let at_system = state.window_rect("system", layout.system);
+            let shown = egui::Window::new("System")
                 .frame(frame)
                 .id(egui::Id::new("rfm_perf_system"))
                 .open(&mut state.open.system)
-                .default_rect(layout.system)
+                .default_rect(at_system)
                 .max_width(layout.system.width())
                 .vscroll(true)
                 .show(ctx, |ui| system_panel(ui, &state.system));
+            state.remember_window("system", shown.map(|r| r.response.rect));
         }
         if state.open.gpu_cost {
-            egui::Window::new("Where GPU time goes")
+            let at_gpu_cost = state.window_rect("gpu_cost", layout.timeline);
+            let shown = egui::Window::new("Where GPU time goes")
                 .frame(frame)
                 .id(egui::Id::new("rfm_perf_gpu_cost"))
                 .open(&mut state.open.gpu_cost)
-                .default_rect(layout.timeline)
+                .default_rect(at_gpu_cost)
                 .max_width(layout.timeline.width())
                 .vscroll(true)
                 .show(ctx, |ui| match &state.system.cost {
@@ -146,13 +155,15 @@ pub fn show_dashboard(
                         ui.label(RichText::new("n/a: no GPU fractal pass in this app").weak());
                     }
                 });
+            state.remember_window("gpu_cost", shown.map(|r| r.response.rect));
         }
         if state.open.suggestions {
-            egui::Window::new("Suggestions & alerts")
+            let at_suggestions = state.window_rect("suggestions", layout.suggestions);
+            let shown = egui::Window::new("Suggestions & alerts")
                 .frame(frame)
                 .id(egui::Id::new("rfm_perf_suggestions"))
                 .open(&mut state.open.suggestions)
-                .default_rect(layout.suggestions)
+                .default_rect(at_suggestions)
                 .max_width(layout.suggestions.width())
                 .vscroll(true)
                 .show(ctx, |ui| {
@@ -160,6 +171,7 @@ pub fn show_dashboard(
                     ui.separator();
                     actions.extend(suggestions_panel(ui, &state.data));
                 });
+            state.remember_window("suggestions", shown.map(|r| r.response.rect));
         }
     }
     actions
@@ -224,5 +236,33 @@ mod tests {
             share * 100.0,
             full * 100.0
         );
+    }
+
+    #[test]
+    fn windows_open_where_they_were_and_the_layout_keeps_it() {
+        // a run where the user moved the timeline and the main window
+        let mut moved = DashboardUi::default();
+        moved.layout = Layout::Full;
+        moved
+            .window_rects
+            .insert("timeline".into(), [300.0, 420.0, 700.0, 330.0]);
+        moved
+            .window_rects
+            .insert("main".into(), [700.0, 40.0, 360.0, 300.0]);
+        let saved = crate::ui::layout_file::SavedLayout::of(&moved);
+        let text = serde_json::to_string(&saved).unwrap();
+        // the next run reads the file
+        let mut next = DashboardUi::default();
+        serde_json::from_str::<crate::ui::layout_file::SavedLayout>(&text)
+            .unwrap()
+            .apply(&mut next);
+        coverage(&mut next);
+        let ctx_rects = &next.window_rects;
+        let main = ctx_rects["main"];
+        assert_eq!((main[0], main[1]), (700.0, 40.0), "{ctx_rects:?}");
+        let timeline = ctx_rects["timeline"];
+        assert_eq!((timeline[0], timeline[1]), (300.0, 420.0), "{ctx_rects:?}");
+        // every window shown is remembered
+        assert!(ctx_rects.len() >= 5, "{ctx_rects:?}");
     }
 }
