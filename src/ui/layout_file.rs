@@ -237,6 +237,7 @@ mod tests {
         let path = dir.join("dashboard.json");
         let (ui, file) = initial_state(Some(&path));
         let mut world = World::new();
+        world.init_resource::<Messages<AppExit>>();
         world.insert_resource(ui);
         world.insert_resource(file.unwrap());
         world.run_system_once(persist_layout).unwrap();
@@ -246,6 +247,23 @@ mod tests {
         assert_eq!(load(&path).unwrap().map(|l| l.layout), Some(Layout::Full));
         // the next run starts from it
         assert_eq!(initial_state(Some(&path)).0.layout, Layout::Full);
+        // a window dragged right after: not written again within the second…
+        world.resource_mut::<DashboardUi>().remember_window(
+            "timeline",
+            Some(egui::Rect::from_min_size(
+                egui::pos2(50.0, 60.0),
+                egui::vec2(400.0, 300.0),
+            )),
+        );
+        world.run_system_once(persist_layout).unwrap();
+        assert!(load(&path).unwrap().unwrap().windows.is_empty());
+        // …but at once when the app exits
+        world.write_message(AppExit::Success);
+        world.run_system_once(persist_layout).unwrap();
+        assert_eq!(
+            load(&path).unwrap().unwrap().windows["timeline"],
+            [50.0, 60.0, 400.0, 300.0]
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
