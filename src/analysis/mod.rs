@@ -107,7 +107,8 @@ impl Plugin for AnalysisPlugin {
                 learn_pass_cost.before(update_insights),
                 adapt_quality.after(learn_pass_cost),
                 update_insights,
-                follow_outcomes.after(update_insights),
+                // before the suggestions are recomputed: an Apply matches the ones shown
+                follow_outcomes.before(update_insights),
                 scan_anomalies,
                 scan_regressions,
             )
