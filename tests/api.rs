@@ -828,6 +828,110 @@ fn the_cost_model_predicts_tunable_changes() {
     }
 }
 
+/// `POST /suggestions/{id}/apply` takes a suggestion's change through the app's registry, as
+/// the dashboard's Apply does; `GET /config` tells a browser what the dashboard shows.
+#[test]
+fn a_suggestion_is_applied_over_http_and_the_config_is_published() {
+    use rfm_perf::analysis::{RuleContext, SuggestionRule, SuggestionRules};
+    use rfm_perf::{ParameterChange, Suggestion};
+
+    #[derive(Resource)]
+    struct Quality(f64);
+    struct Advice;
+    impl SuggestionRule for Advice {
+        fn suggest(&self, _: &RuleContext<'_>) -> Vec<Suggestion> {
+            vec![
+                Suggestion {
+                    id: "lower_quality".into(),
+                    title: "Lower the quality".into(),
+                    parameter: Some(ParameterChange {
+                        name: "game.quality".into(),
+                        value: 0.5,
+                    }),
+                    ..Default::default()
+                },
+                Suggestion {
+                    id: "look_at_physics".into(),
+                    title: "Look at physics".into(),
+                    ..Default::default()
+                },
+            ]
+        }
+    }
+    let (mut app, _tracker, addr) = app_serving(
+        RfmPerfPlugin {
+            update_interval: Duration::from_millis(50),
+            metrics_to_show: vec!["frame.fps".into(), "frame.time_ms".into()],
+            ..RfmPerfPlugin::headless()
+        },
+        ApiConfig {
+            bind: loopback0(),
+            ..Default::default()
+        },
+    );
+    app.insert_resource(Quality(1.0))
+        .insert_resource(SuggestionRules(vec![Box::new(Advice)]));
+    app.world_mut().resource_mut::<Tunables>().register(
+        Tunable::new("game.quality", "", 0.25..=1.0, 1.0, |world, v| {
+            world.resource_mut::<Quality>().0 = v
+        })
+        .with_step(0.25),
+    );
+    settle(&mut app);
+    let (s, config) = get_json(addr, "/api/performance/config");
+    assert_eq!(s, 200);
+    assert_eq!(config["metrics_to_show"][1], "frame.time_ms");
+    assert_eq!(config["update_interval_s"], 0.05);
+    assert_eq!(config["max_streams"], 16);
+    // the POST waits for the app's next frame: pump it meanwhile
+    let post = |path: &'static str| {
+        std::thread::spawn(move || {
+            let mut r = agent()
+                .post(&format!("http://{addr}{path}"))
+                .send_empty()
+                .expect("request");
+            let status = r.status().as_u16();
+            let body: Value =
+                serde_json::from_str(&r.body_mut().read_to_string().unwrap_or_default())
+                    .unwrap_or(Value::Null);
+            (status, body)
+        })
+    };
+    let pumped = |app: &mut App, request: std::thread::JoinHandle<(u16, Value)>| {
+        let until = Instant::now() + Duration::from_secs(5);
+        while !request.is_finished() && Instant::now() < until {
+            app.update();
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        request.join().unwrap()
+    };
+    let request = post("/api/performance/suggestions/lower_quality/apply");
+    let (s, body) = pumped(&mut app, request);
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["applied"]["value"], 0.5);
+    app.update();
+    assert_eq!(app.world().resource::<Quality>().0, 0.5);
+    for (path, status, says) in [
+        (
+            "/api/performance/suggestions/nope/apply",
+            404,
+            "no current suggestion",
+        ),
+        (
+            "/api/performance/suggestions/look_at_physics/apply",
+            409,
+            "no parameter change",
+        ),
+    ] {
+        let (s, body) = pumped(&mut app, post(path));
+        assert_eq!(s, status, "{path}: {body}");
+        assert!(body["error"].as_str().unwrap().contains(says), "{body}");
+    }
+    // a GET is not an apply
+    let (s, _) = get(addr, "/api/performance/suggestions/lower_quality/apply");
+    assert_eq!(s, 405);
+}
+
 #[test]
 fn other_endpoints_and_openapi_match_the_routes() {
     let (mut app, _tracker, addr) = app_with(ApiConfig {
@@ -844,9 +948,10 @@ fn other_endpoints_and_openapi_match_the_routes() {
     let (s, spec) = get_json(addr, "/api/openapi.json");
     assert_eq!(s, 200);
     let paths = spec["paths"].as_object().unwrap();
-    for p in paths.keys() {
+    for (p, ops) in paths {
         let concrete = p.replace("{metric}", "frame.time_ms");
-        if concrete.ends_with("/stream") {
+        // the live stream never ends; POST-only routes have their own tests
+        if concrete.ends_with("/stream") || ops.get("get").is_none() {
             continue;
         }
         let (s, _) = get(addr, &concrete);

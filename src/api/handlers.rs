@@ -646,6 +646,75 @@ pub(crate) async fn predict(State(st): State<Arc<ApiState>>, RawQuery(raw): RawQ
     .into_response()
 }
 
+/// `GET /api/performance/config`: the dashboard settings (metrics shown, update interval,
+/// …), so a browser dashboard shows what the in-game one does.
+pub(crate) async fn config(State(st): State<Arc<ApiState>>) -> Json<Value> {
+    Json(st.app.config.clone())
+}
+
+/// How long `POST …/apply` waits for the app to take the change (it answers at the start of
+/// its next frame).
+const APPLY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// `POST /api/performance/suggestions/{id}/apply`: the suggestion's parameter change, through
+/// the same registry check and apply path as the dashboard's **Apply**; the answer once the
+/// app has taken it (the value that will be applied, rounded to the tunable's step).
+pub(crate) async fn apply_suggestion(
+    State(st): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+) -> Response {
+    let published = st.published();
+    let suggestions = &published.insights.suggestions;
+    let Some(s) = suggestions.iter().find(|s| s.id == id) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("no current suggestion with id {id:?}"),
+            json!({ "suggestions": suggestions.iter().map(|s| &s.id).collect::<Vec<_>>() }),
+        );
+    };
+    let Some(change) = s.parameter.clone() else {
+        return error(
+            StatusCode::CONFLICT,
+            format!("suggestion {id:?} has no parameter change to apply"),
+            json!({ "title": s.title }),
+        );
+    };
+    let Some(sender) = st.app.tunables.clone() else {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the app has no tunable registry to apply changes to",
+            json!({}),
+        );
+    };
+    let predicted = s.predicted;
+    let (name, value) = (change.name.clone(), change.value);
+    let reply = tokio::task::spawn_blocking(move || {
+        sender.request(name, value).recv_timeout(APPLY_TIMEOUT)
+    })
+    .await;
+    match reply {
+        Ok(Ok(Ok(applied))) => Json(json!({
+            "suggestion": id,
+            "applied": { "name": change.name, "value": applied },
+            "predicted": predicted,
+        }))
+        .into_response(),
+        Ok(Ok(Err(e))) => error(
+            StatusCode::BAD_REQUEST,
+            e.to_string(),
+            json!({ "parameter": change.name }),
+        ),
+        _ => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "the app did not take the change within {} s (paused or closing); nothing changed",
+                APPLY_TIMEOUT.as_secs()
+            ),
+            json!({}),
+        ),
+    }
+}
+
 pub(crate) async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }

@@ -29,9 +29,12 @@ pub use prometheus::{
 pub use routes::Route;
 pub use server::ApiServer;
 
-use crate::base::{ApiConfig, PerfConfig, PerfTracker, RfmPerfBasePlugin, RfmPerfSystems};
+use crate::base::{
+    ApiConfig, PerfConfig, PerfTracker, RfmPerfBasePlugin, RfmPerfSystems, TunableRequests,
+};
 use frame_histogram::{ApiFrames, count_frame};
 use publish::{ApiPublished, Published, PublishedCell, publish_for_api};
+use state::AppLink;
 
 /// Serves the API on its own thread (see the module docs). The outcome is in [`ApiStatus`]:
 /// an invalid config is refused (nothing binds) and a port that cannot be bound is a warning —
@@ -71,7 +74,29 @@ impl Plugin for ApiPlugin {
         metrics::register(&tracker);
         let update_interval = app.world().resource::<PerfConfig>().update_interval;
         let published: PublishedCell = Arc::new(RwLock::new(Arc::new(Published::default())));
-        match ApiServer::start(config.clone(), tracker, published.clone(), update_interval) {
+        let perf = app.world().resource::<PerfConfig>();
+        let link = AppLink {
+            tunables: app
+                .world()
+                .get_resource::<TunableRequests>()
+                .map(TunableRequests::sender),
+            config: serde_json::json!({
+                "update_interval_s": perf.update_interval.as_secs_f64(),
+                "metrics_to_show": perf.metrics_to_show,
+                "show_bottleneck_analysis": perf.show_bottleneck_analysis,
+                "hotkey": format!("{:?}", perf.hotkey),
+                "scenario": perf.scenario,
+                "max_streams": config.max_streams,
+                "crate_version": env!("CARGO_PKG_VERSION"),
+            }),
+        };
+        match ApiServer::start(
+            config.clone(),
+            tracker,
+            published.clone(),
+            update_interval,
+            link,
+        ) {
             Ok(server) => {
                 info!("rfm_perf API listening on http://{}", server.address());
                 app.insert_resource(ApiStatus::Running(server.address()))

@@ -56,6 +56,10 @@ pub enum Route {
     Trace,
     /// What the cost model predicts for tunable values given in the query.
     Predict,
+    /// Applies a suggestion's parameter change (POST), as the dashboard's Apply does.
+    ApplySuggestion,
+    /// The dashboard settings (metrics shown, update interval) for clients to show the same.
+    Config,
     /// The OpenAPI document.
     OpenApi,
     /// Prometheus text exposition.
@@ -66,7 +70,7 @@ pub enum Route {
 
 impl Route {
     /// Every route, in counting order (`Unmatched` last).
-    pub const ALL: [Route; 17] = [
+    pub const ALL: [Route; 19] = [
         Route::Metrics,
         Route::History,
         Route::Regressions,
@@ -81,6 +85,8 @@ impl Route {
         Route::Stream,
         Route::Trace,
         Route::Predict,
+        Route::ApplySuggestion,
+        Route::Config,
         Route::OpenApi,
         Route::Prometheus,
         Route::Unmatched,
@@ -103,6 +109,8 @@ impl Route {
             Route::Stream => "/api/performance/stream",
             Route::Trace => "/api/performance/trace",
             Route::Predict => "/api/performance/predict",
+            Route::ApplySuggestion => "/api/performance/suggestions/{id}/apply",
+            Route::Config => "/api/performance/config",
             Route::OpenApi => "/api/openapi.json",
             Route::Prometheus => "/metrics",
             Route::Unmatched => "unmatched",
@@ -151,6 +159,11 @@ pub(crate) fn router(state: Arc<ApiState>) -> Router {
         )
         .route(Route::Trace.path(), get(handlers::trace))
         .route(Route::Predict.path(), get(handlers::predict))
+        .route(
+            Route::ApplySuggestion.path(),
+            axum::routing::post(handlers::apply_suggestion),
+        )
+        .route(Route::Config.path(), get(handlers::config))
         .route(Route::OpenApi.path(), get(handlers::openapi))
         .route(Route::Prometheus.path(), get(handlers::prometheus))
         .route_layer(limits)

@@ -15,7 +15,7 @@ use tokio::sync::{Semaphore, watch};
 use super::frame_histogram::FrameHistogram;
 use super::publish::PublishedCell;
 use super::routes::router;
-use super::state::ApiState;
+use super::state::{ApiState, AppLink};
 use crate::base::ApiConfig;
 
 /// Open connections at once; further ones are closed right after accept.
@@ -38,6 +38,7 @@ impl ApiServer {
         tracker: PerformanceTracker,
         published: PublishedCell,
         update_interval: Duration,
+        app: AppLink,
     ) -> std::io::Result<Self> {
         let listener = std::net::TcpListener::bind(config.bind)?;
         listener.set_nonblocking(true)?;
@@ -51,6 +52,7 @@ impl ApiServer {
             update_interval,
             address,
             frames.clone(),
+            app,
         ));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -33,6 +33,16 @@ pub(crate) struct ApiState {
     pub(crate) frames: Arc<FrameHistogram>,
     /// This instance's name in `rfm_build_info`.
     pub(crate) instance: String,
+    /// What the server asks of the app and tells about it.
+    pub(crate) app: AppLink,
+}
+
+/// The app as the server reaches it: a channel for tunable changes (answered next frame) and
+/// the dashboard settings clients show (`GET /config`).
+#[derive(Clone, Debug)]
+pub(crate) struct AppLink {
+    pub(crate) tunables: Option<crate::base::TunableSender>,
+    pub(crate) config: Value,
 }
 
 impl ApiState {
@@ -43,6 +53,7 @@ impl ApiState {
         update_interval: Duration,
         address: std::net::SocketAddr,
         frames: Arc<FrameHistogram>,
+        app: AppLink,
     ) -> Self {
         let instance = config.instance.clone().unwrap_or_else(|| {
             let host = sysinfo::System::host_name().unwrap_or_else(|| "localhost".into());
@@ -62,6 +73,7 @@ impl ApiState {
             started: Instant::now(),
             frames,
             instance,
+            app,
         }
     }
 

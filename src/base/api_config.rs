@@ -33,7 +33,8 @@ pub struct ApiConfig {
     pub header_read_timeout: Duration,
     /// Requests served at once; more get 503. Default 64.
     pub max_concurrent_requests: usize,
-    /// Live streams (`/api/performance/stream`) open at once; more get 503. Default 8.
+    /// Live streams (`/api/performance/stream`) open at once; more get 503. Default 16 (ten
+    /// browser dashboards fit).
     pub max_streams: usize,
     /// Longest request URI (path + query) in bytes; longer gets 414. Default 8 KiB.
     pub max_uri_bytes: usize,
@@ -53,7 +54,7 @@ impl Default for ApiConfig {
             request_timeout: Duration::from_secs(10),
             header_read_timeout: Duration::from_secs(5),
             max_concurrent_requests: 64,
-            max_streams: 8,
+            max_streams: 16,
             max_uri_bytes: 8 * 1024,
             instance: None,
         }
