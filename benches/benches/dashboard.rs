@@ -54,6 +54,8 @@ fn loaded_tracker() -> PerformanceTracker {
         }
         t.collect_frame_with_duration(Some(Duration::from_micros(16_600 + frame)));
     }
+    // as under the plugin: frames are collected by the app, reads do not collect
+    t.set_frame_driver(true);
     t.publish_snapshot();
     t
 }
