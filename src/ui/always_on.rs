@@ -78,6 +78,8 @@ pub fn show_always_on(
         let status = fps.map_or(Health::Unknown, |v| thresholds.status(names::FRAME_FPS, v));
         let at = state.placement.fps;
         egui::Area::new(egui::Id::new("rfm_perf_fps"))
+            // under the dashboard's windows, over the game
+            .order(egui::Order::Background)
             .anchor(at.align(), at.offset(0))
             .interactable(false)
             .show(ctx, |ui| {
@@ -98,10 +100,12 @@ pub fn show_always_on(
                 });
             });
     }
-    if state.show_status_bar && !state.data.rows.is_empty() {
+    if state.show_status_bar && state.data.rows.iter().any(|r| r.has_value) {
         let at = state.placement.status_bar;
         let slot = usize::from(state.show_fps_overlay && state.placement.fps == at);
         egui::Area::new(egui::Id::new("rfm_perf_status_bar"))
+            // under the dashboard's windows, over the game
+            .order(egui::Order::Background)
             .anchor(at.align(), at.offset(slot))
             .interactable(false)
             .show(ctx, |ui| {
@@ -118,6 +122,8 @@ pub fn show_always_on(
                 Anchor::Bottom | Anchor::BottomLeft | Anchor::BottomRight
             );
         egui::Area::new(egui::Id::new("rfm_perf_heatmap_legend"))
+            // under the dashboard's windows, over the game
+            .order(egui::Order::Background)
             .anchor(
                 Align2::CENTER_BOTTOM,
                 [0.0, if bar_below { -44.0 } else { -8.0 }],
@@ -187,6 +193,7 @@ mod tests {
             name: names::FRAME_TIME_MS.into(),
             label: "Render time".into(),
             value_text: "16.7 ms".into(),
+            has_value: true,
             status,
             sparkline: Vec::new(),
         }];

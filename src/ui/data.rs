@@ -29,6 +29,8 @@ pub struct MetricRow {
     pub label: String,
     /// Formatted value with unit, or "n/a" with the reason.
     pub value_text: String,
+    /// Whether the metric has a value (the status bar leaves out those without).
+    pub has_value: bool,
     /// Health.
     pub status: Health,
     /// Recent values `[seconds ago (negative), value]` for the sparkline.
@@ -151,6 +153,7 @@ impl DashboardData {
                     .map(|(t, v)| [-now.duration_since(t).unwrap_or_default().as_secs_f64(), v])
                     .collect();
                 MetricRow {
+                    has_value: value.is_some(),
                     label: label_of(&name),
                     value_text: value.map_or_else(
                         || why_missing(&name).to_string(),

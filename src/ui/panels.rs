@@ -361,10 +361,11 @@ fn outcomes(ui: &mut Ui, data: &DashboardData) {
     }
 }
 
-/// The status bar: one coloured indicator per shown metric.
+/// The status bar: one coloured indicator per shown metric that has a value (the metrics
+/// panel says why the others have none).
 pub fn status_bar(ui: &mut Ui, data: &DashboardData) {
     ui.horizontal(|ui| {
-        for row in &data.rows {
+        for row in data.rows.iter().filter(|r| r.has_value) {
             theme::status_dot(ui, status_color(row.status));
             ui.label(
                 RichText::new(format!("{} {}", row.label, row.value_text))

@@ -40,7 +40,11 @@ pub(crate) fn push_toasts(ui: &mut DashboardUi, raised: &[Alert]) {
             .unwrap_or(Health::Warning);
         ui.toasts.truncate(MAX_TOASTS.saturating_sub(1));
         ui.toasts.push(Toast {
-            text: format!("{} new alerts — open the dashboard (F12)", raised.len()),
+            text: format!(
+                "{} new alert{} — open the dashboard (F12)",
+                raised.len(),
+                if raised.len() == 1 { "" } else { "s" }
+            ),
             status: worst,
             until: now + TOAST_DURATION,
         });

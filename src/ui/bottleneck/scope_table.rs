@@ -130,11 +130,7 @@ pub(super) fn scope_table(ui: &mut Ui, state: &mut BottleneckState, data: &Bottl
     }
     ui.horizontal(|ui| {
         for column in SortColumn::ALL {
-            ui.allocate_ui_with_layout(
-                Vec2::new(column_width(column), ROW_HEIGHT),
-                Layout::left_to_right(Align::Center),
-                |ui| header(ui, state, column),
-            );
+            cell(ui, column, |ui| header(ui, state, column));
         }
     });
     let Some((_, order)) = &state.table_order else {
@@ -158,9 +154,11 @@ const ROW_HEIGHT: f32 = 18.0;
 
 /// Width of a column: the scope name wide, the numbers narrow.
 fn column_width(column: SortColumn) -> f32 {
+    // wide enough for each header with its sort arrow: a cell that overflows would push the
+    // columns after it out of line with the rows
     match column {
-        SortColumn::Scope => 220.0,
-        _ => 76.0,
+        SortColumn::Scope => 200.0,
+        _ => 96.0,
     }
 }
 
@@ -192,14 +190,30 @@ fn scope_row(ui: &mut Ui, s: &ScopeStats) {
         mono(format!("{:.1} %", s.frame_pct)),
     ];
     ui.horizontal(|ui| {
-        ui.add_sized(
-            [column_width(SortColumn::Scope), ROW_HEIGHT],
-            egui::Label::new(s.name.as_ref()).truncate(),
-        )
-        .on_hover_text(format!("{} — {} calls in the window", s.name, s.calls));
-        for (cell, column) in cells.into_iter().zip(&SortColumn::ALL[1..]) {
-            ui.add_sized([column_width(*column), ROW_HEIGHT], egui::Label::new(cell));
+        cell(ui, SortColumn::Scope, |ui| {
+            ui.add(egui::Label::new(s.name.as_ref()).truncate())
+                .on_hover_text(format!("{} — {} calls in the window", s.name, s.calls));
+        });
+        for (text, column) in cells.into_iter().zip(&SortColumn::ALL[1..]) {
+            cell(ui, *column, |ui| {
+                ui.label(text);
+            });
         }
+    });
+}
+
+/// One table cell of `column`'s width: the scope name left-aligned, numbers right-aligned.
+fn cell(ui: &mut Ui, column: SortColumn, add: impl FnOnce(&mut Ui)) {
+    let layout = match column {
+        SortColumn::Scope => Layout::left_to_right(Align::Center),
+        _ => Layout::right_to_left(Align::Center),
+    };
+    let size = Vec2::new(column_width(column), ROW_HEIGHT);
+    ui.allocate_ui_with_layout(size, layout, |ui| {
+        // the whole width, however short the text: the next column starts in line
+        ui.set_min_size(size);
+        ui.set_max_width(size.x);
+        add(ui);
     });
 }
 
