@@ -1,7 +1,10 @@
-//! The analysis: alerts (the [`AlertRules`], from a TOML file), optimisation suggestions and the
+//! The analysis: alerts (the [`AlertRules`], from a TOML file), optimisation suggestions with
+//! the cost model's predicted gains and the measured outcome of those applied, and the
 //! frame-time breakdown, refreshed at the update interval from the published snapshot into the
-//! base's [`Insights`]. No egui, no HTTP: the dashboard and the API draw and serve what it
-//! publishes, and app code reads [`AlertRaised`] / [`AlertCleared`] messages.
+//! base's [`Insights`]; every frame, the [`CostModel`] learns the timed frames of a pass that
+//! publishes its cost, and [`AdaptiveQuality`](crate::AdaptiveQuality), when on, steers the
+//! tunables. No egui, no HTTP: the dashboard and the API draw and serve what it publishes, and
+//! app code reads [`AlertRaised`] / [`AlertCleared`] messages.
 
 mod adaptive_quality;
 mod alert_rules;
@@ -40,8 +43,9 @@ use crate::base::{
 };
 
 /// Adds the analysis: alerts ([`AlertRules`], read from a TOML file), suggestions
-/// ([`SuggestionRules`], replaceable) and the frame breakdown into [`Insights`], in
-/// [`RfmPerfSystems::Analyze`] at the update interval.
+/// ([`SuggestionRules`], replaceable) and their outcomes, the cost model ([`CostModel`]),
+/// adaptive quality and the frame breakdown into [`Insights`], in [`RfmPerfSystems::Analyze`]
+/// (the insights at the update interval, the cost model and adaptive quality every frame).
 ///
 /// ```
 /// use bevy::prelude::*;
