@@ -1250,3 +1250,30 @@ fn a_recorded_trace_exports_nested_ordered_events_per_thread() {
     std::thread::sleep(Duration::from_millis(30));
     assert_eq!(t.trace(Duration::from_millis(10)).span_count(), 0);
 }
+
+/// Scope statistics are computed once per frame and window (three views ask each interval):
+/// a new frame, or a cleared history, gives new ones.
+#[test]
+fn scope_statistics_follow_new_frames_and_cleared_history() {
+    let t = PerformanceTracker::new();
+    t.set_frame_driver(true);
+    let frame = |calls: u32| {
+        for _ in 0..calls {
+            t.start_timer("work");
+            t.end_timer("work");
+        }
+        t.collect_frame();
+    };
+    frame(2);
+    let first = t.scope_stats();
+    assert_eq!(first[0].calls, 2);
+    // asked again, nothing new: the same
+    assert_eq!(t.scope_stats(), first);
+    frame(3);
+    assert_eq!(t.scope_stats()[0].calls, 5, "a new frame is counted");
+    t.clear_history();
+    assert!(
+        t.scope_stats().is_empty(),
+        "cleared history leaves no statistics"
+    );
+}

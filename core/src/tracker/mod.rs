@@ -180,6 +180,9 @@ struct Store {
     baselines: BaselineSet,
     /// The scenario and machine measured now (baselines captured get it).
     key: crate::BaselineKey,
+    /// The last scope statistics and what they were computed for (frame index, first second
+    /// of the window): the analysis, the dashboard and the API all ask once per interval.
+    scope_stats_cache: Option<((u64, u64), Vec<ScopeStats>)>,
 }
 
 pub(crate) struct Inner {
@@ -291,6 +294,7 @@ impl PerformanceTracker {
                 slowest: Vec::new(),
                 frame_index: 0,
                 last_collect_t: None,
+                scope_stats_cache: None,
                 baselines: BaselineSet::default(),
                 key: crate::BaselineKey::default(),
             }),

@@ -278,6 +278,7 @@ impl PerformanceTracker {
         let mut store = lock(&self.inner.store);
         store.histories.clear();
         store.scopes.clear();
+        store.scope_stats_cache = None;
         store.frame_slots.clear();
         store.recent.clear();
         store.slowest.clear();
@@ -327,9 +328,16 @@ impl PerformanceTracker {
             self.collect_frame();
         }
         let cfg = self.config();
-        let store = lock(&self.inner.store);
+        let mut store = lock(&self.inner.store);
         let now_s = self.now_offset() / 1_000_000_000;
         let from = now_s.saturating_sub(cfg.scope_window.as_secs().max(1) - 1);
+        // no frame collected and the same window since the last call: the same statistics
+        let key = (store.frame_index, from);
+        if let Some((k, cached)) = &store.scope_stats_cache
+            && *k == key
+        {
+            return cached.clone();
+        }
         let frames: u64 = store
             .frame_slots
             .iter()
@@ -352,6 +360,7 @@ impl PerformanceTracker {
             })
             .collect();
         out.sort_by(|a, b| b.total_ms.total_cmp(&a.total_ms).then(a.name.cmp(&b.name)));
+        store.scope_stats_cache = Some((key, out.clone()));
         out
     }
 
