@@ -9,6 +9,7 @@ use rfm_perf_core::adaptive_quality::{
 use rfm_perf_core::cost_model::PassParams;
 
 use super::cost_model::CostModel;
+use crate::base::tunables::{name_ends_with, scaled_pixels};
 use crate::base::{AdaptiveQuality, Tunables};
 
 /// The tunables the controller steers, by the end of their names.
@@ -37,11 +38,7 @@ fn find(tunables: &Tunables, suffix: &str) -> Option<(usize, f64, f64, f64)> {
     tunables
         .iter()
         .enumerate()
-        .find(|(_, t)| {
-            t.name
-                .strip_suffix(suffix)
-                .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
-        })
+        .find(|(_, t)| name_ends_with(&t.name, suffix))
         .map(|(i, t)| (i, t.value(), *t.range.start(), *t.range.end()))
 }
 
@@ -122,8 +119,7 @@ pub(super) fn adapt_quality(
     let predict = |q: &QualitySetting| -> Option<f64> {
         let latest = latest?;
         let params = PassParams {
-            pixels: (latest.pixels as f64 * (q.resolution_scale / current.resolution_scale).powi(2))
-                .round() as u64,
+            pixels: scaled_pixels(latest.pixels, current.resolution_scale, q.resolution_scale),
             max_iter: q.max_iter,
             arithmetic: latest.arithmetic.clone(),
             interior_check: q.interior_check,

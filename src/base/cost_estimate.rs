@@ -6,7 +6,7 @@ use rfm_perf_core::cost_model::{CostPrediction, PassCostModel, PassParams, Predi
 use serde::Serialize;
 
 use super::insights::PredictedGain;
-use super::tunables::{Tunable, TunableError};
+use super::tunables::{Tunable, TunableError, name_ends_with, scaled_pixels};
 
 /// A tunable parameter's state as the cost model reads it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -117,7 +117,7 @@ impl CostModelState {
     pub fn tunable(&self, suffix: &str) -> Option<&TunableValue> {
         self.tunables
             .iter()
-            .find(|t| ends_with_segment(&t.name, suffix))
+            .find(|t| name_ends_with(&t.name, suffix))
     }
 
     /// Predicts the pass's cost after `changes` (tunable name, value), and now.
@@ -150,14 +150,13 @@ impl CostModelState {
                 }
                 .into());
             }
-            if ends_with_segment(name, "max_iter") {
+            if name_ends_with(name, "max_iter") {
                 params.max_iter = v.round().max(1.0) as u32;
-            } else if ends_with_segment(name, "resolution_scale") {
-                let now = t.value.max(1e-6);
-                params.pixels = (current_params.pixels as f64 * (v / now).powi(2)).round() as u64;
-            } else if ends_with_segment(name, "interior_check") {
+            } else if name_ends_with(name, "resolution_scale") {
+                params.pixels = scaled_pixels(current_params.pixels, t.value, v);
+            } else if name_ends_with(name, "interior_check") {
                 params.interior_check = v >= 0.5;
-            } else if ends_with_segment(name, "precision") {
+            } else if name_ends_with(name, "precision") {
                 match t.labels.iter().find(|(x, _)| (x - v).abs() < 1e-9) {
                     Some((_, label)) if label != "auto" => params.arithmetic = label.clone().into(),
                     _ => params.arithmetic = current_params.arithmetic.clone(),
@@ -172,12 +171,4 @@ impl CostModelState {
             params,
         })
     }
-}
-
-/// `name` is `suffix` or ends with `.suffix`.
-fn ends_with_segment(name: &str, suffix: &str) -> bool {
-    name == suffix
-        || name
-            .strip_suffix(suffix)
-            .is_some_and(|rest| rest.ends_with('.'))
 }

@@ -107,6 +107,30 @@ impl Tunable {
     }
 }
 
+/// Whether a tunable's `name` is `suffix` or ends with `.suffix` — how the analysis finds the
+/// parameters it knows by their role (`*.max_iter`, `*.resolution_scale`, …) whatever the
+/// workload calls itself.
+///
+/// ```
+/// use rfm_perf::tunables::name_ends_with;
+/// assert!(name_ends_with("fractal.max_iter", "max_iter"));
+/// assert!(!name_ends_with("fractal.min_max_iter", "max_iter"));
+/// ```
+pub fn name_ends_with(name: &str, suffix: &str) -> bool {
+    name.strip_suffix(suffix)
+        .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
+}
+
+/// The pixel count a render of `pixels` at resolution scale `from` has at scale `to` (the
+/// count goes with the scale's square).
+///
+/// ```
+/// assert_eq!(rfm_perf::tunables::scaled_pixels(1000, 1.0, 0.5), 250);
+/// ```
+pub fn scaled_pixels(pixels: u64, from: f64, to: f64) -> u64 {
+    (pixels as f64 * (to / from.max(1e-6)).powi(2)).round() as u64
+}
+
 /// Why a tunable could not be set. Nothing changed.
 ///
 /// ```

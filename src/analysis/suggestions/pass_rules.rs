@@ -1,173 +1,11 @@
-//! Suggestion rules: each reads the snapshot, the scope statistics, the regressions and the
-//! tunable parameters, and proposes what to change, with the numbers behind it.
+//! Rules about a render pass's cost, read from its metrics, its escape histogram and the cost
+//! model: GPU- vs CPU-bound, the interior check and the iteration limit, the dear arithmetic,
+//! the faster backend. They speak of tunables and metrics, never of the workload's types.
 
-use bevy::prelude::Resource;
-use rfm_perf_core::{Snapshot, names};
+use rfm_perf_core::names;
 
-use crate::base::{CostModelState, ParameterChange, PassCost, PredictedGain, Suggestion};
-
-/// Context the suggestion rules read.
-#[derive(Debug)]
-pub struct RuleContext<'a> {
-    /// The published snapshot.
-    pub snapshot: &'a Snapshot,
-    /// Scope statistics over the scope window, slowest total first.
-    pub scopes: &'a [rfm_perf_core::ScopeStats],
-    /// Regressions against the baselines (at [`AnalysisPlugin::regression_threshold`](super::AnalysisPlugin)).
-    pub regressions: &'a [rfm_perf_core::RegressionReport],
-    /// Tunable parameters: `(name, value, min, max)`.
-    pub tunables: Vec<(String, f64, f64, f64)>,
-    /// The cost model, when a pass publishes its cost (predicted gains come from it).
-    pub cost: Option<&'a CostModelState>,
-    /// The newest frame's pass cost (its escape histogram), when a pass publishes one.
-    pub pass: Option<&'a PassCost>,
-}
-
-impl<'a> RuleContext<'a> {
-    /// A context with only a snapshot (no scopes, regressions, tunables, cost model or pass).
-    ///
-    /// ```
-    /// let t = rfm_perf::PerformanceTracker::new();
-    /// let snapshot = t.publish_snapshot();
-    /// let ctx = rfm_perf::analysis::RuleContext::new(&snapshot);
-    /// assert!(ctx.tunables.is_empty() && ctx.cost.is_none());
-    /// ```
-    pub fn new(snapshot: &'a Snapshot) -> Self {
-        Self {
-            snapshot,
-            scopes: &[],
-            regressions: &[],
-            tunables: Vec::new(),
-            cost: None,
-            pass: None,
-        }
-    }
-
-    /// The tunable ending in `.{suffix}`: `(name, value, min, max)`.
-    pub fn tunable(&self, suffix: &str) -> Option<&(String, f64, f64, f64)> {
-        self.tunables.iter().find(|(name, ..)| {
-            name.strip_suffix(suffix)
-                .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
-        })
-    }
-
-    /// `suggestion` with the cost model's predicted gain for its parameter change (when the
-    /// model can predict it), and that gain at the end of its evidence: what a rule of your
-    /// own calls on what it proposes.
-    pub fn with_gain(&self, mut suggestion: Suggestion) -> Suggestion {
-        if let Some(p) = &suggestion.parameter
-            && let Some(gain) = self.predicted_gain(&p.name, p.value)
-        {
-            suggestion.evidence = if suggestion.evidence.is_empty() {
-                gain.describe()
-            } else {
-                format!("{}; {}", suggestion.evidence, gain.describe())
-            };
-            suggestion.predicted = Some(gain);
-        }
-        suggestion
-    }
-
-    /// What setting `name` to `value` should save, from the cost model (none without one, or
-    /// when it cannot predict that change).
-    pub fn predicted_gain(&self, name: &str, value: f64) -> Option<PredictedGain> {
-        self.cost?
-            .what_if(&[(name.to_string(), value)])
-            .ok()
-            .map(|w| w.gain())
-    }
-}
-
-/// `suggestion` with the cost model's predicted gain for its parameter change, and that gain
-/// in its evidence (see [`RuleContext::with_gain`]).
-fn with_gain(suggestion: Suggestion, ctx: &RuleContext<'_>) -> Suggestion {
-    ctx.with_gain(suggestion)
-}
-
-/// A set of suggestion rules; replace it with your own by inserting a [`SuggestionRules`] resource.
-pub trait SuggestionRule: Send + Sync + 'static {
-    /// Suggestions this rule makes for `ctx`.
-    fn suggest(&self, ctx: &RuleContext<'_>) -> Vec<Suggestion>;
-}
-
-/// The rule set in use (a resource).
-#[derive(Resource)]
-pub struct SuggestionRules(pub Vec<Box<dyn SuggestionRule>>);
-
-impl Default for SuggestionRules {
-    fn default() -> Self {
-        Self(vec![
-            Box::new(IterationHeadroom),
-            Box::new(GpuBound),
-            Box::new(ArithmeticCost),
-            Box::new(FasterBackend),
-            Box::new(DominantScope),
-            Box::new(CoreImbalance),
-            Box::new(AllocationChurn),
-            Box::new(FramePacing),
-            Box::new(Regressed),
-        ])
-    }
-}
-
-/// A scope that takes most of the frame while the frame is slow.
-pub struct DominantScope;
-
-impl SuggestionRule for DominantScope {
-    fn suggest(&self, ctx: &RuleContext<'_>) -> Vec<Suggestion> {
-        let slow = ctx
-            .snapshot
-            .value(names::FRAME_TIME_MS)
-            .is_some_and(|ms| ms > 1000.0 / 60.0);
-        let Some(top) = ctx.scopes.first() else {
-            return Vec::new();
-        };
-        if !slow || top.frame_pct < 50.0 {
-            return Vec::new();
-        }
-        vec![Suggestion {
-            id: format!("dominant_scope:{}", top.name),
-            title: format!("Optimise or parallelise {}", top.name),
-            evidence: format!(
-                "{} takes {:.0} % of the frame ({:.1} calls/frame, mean {:.3} ms, p95 {:.3} ms) while frames take {:.1} ms",
-                top.name,
-                top.frame_pct,
-                top.calls_per_frame,
-                top.mean_ms,
-                top.p95_ms,
-                ctx.snapshot.value(names::FRAME_TIME_MS).unwrap_or(0.0)
-            ),
-            ..Default::default()
-        }]
-    }
-}
-
-/// Metrics that regressed against the baseline.
-pub struct Regressed;
-
-impl SuggestionRule for Regressed {
-    fn suggest(&self, ctx: &RuleContext<'_>) -> Vec<Suggestion> {
-        ctx.regressions
-            .iter()
-            .take(3)
-            .map(|r| Suggestion {
-                id: format!("regression:{}", r.metric),
-                title: format!(
-                    "Investigate the {:?} regression of {}",
-                    r.severity, r.metric
-                ),
-                evidence: format!(
-                    "median {:.3} vs baseline {:.3} ({:+.0} % worse, {} samples)",
-                    r.current.median,
-                    r.baseline.median,
-                    r.change * 100.0,
-                    r.samples
-                ),
-                ..Default::default()
-            })
-            .collect()
-    }
-}
+use super::{RuleContext, SuggestionRule};
+use crate::base::{ParameterChange, Suggestion};
 
 /// A frame slower than 60 FPS where the GPU is busy most of it: suggests rendering fewer pixels
 /// through a `*.resolution_scale` tunable when one is registered; a frame that is slow while the GPU
@@ -213,7 +51,7 @@ impl SuggestionRule for GpuBound {
                     100.0 - 100.0 * (p.value / scale.map_or(1.0, |s| s.1)).powi(2)
                 )
             });
-            vec![with_gain(
+            vec![ctx.with_gain(
                 Suggestion {
                     id: "gpu_bound".into(),
                     title: "GPU-bound: render fewer pixels".into(),
@@ -223,7 +61,6 @@ impl SuggestionRule for GpuBound {
                     parameter,
                     ..Default::default()
                 },
-                ctx,
             )]
         } else if gpu_pct <= 30.0 {
             vec![Suggestion {
@@ -304,7 +141,7 @@ impl SuggestionRule for IterationHeadroom {
         match ctx.tunable("interior_check") {
             // keeps the image: prefer it to any change that alters it
             Some((check, value, ..)) if *value < 0.5 => {
-                return vec![with_gain(
+                return vec![ctx.with_gain(
                     Suggestion {
                         id: "interior_check".into(),
                         title: "Turn on the interior check".into(),
@@ -317,7 +154,6 @@ impl SuggestionRule for IterationHeadroom {
                         }),
                         ..Default::default()
                     },
-                    ctx,
                 )];
             }
             // already on: the inside pixels are cheap, the limit is not what costs
@@ -350,7 +186,7 @@ impl SuggestionRule for IterationHeadroom {
             return Vec::new();
         }
         let share = if p999.is_some() { "0.1" } else { "1" };
-        vec![with_gain(
+        vec![ctx.with_gain(
             Suggestion {
                 id: "iteration_limit".into(),
                 title: "Lower the iteration limit".into(),
@@ -363,7 +199,6 @@ impl SuggestionRule for IterationHeadroom {
                 }),
                 ..Default::default()
             },
-            ctx,
         )]
     }
 }
@@ -468,149 +303,6 @@ impl SuggestionRule for ArithmeticCost {
     }
 }
 
-/// One core far busier than the others while the frame is slow: the work that runs on a
-/// single thread is the parallelisation opportunity (the slowest scope by self time is named).
-///
-/// ```
-/// use rfm_perf::analysis::{CoreImbalance, RuleContext, SuggestionRule};
-/// let t = rfm_perf::PerformanceTracker::new();
-/// t.track_metric("frame.time_ms", 30.0);
-/// for (core, pct) in [95.0, 10.0, 12.0, 8.0].into_iter().enumerate() {
-///     t.track_metric(&rfm_perf::names::cpu_core(core), pct);
-/// }
-/// let snapshot = t.publish_snapshot();
-/// let s = CoreImbalance.suggest(&RuleContext::new(&snapshot));
-/// assert_eq!(s[0].id, "single_threaded");
-/// assert!(s[0].evidence.contains("core 0 is 95 % busy"));
-/// ```
-pub struct CoreImbalance;
-
-impl SuggestionRule for CoreImbalance {
-    fn suggest(&self, ctx: &RuleContext<'_>) -> Vec<Suggestion> {
-        if ctx
-            .snapshot
-            .value(names::FRAME_TIME_MS)
-            .is_none_or(|ms| ms <= 1000.0 / 60.0)
-        {
-            return Vec::new();
-        }
-        let cores: Vec<f64> = (0..1024)
-            .map_while(|n| ctx.snapshot.value(&names::cpu_core(n)))
-            .collect();
-        if cores.len() < 2 {
-            return Vec::new();
-        }
-        let (busiest, top) = cores
-            .iter()
-            .copied()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(&b.1))
-            .unwrap_or((0, 0.0));
-        let others = (cores.iter().sum::<f64>() - top) / (cores.len() - 1) as f64;
-        if top < 85.0 || others > 40.0 {
-            return Vec::new();
-        }
-        let scope = ctx
-            .scopes
-            .iter()
-            .max_by(|a, b| a.self_ms.total_cmp(&b.self_ms))
-            .map_or(String::new(), |s| {
-                format!(
-                    "; the slowest scope by self time is {} ({:.0} % of the frame)",
-                    s.name, s.frame_pct
-                )
-            });
-        vec![Suggestion {
-            id: "single_threaded".into(),
-            title: "Spread the work over the idle cores".into(),
-            evidence: format!(
-                "core {busiest} is {top:.0} % busy while the other {} average {others:.0} %: the frame waits on one thread{scope}",
-                cores.len() - 1
-            ),
-            ..Default::default()
-        }]
-    }
-}
-
-/// Many heap allocations per frame (with the counting allocator): reuse buffers.
-///
-/// ```
-/// use rfm_perf::analysis::{AllocationChurn, RuleContext, SuggestionRule};
-/// let t = rfm_perf::PerformanceTracker::new();
-/// t.track_metric("process.allocs_per_frame", 12_000.0);
-/// t.track_metric("process.alloc_bytes_per_frame", 3.0e6);
-/// let snapshot = t.publish_snapshot();
-/// let s = AllocationChurn.suggest(&RuleContext::new(&snapshot));
-/// assert_eq!(s[0].id, "allocation_churn");
-/// assert!(s[0].evidence.contains("12000 heap allocations per frame"));
-/// ```
-pub struct AllocationChurn;
-
-/// Allocations per frame from which [`AllocationChurn`] speaks.
-const CHURN_ALLOCS: f64 = 5_000.0;
-
-impl SuggestionRule for AllocationChurn {
-    fn suggest(&self, ctx: &RuleContext<'_>) -> Vec<Suggestion> {
-        let Some(allocs) = ctx
-            .snapshot
-            .value(names::PROCESS_ALLOCS_PER_FRAME)
-            .filter(|a| *a >= CHURN_ALLOCS)
-        else {
-            return Vec::new();
-        };
-        let bytes = ctx
-            .snapshot
-            .value(crate::base::PROCESS_ALLOC_BYTES_PER_FRAME)
-            .map_or(String::new(), |b| format!(" ({:.1} MB)", b / 1e6));
-        vec![Suggestion {
-            id: "allocation_churn".into(),
-            title: "Allocate less per frame".into(),
-            evidence: format!(
-                "{allocs:.0} heap allocations per frame{bytes}: reuse buffers (clear and refill a Vec, a Local<Vec<_>> in a system) instead of building new ones each frame"
-            ),
-            ..Default::default()
-        }]
-    }
-}
-
-/// Uneven frames: the slowest 1 % far slower than the mean, so the game stutters at an average
-/// that looks fine.
-///
-/// ```
-/// use rfm_perf::analysis::{FramePacing, RuleContext, SuggestionRule};
-/// let t = rfm_perf::PerformanceTracker::new();
-/// t.track_metric("frame.fps", 60.0);
-/// t.track_metric("frame.fps_1pct_low", 18.0);
-/// let snapshot = t.publish_snapshot();
-/// let s = FramePacing.suggest(&RuleContext::new(&snapshot));
-/// assert_eq!(s[0].id, "frame_pacing");
-/// ```
-pub struct FramePacing;
-
-impl SuggestionRule for FramePacing {
-    fn suggest(&self, ctx: &RuleContext<'_>) -> Vec<Suggestion> {
-        let (Some(fps), Some(low)) = (
-            ctx.snapshot.value(names::FRAME_FPS),
-            ctx.snapshot.value(names::FRAME_FPS_1PCT_LOW),
-        ) else {
-            return Vec::new();
-        };
-        if !(fps > 0.0 && low > 0.0) || low >= 0.5 * fps {
-            return Vec::new();
-        }
-        vec![Suggestion {
-            id: "frame_pacing".into(),
-            title: "Even out the frame pacing".into(),
-            evidence: format!(
-                "{fps:.0} FPS on average but {low:.0} FPS in the slowest 1 % of frames ({:.1} ms vs {:.1} ms): look for the spikes in the timeline and for work done every few frames (loading, allocation bursts, regression checks)",
-                1000.0 / low,
-                1000.0 / fps
-            ),
-            ..Default::default()
-        }]
-    }
-}
-
 /// The CPU computes the view faster than the GPU pass (a software rasterizer, in deep views):
 /// says so with the two measured rates — the CPU reference's
 /// (`fractal.cpu_iterations_per_s`, probed where the adapter is the CPU) and the pass's own,
@@ -668,17 +360,9 @@ impl SuggestionRule for FasterBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::base::{CostModelState, EscapeHistogram, TunableValue};
-    use rfm_perf_core::PerformanceTracker;
+    use crate::analysis::suggestions::snapshot_of as snapshot;
+    use crate::base::{CostModelState, EscapeHistogram, PassCost, TunableValue};
     use rfm_perf_core::cost_model::{PassCostModel, PassObservation, PassParams, WorkProfile};
-
-    fn snapshot(metrics: &[(&str, f64)]) -> std::sync::Arc<Snapshot> {
-        let t = PerformanceTracker::new();
-        for (name, v) in metrics {
-            t.track_metric(name, *v);
-        }
-        t.publish_snapshot()
-    }
 
     /// A cost model that measured `f32` at 0.2 ns and `df64` at 1.2 ns per iteration, the
     /// newest frames in `latest`.
@@ -800,32 +484,6 @@ mod tests {
         let mut ctx = RuleContext::new(&slow_cpu);
         ctx.cost = Some(&f32);
         assert!(FasterBackend.suggest(&ctx).is_empty());
-    }
-
-    #[test]
-    fn quiet_cases_make_no_suggestion() {
-        // balanced cores, a fast frame, few allocations, even pacing
-        let s = snapshot(&[
-            (names::FRAME_TIME_MS, 30.0),
-            (&names::cpu_core(0), 90.0),
-            (&names::cpu_core(1), 85.0),
-            (names::PROCESS_ALLOCS_PER_FRAME, 200.0),
-            (names::FRAME_FPS, 33.0),
-            (names::FRAME_FPS_1PCT_LOW, 25.0),
-        ]);
-        let ctx = RuleContext::new(&s);
-        assert!(CoreImbalance.suggest(&ctx).is_empty());
-        assert!(AllocationChurn.suggest(&ctx).is_empty());
-        assert!(FramePacing.suggest(&ctx).is_empty());
-        let fast = snapshot(&[
-            (names::FRAME_TIME_MS, 10.0),
-            (&names::cpu_core(0), 99.0),
-            (&names::cpu_core(1), 1.0),
-        ]);
-        assert!(CoreImbalance.suggest(&RuleContext::new(&fast)).is_empty());
-        // one core only: nothing to balance
-        let one = snapshot(&[(names::FRAME_TIME_MS, 30.0), (&names::cpu_core(0), 99.0)]);
-        assert!(CoreImbalance.suggest(&RuleContext::new(&one)).is_empty());
     }
 
     #[test]
