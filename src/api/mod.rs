@@ -4,6 +4,7 @@
 //! never take the per-thread recording locks, only the history store's mutex (which the
 //! frame's collect takes once per frame), and copy out of it before doing any work.
 
+mod advice;
 mod frame_histogram;
 mod guard;
 mod handlers;

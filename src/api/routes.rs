@@ -13,6 +13,7 @@ use serde_json::json;
 use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
 
+use super::advice;
 use super::guard::guard;
 use super::handlers::{self, error};
 use super::state::ApiState;
@@ -158,12 +159,12 @@ pub(crate) fn router(state: Arc<ApiState>) -> Router {
             get(handlers::baseline_get).post(handlers::baseline_post),
         )
         .route(Route::Trace.path(), get(handlers::trace))
-        .route(Route::Predict.path(), get(handlers::predict))
+        .route(Route::Predict.path(), get(advice::predict))
         .route(
             Route::ApplySuggestion.path(),
-            axum::routing::post(handlers::apply_suggestion),
+            axum::routing::post(advice::apply_suggestion),
         )
-        .route(Route::Config.path(), get(handlers::config))
+        .route(Route::Config.path(), get(advice::config))
         .route(Route::OpenApi.path(), get(handlers::openapi))
         .route(Route::Prometheus.path(), get(handlers::prometheus))
         .route_layer(limits)
