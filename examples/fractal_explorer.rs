@@ -29,6 +29,9 @@ use rfm_perf::fractal::{FractalKind, Precision, View};
 use rfm_perf::headless::{BenchmarkOptions, run_benchmark};
 use rfm_perf::prelude::*;
 
+#[path = "shared/screenshot.rs"]
+mod screenshot;
+
 // Counts heap allocations per frame for the dashboard's resources panel.
 #[global_allocator]
 static ALLOC: rfm_perf::alloc::CountingAllocator = rfm_perf::alloc::CountingAllocator;
@@ -490,18 +493,7 @@ fn script(
             return;
         }
         match script.screenshot.clone() {
-            Some(path) => {
-                commands
-                    .spawn(Screenshot::primary_window())
-                    .observe(save_to_disk(path.clone()))
-                    .observe(
-                        move |_: On<bevy::render::view::window::screenshot::ScreenshotCaptured>,
-                              mut exit: MessageWriter<AppExit>| {
-                            info!("screenshot saved to {}", path.display());
-                            exit.write(AppExit::Success);
-                        },
-                    );
-            }
+            Some(path) => screenshot::save_and_exit(&mut commands, path),
             None => {
                 exit.write(AppExit::Success);
             }

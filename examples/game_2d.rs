@@ -13,8 +13,10 @@
 use std::path::PathBuf;
 
 use bevy::prelude::*;
-use bevy::render::view::window::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
 use rfm_perf::prelude::*;
+
+#[path = "shared/screenshot.rs"]
+mod screenshot;
 
 /// What the command line asked for.
 #[derive(Resource, Default)]
@@ -130,17 +132,7 @@ fn run_script(
         return;
     }
     match script.screenshot.clone() {
-        Some(path) => {
-            commands
-                .spawn(Screenshot::primary_window())
-                .observe(save_to_disk(path.clone()))
-                .observe(
-                    move |_: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
-                        info!("screenshot saved to {}", path.display());
-                        exit.write(AppExit::Success);
-                    },
-                );
-        }
+        Some(path) => screenshot::save_and_exit(&mut commands, path),
         None => {
             exit.write(AppExit::Success);
         }
