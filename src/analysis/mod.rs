@@ -225,12 +225,7 @@ fn follow_outcomes(
     mut last: Local<'_, Option<Duration>>,
 ) {
     if tunables.is_changed()
-        && followed.notice(
-            &insights.suggestions,
-            &tunables,
-            &tracker,
-            SystemTime::now(),
-        )
+        && followed.notice(&insights.suggestions, &tunables, &tracker, tracker.now())
     {
         insights.outcomes = followed.outcomes();
     }

@@ -46,7 +46,8 @@ fn median(v: &[f64]) -> Option<f64> {
 impl OutcomeTracker {
     /// Notices tunables that changed to a value one of `suggestions` (those shown now)
     /// proposed, and starts following them (the frames before are taken now: call it in the
-    /// frame the registry changed). Returns whether it started following one.
+    /// frame the registry changed, with `now` on the tracker's clock). Returns whether it started
+    /// following one.
     pub(super) fn notice(
         &mut self,
         suggestions: &[Suggestion],
@@ -273,9 +274,9 @@ mod tests {
         let mut followed = OutcomeTracker::default();
         frames(&tracker, 40, 20.0);
         // the first look records the values; nothing changed yet
-        assert!(!followed.notice(&suggestions, &tunables, &tracker, SystemTime::now()));
+        assert!(!followed.notice(&suggestions, &tunables, &tracker, tracker.now()));
         tunables.set("game.max_iter", 250.0).unwrap();
-        assert!(followed.notice(&suggestions, &tunables, &tracker, SystemTime::now()));
+        assert!(followed.notice(&suggestions, &tunables, &tracker, tracker.now()));
         assert_eq!(followed.outcomes()[0].verdict, OutcomeVerdict::Measuring);
         // not enough frames yet
         frames(&tracker, 10, after_ms);
@@ -323,9 +324,9 @@ mod tests {
     fn a_change_no_suggestion_proposed_is_not_followed() {
         let (tracker, mut tunables, suggestions) = setup(None);
         let mut followed = OutcomeTracker::default();
-        followed.notice(&suggestions, &tunables, &tracker, SystemTime::now());
+        followed.notice(&suggestions, &tunables, &tracker, tracker.now());
         tunables.set("game.max_iter", 300.0).unwrap();
-        assert!(!followed.notice(&suggestions, &tunables, &tracker, SystemTime::now()));
+        assert!(!followed.notice(&suggestions, &tunables, &tracker, tracker.now()));
         assert!(followed.outcomes().is_empty());
     }
 }

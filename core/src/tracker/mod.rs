@@ -536,6 +536,19 @@ impl PerformanceTracker {
         self.offset_of(clock::now_ticks())
     }
 
+    /// Now on the tracker's own clock, the one its samples are stamped with: a time range that
+    /// splits samples at "now" (before a change, after it) splits them where they were taken.
+    ///
+    /// ```
+    /// let t = rfm_perf_core::PerformanceTracker::new();
+    /// t.track_metric("m", 1.0);
+    /// let now = t.now();
+    /// assert!(t.latest_sample("m").unwrap().0 <= now);
+    /// ```
+    pub fn now(&self) -> SystemTime {
+        self.system_time(self.now_offset())
+    }
+
     fn system_time(&self, offset: u64) -> SystemTime {
         self.inner.anchor_system + Duration::from_nanos(offset)
     }
