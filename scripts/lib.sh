@@ -34,6 +34,19 @@ ensure_cargo() {
   }
 }
 
+# ensure_browser_driver: installs tests/web's pinned npm packages (playwright-core, which drives
+# Debian's chromium over DevTools) when missing; the browser checks skip with a reason without.
+ensure_browser_driver() {
+  [ -d tests/web/node_modules/playwright-core ] && return 0
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "note: no npm: the browser dashboard checks will be skipped" >&2
+    return 0
+  fi
+  echo "installing the browser test driver (tests/web: npm ci)" >&2
+  (cd tests/web && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+    echo "warning: npm ci failed in tests/web; the browser dashboard checks will be skipped" >&2
+}
+
 # System packages the plugin needs at run time: Vulkan (lavapipe where there is no GPU) and
 # the X11 libraries winit loads for a window.
 RUNTIME_PACKAGES=(mesa-vulkan-drivers libvulkan1 libxkbcommon-x11-0 libx11-6 libxcursor1 libxrandr2 libxi6)

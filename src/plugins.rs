@@ -191,6 +191,30 @@ impl RfmPerfPlugin {
         self.metrics_to_show = metrics_to_show.into_iter().map(Into::into).collect();
         self.show_bottleneck_analysis = show_bottleneck_analysis;
         self.dashboard = true;
+        // as the original spec's did, show the page in the browser: here when the app has no
+        // window (a window has the F12 dashboard)
+        if self.api_config.open_browser == crate::base::OpenBrowser::Never {
+            self.api_config.open_browser = crate::base::OpenBrowser::WithoutWindow;
+        }
+        self
+    }
+
+    /// Opens the browser dashboard (served by the API at `GET /`) in the default browser once
+    /// the server is up — always with `true` (windowed apps too), never with `false`. Never where
+    /// `CI` is set or there is no display: the URL is printed instead.
+    ///
+    /// ```
+    /// use rfm_perf::{OpenBrowser, RfmPerfPlugin};
+    /// let p = RfmPerfPlugin::new().launch_dashboard(1.0, ["fps"], true);
+    /// assert_eq!(p.api_config.open_browser, OpenBrowser::WithoutWindow);
+    /// assert_eq!(p.open_browser(true).api_config.open_browser, OpenBrowser::Always);
+    /// ```
+    pub fn open_browser(mut self, always: bool) -> Self {
+        self.api_config.open_browser = if always {
+            crate::base::OpenBrowser::Always
+        } else {
+            crate::base::OpenBrowser::Never
+        };
         self
     }
 

@@ -949,7 +949,9 @@ fn other_endpoints_and_openapi_match_the_routes() {
     assert_eq!(s, 200);
     let paths = spec["paths"].as_object().unwrap();
     for (p, ops) in paths {
-        let concrete = p.replace("{metric}", "frame.time_ms");
+        let concrete = p
+            .replace("{metric}", "frame.time_ms")
+            .replace("{file}", "chart.js");
         // the live stream never ends; POST-only routes have their own tests
         if concrete.ends_with("/stream") || ops.get("get").is_none() {
             continue;
@@ -1301,4 +1303,70 @@ fn cors_is_off_by_default_and_configurable() {
         resp.contains("access-control-allow-origin: http://dash.example"),
         "{resp}"
     );
+}
+
+#[test]
+fn the_page_is_served_with_a_strict_csp_and_its_own_origin_may_change_state() {
+    let (mut app, _tracker, addr) = app_with(ApiConfig {
+        bind: loopback0(),
+        ..Default::default()
+    });
+    settle(&mut app);
+    let r = agent().get(&format!("http://{addr}/")).call().unwrap();
+    assert_eq!(r.status(), 200);
+    let header = |r: &ureq::http::Response<ureq::Body>, k: &str| {
+        r.headers()
+            .get(k)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    assert!(header(&r, "content-type").starts_with("text/html"));
+    let csp = header(&r, "content-security-policy");
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    assert!(
+        !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+        "{csp}"
+    );
+    assert_eq!(header(&r, "x-content-type-options"), "nosniff");
+    let (_, page) = get(addr, "/");
+    assert!(page.contains("/web/live.js") && page.contains("/web/dashboard.css"));
+    for a in rfm_perf_web::ASSETS {
+        let r = agent()
+            .get(&format!("http://{addr}/web/{}", a.name))
+            .call()
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", a.name);
+        assert_eq!(header(&r, "content-type"), a.content_type);
+        assert_eq!(header(&r, "x-content-type-options"), "nosniff");
+    }
+    // only the embedded files: no path reaches the file system
+    let (s, body) = get(addr, "/web/..%2FCargo.toml");
+    assert_eq!(s, 404, "{body}");
+    assert!(body.contains("chart.js"), "the 404 lists the files: {body}");
+    // the page's own writes pass the origin check; another origin's, or a rebound host's, do not
+    let post = |origin: &str, host: &str| {
+        raw(
+            addr,
+            format!(
+                "POST /api/performance/baseline HTTP/1.1\r\nHost: {host}\r\nOrigin: {origin}\r\n\
+                 Content-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+    };
+    let own = post(&format!("http://{addr}"), &addr.to_string());
+    assert!(own.starts_with("HTTP/1.1 200"), "{own}");
+    let local = post(
+        &format!("http://localhost:{}", addr.port()),
+        &format!("localhost:{}", addr.port()),
+    );
+    assert!(local.starts_with("HTTP/1.1 200"), "{local}");
+    let other = post("http://evil.example", &addr.to_string());
+    assert!(other.starts_with("HTTP/1.1 403"), "{other}");
+    let rebound = post(
+        &format!("http://evil.example:{}", addr.port()),
+        &format!("evil.example:{}", addr.port()),
+    );
+    assert!(rebound.starts_with("HTTP/1.1 403"), "{rebound}");
 }

@@ -27,6 +27,10 @@ use rfm_perf::{
 
 const SIZE: u32 = 256;
 
+#[cfg(feature = "api")]
+#[path = "gpu/browser.rs"]
+mod browser;
+
 fn out_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
 }
@@ -439,6 +443,8 @@ fn run_parent() -> ExitCode {
             "api-gpu",
             "no-fractal",
             "adaptive",
+            // after "benchmark": opens its report
+            "browser",
         ]
     } else {
         &["broken-shader", "benchmark", "no-fractal", "adaptive"]
@@ -1009,6 +1015,10 @@ fn main() -> ExitCode {
         Some(c) if c == "adaptive" => child_adaptive(),
         #[cfg(feature = "api")]
         Some(c) if c == "api-gpu" => child_api_gpu(),
+        #[cfg(feature = "api")]
+        Some(c) if c == "browser" => {
+            browser::child_browser(&out_dir().join("headless_report.json"))
+        }
         Some(other) => {
             println!("unknown child {other}");
             ExitCode::FAILURE

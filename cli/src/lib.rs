@@ -8,6 +8,7 @@
 //! rfm-perf baseline compare base.json   # exit code 1 when something regressed
 //! rfm-perf alerts check assets/alerts.toml  # exit code 1 when a rule has a problem
 //! rfm-perf trace -o trace.json --seconds 5   # open it in https://ui.perfetto.dev
+//! rfm-perf report run.json more.json -o run.html  # one self-contained HTML page
 //! ```
 //!
 //! Exit codes: 0 success, 1 regression found (`baseline compare`, `compare
@@ -22,6 +23,7 @@ use clap::{Parser, Subcommand};
 
 mod alerts;
 mod compare;
+mod html_report;
 
 macro_rules! w {
     ($out:expr, $($arg:tt)*) => {{
@@ -123,6 +125,19 @@ enum Command {
         /// Also write the comparison as Markdown, with one SVG chart per metric beside it.
         #[arg(long)]
         markdown: Option<std::path::PathBuf>,
+    },
+    /// Turn saved benchmark reports into one self-contained HTML page (the browser dashboard's
+    /// charts and tables, scripts and data inlined): a CI artifact that opens without a server.
+    Report {
+        /// One or more report files.
+        #[arg(required = true, num_args = 1..)]
+        files: Vec<std::path::PathBuf>,
+        /// The HTML file to write.
+        #[arg(short = 'o', long, default_value = "report.html")]
+        output: std::path::PathBuf,
+        /// The page's title (default: the file names).
+        #[arg(long)]
+        title: Option<String>,
     },
 }
 
@@ -360,6 +375,14 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, String> {
             if !ok {
                 return Ok(1);
             }
+        }
+        Command::Report {
+            files,
+            output,
+            title,
+        } => {
+            let line = html_report::write_report(files, output, title.as_deref())?;
+            w!(out, "{line}");
         }
         Command::Compare {
             files,

@@ -55,6 +55,30 @@ fn token_matches(given: &str, expected: &str) -> bool {
             == 0
 }
 
+/// Whether `origin` is this server's own page: `http://` + the request's `Host`, where that
+/// host names this server — its bound address, `localhost` on the bound port, or (when bound
+/// to every interface) an IP literal on the bound port. A host *name* other than localhost is
+/// never trusted: a DNS-rebinding page would have one.
+pub(crate) fn is_own_origin(origin: &str, host: &str, bound: std::net::SocketAddr) -> bool {
+    if origin.strip_prefix("http://") != Some(host) {
+        return false;
+    }
+    let Some((name, port)) = host.rsplit_once(':') else {
+        return false;
+    };
+    if port.parse::<u16>().ok() != Some(bound.port()) {
+        return false;
+    }
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    if name.eq_ignore_ascii_case("localhost") {
+        return bound.ip().is_loopback() || bound.ip().is_unspecified();
+    }
+    match name.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip == bound.ip() || bound.ip().is_unspecified(),
+        Err(_) => false,
+    }
+}
+
 /// Mutating requests: refused from browser origins that are not allowed (so a web page cannot
 /// forge them through a visitor's browser), and they need the token when one is configured.
 fn check_token(st: &ApiState, req: &Request) -> Option<Response> {
@@ -62,13 +86,18 @@ fn check_token(st: &ApiState, req: &Request) -> Option<Response> {
         return None;
     }
     if let Some(origin) = req.headers().get(header::ORIGIN) {
-        let allowed = origin
-            .to_str()
-            .is_ok_and(|o| st.config.cors_origins.iter().any(|a| a == "*" || a == o));
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok());
+        let allowed = origin.to_str().is_ok_and(|o| {
+            st.config.cors_origins.iter().any(|a| a == "*" || a == o)
+                || host.is_some_and(|h| is_own_origin(o, h, st.address))
+        });
         if !allowed {
             return Some(error(
                 StatusCode::FORBIDDEN,
-                "cross-origin requests may not change state (origin not in ApiConfig::cors_origins)",
+                "cross-origin requests may not change state (origin is neither this server's own page nor in ApiConfig::cors_origins)",
                 json!({}),
             ));
         }
@@ -89,5 +118,46 @@ fn check_token(st: &ApiState, req: &Request) -> Option<Response> {
             Some(error(StatusCode::FORBIDDEN, "wrong token", json!({})))
         }
         Some(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_own_origin;
+
+    #[test]
+    fn own_origin_is_the_bound_address_or_localhost() {
+        let lo: std::net::SocketAddr = "127.0.0.1:8501".parse().unwrap();
+        assert!(is_own_origin("http://127.0.0.1:8501", "127.0.0.1:8501", lo));
+        assert!(is_own_origin("http://localhost:8501", "localhost:8501", lo));
+        assert!(!is_own_origin(
+            "http://localhost:9999",
+            "localhost:9999",
+            lo
+        ));
+        assert!(!is_own_origin(
+            "http://127.0.0.1:8501",
+            "localhost:8501",
+            lo
+        ));
+        assert!(!is_own_origin(
+            "http://rebind.example:8501",
+            "rebind.example:8501",
+            lo
+        ));
+        assert!(!is_own_origin(
+            "https://127.0.0.1:8501",
+            "127.0.0.1:8501",
+            lo
+        ));
+        let any: std::net::SocketAddr = "0.0.0.0:8501".parse().unwrap();
+        assert!(is_own_origin(
+            "http://192.168.1.5:8501",
+            "192.168.1.5:8501",
+            any
+        ));
+        assert!(!is_own_origin("http://pc.local:8501", "pc.local:8501", any));
+        let v6: std::net::SocketAddr = "[::1]:8501".parse().unwrap();
+        assert!(is_own_origin("http://[::1]:8501", "[::1]:8501", v6));
     }
 }

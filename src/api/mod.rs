@@ -9,6 +9,7 @@ mod frame_histogram;
 mod guard;
 mod handlers;
 mod metrics;
+mod page;
 mod prometheus;
 mod publish;
 mod query;
@@ -88,6 +89,7 @@ impl Plugin for ApiPlugin {
                 "hotkey": format!("{:?}", perf.hotkey),
                 "scenario": perf.scenario,
                 "max_streams": config.max_streams,
+                "token_required": config.token.is_some(),
                 "crate_version": env!("CARGO_PKG_VERSION"),
             }),
         };
@@ -99,11 +101,17 @@ impl Plugin for ApiPlugin {
             link,
         ) {
             Ok(server) => {
+                let address = server.address();
                 info!("rfm_perf API listening on http://{}", server.address());
                 app.insert_resource(ApiStatus::Running(server.address()))
                     .insert_resource(ApiFrames(server.frames()))
                     .insert_resource(server)
                     .insert_resource(ApiPublished(published))
+                    .insert_resource(page::PageLink {
+                        url: format!("http://{address}/"),
+                        open: config.open_browser,
+                    })
+                    .add_systems(PostStartup, page::open_page)
                     .add_systems(
                         Last,
                         (count_frame, publish_for_api).in_set(RfmPerfSystems::Serve),

@@ -16,6 +16,7 @@ use tower::limit::GlobalConcurrencyLimitLayer;
 use super::advice;
 use super::guard::guard;
 use super::handlers::{self, error};
+use super::page;
 use super::state::ApiState;
 
 /// A route of the API. Requests are counted per route (`rfm_api_requests_total{route}`), under
@@ -61,6 +62,10 @@ pub enum Route {
     ApplySuggestion,
     /// The dashboard settings (metrics shown, update interval) for clients to show the same.
     Config,
+    /// The browser dashboard (`GET /`).
+    Page,
+    /// The dashboard's stylesheet and scripts (`GET /web/{file}`).
+    WebAsset,
     /// The OpenAPI document.
     OpenApi,
     /// Prometheus text exposition.
@@ -71,7 +76,7 @@ pub enum Route {
 
 impl Route {
     /// Every route, in counting order (`Unmatched` last).
-    pub const ALL: [Route; 19] = [
+    pub const ALL: [Route; 21] = [
         Route::Metrics,
         Route::History,
         Route::Regressions,
@@ -88,6 +93,8 @@ impl Route {
         Route::Predict,
         Route::ApplySuggestion,
         Route::Config,
+        Route::Page,
+        Route::WebAsset,
         Route::OpenApi,
         Route::Prometheus,
         Route::Unmatched,
@@ -112,6 +119,8 @@ impl Route {
             Route::Predict => "/api/performance/predict",
             Route::ApplySuggestion => "/api/performance/suggestions/{id}/apply",
             Route::Config => "/api/performance/config",
+            Route::Page => "/",
+            Route::WebAsset => "/web/{file}",
             Route::OpenApi => "/api/openapi.json",
             Route::Prometheus => "/metrics",
             Route::Unmatched => "unmatched",
@@ -165,6 +174,8 @@ pub(crate) fn router(state: Arc<ApiState>) -> Router {
             axum::routing::post(advice::apply_suggestion),
         )
         .route(Route::Config.path(), get(advice::config))
+        .route(Route::Page.path(), get(page::index))
+        .route(Route::WebAsset.path(), get(page::asset))
         .route(Route::OpenApi.path(), get(handlers::openapi))
         .route(Route::Prometheus.path(), get(handlers::prometheus))
         .route_layer(limits)

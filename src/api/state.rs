@@ -35,6 +35,8 @@ pub(crate) struct ApiState {
     pub(crate) instance: String,
     /// What the server asks of the app and tells about it.
     pub(crate) app: AppLink,
+    /// The address the server listens on (the page's own origin is checked against it).
+    pub(crate) address: std::net::SocketAddr,
 }
 
 /// The app as the server reaches it: a channel for tunable changes (answered next frame) and
@@ -74,6 +76,7 @@ impl ApiState {
             frames,
             instance,
             app,
+            address,
         }
     }
 

@@ -41,6 +41,69 @@ pub struct ApiConfig {
     /// This instance's name in Prometheus (`rfm_build_info{rfm_instance=…}`), to tell apart
     /// instances a scrape relabels. Default `None`: `<host name>:<port>`.
     pub instance: Option<String>,
+    /// Whether the browser dashboard (`GET /`) opens in the default browser once the server is
+    /// up. Default [`OpenBrowser::Never`]; `launch_dashboard` asks for
+    /// [`OpenBrowser::WithoutWindow`].
+    pub open_browser: OpenBrowser,
+}
+
+/// When the API opens its browser dashboard in the default browser. Never where `CI` is set or
+/// no display exists (no `DISPLAY`/`WAYLAND_DISPLAY` on Linux and the BSDs): then the URL is
+/// printed instead.
+///
+/// ```
+/// use rfm_perf::OpenBrowser;
+/// assert_eq!(OpenBrowser::default(), OpenBrowser::Never);
+/// assert!(OpenBrowser::Always.wanted(true));
+/// assert!(OpenBrowser::WithoutWindow.wanted(false));
+/// assert!(!OpenBrowser::WithoutWindow.wanted(true)); // the app has a window: the F12 dashboard
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OpenBrowser {
+    /// Only print the URL.
+    #[default]
+    Never,
+    /// Open it when the app has no window (headless and server runs).
+    WithoutWindow,
+    /// Open it always.
+    Always,
+}
+
+impl OpenBrowser {
+    /// Whether to open the page, given whether the app has a window (the environment aside).
+    pub fn wanted(self, has_window: bool) -> bool {
+        match self {
+            OpenBrowser::Never => false,
+            OpenBrowser::WithoutWindow => !has_window,
+            OpenBrowser::Always => true,
+        }
+    }
+
+    /// Why a browser cannot be opened here, if it cannot: `CI` is set, or there is no display.
+    ///
+    /// ```
+    /// use rfm_perf::OpenBrowser;
+    /// let env = |k: &str| (k == "CI").then(|| "true".to_string());
+    /// assert!(OpenBrowser::blocked_by(env).unwrap().contains("CI"));
+    /// ```
+    pub fn blocked_by(env: impl Fn(&str) -> Option<String>) -> Option<&'static str> {
+        if env("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0") {
+            return Some("CI is set");
+        }
+        let needs_display = cfg!(any(
+            target_os = "linux",
+            target_os = "freebsd",
+            target_os = "openbsd",
+            target_os = "netbsd"
+        ));
+        let display = ["DISPLAY", "WAYLAND_DISPLAY"]
+            .iter()
+            .any(|k| env(k).is_some_and(|v| !v.is_empty()));
+        if needs_display && !display {
+            return Some("no display (DISPLAY and WAYLAND_DISPLAY are unset)");
+        }
+        None
+    }
 }
 
 impl Default for ApiConfig {
@@ -57,6 +120,7 @@ impl Default for ApiConfig {
             max_streams: 16,
             max_uri_bytes: 8 * 1024,
             instance: None,
+            open_browser: OpenBrowser::Never,
         }
     }
 }

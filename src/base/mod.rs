@@ -22,7 +22,7 @@ mod tracker;
 pub mod tunables;
 
 pub use adaptive_quality::{AdaptiveQuality, AdaptiveStatus};
-pub use api_config::{ApiConfig, ApiConfigError};
+pub use api_config::{ApiConfig, ApiConfigError, OpenBrowser};
 pub(crate) use background::BackgroundJob;
 pub use config::{DEFAULT_METRICS_TO_SHOW, PerfConfig};
 pub use cost_estimate::{CostModelState, TunableValue, WhatIf, WhatIfError};

@@ -6,9 +6,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
-use rfm_perf_core::{
-    Direction, MetricSeries, PerformanceTracker, REPORT_SCHEMA_VERSION, RunReport, names,
-};
+use rfm_perf_core::{Direction, MetricSeries, REPORT_SCHEMA_VERSION, RunReport, names};
 
 use super::{
     AdaptiveReport, BenchmarkReport, CostModelReport, FrameRecord, HeadlessError, Percentiles,
@@ -142,7 +140,9 @@ pub fn run_benchmark(
     options: &BenchmarkOptions,
     mut progress: impl FnMut(&str),
 ) -> Result<BenchmarkReport, HeadlessError> {
-    let tracker = PerformanceTracker::new();
+    // the process's tracker: `perf_scope!` and `#[track_performance]` record into it, so the
+    // served API and the report see the app's scopes
+    let tracker = rfm_perf_core::get_performance_tracker().clone();
     let settings = FractalSettings {
         params: FractalParams {
             view: zoom_path(0, options.frames, options.deepest),
