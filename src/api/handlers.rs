@@ -502,19 +502,33 @@ pub(crate) async fn stream(State(st): State<Arc<ApiState>>) -> Response {
         );
     }
     let interval = st.update_interval;
+    let stop = st.shutdown.clone();
     let s = futures_util::stream::unfold(
-        (slot, None::<tokio::time::Interval>),
-        move |(slot, tick)| async move {
+        (slot, None::<tokio::time::Interval>, stop),
+        move |(slot, tick, mut stop)| async move {
             let mut tick = tick.unwrap_or_else(|| {
                 let mut i = tokio::time::interval(interval);
                 i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
                 i
             });
-            tick.tick().await;
+            // the server stopping ends the stream (a clean end of the body, which clients
+            // read as "reconnect") rather than cutting the connection
+            match stop.as_mut() {
+                Some(stop) => tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stop.wait_for(|stopped| *stopped) => return None,
+                },
+                None => {
+                    tick.tick().await;
+                }
+            }
             let ev = Event::default()
                 .event("snapshot")
                 .data(metrics_body(&slot.0));
-            Some((Ok::<_, std::convert::Infallible>(ev), (slot, Some(tick))))
+            Some((
+                Ok::<_, std::convert::Infallible>(ev),
+                (slot, Some(tick), stop),
+            ))
         },
     );
     Sse::new(s).keep_alive(KeepAlive::default()).into_response()

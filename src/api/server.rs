@@ -20,6 +20,8 @@ use crate::base::ApiConfig;
 
 /// Open connections at once; further ones are closed right after accept.
 const MAX_CONNECTIONS: usize = 256;
+/// How long a stopping server lets open connections finish their response.
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
 
 /// Handle of the running API server; dropping it shuts the server down and joins its thread.
 #[derive(Resource, Debug)]
@@ -45,7 +47,7 @@ impl ApiServer {
         let address = listener.local_addr()?;
         let (tx, rx) = watch::channel(false);
         let frames = Arc::new(FrameHistogram::default());
-        let state = Arc::new(ApiState::new(
+        let mut state = ApiState::new(
             tracker,
             published,
             config,
@@ -53,7 +55,9 @@ impl ApiServer {
             address,
             frames.clone(),
             app,
-        ));
+        );
+        state.shutdown = Some(rx.clone());
+        let state = Arc::new(state);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -137,10 +141,17 @@ async fn serve(
                     let mut conn = std::pin::pin!(conn);
                     tokio::select! {
                         _ = conn.as_mut() => {}
-                        _ = stop.changed() => conn.as_mut().graceful_shutdown(),
+                        _ = stop.changed() => {
+                            // finish the response in flight (a live stream ends cleanly)
+                            conn.as_mut().graceful_shutdown();
+                            let _ = conn.await;
+                        }
                     }
                 });
             }
         }
     }
+    // let open connections finish (this runtime only runs tasks while this future does)
+    let all = u32::try_from(MAX_CONNECTIONS).unwrap_or(u32::MAX);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, connections.acquire_many(all)).await;
 }

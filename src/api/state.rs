@@ -37,6 +37,8 @@ pub(crate) struct ApiState {
     pub(crate) app: AppLink,
     /// The address the server listens on (the page's own origin is checked against it).
     pub(crate) address: std::net::SocketAddr,
+    /// Turns true when the server stops: live streams end cleanly instead of being cut.
+    pub(crate) shutdown: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 /// The app as the server reaches it: a channel for tunable changes (answered next frame) and
@@ -77,6 +79,7 @@ impl ApiState {
             instance,
             app,
             address,
+            shutdown: None,
         }
     }
 

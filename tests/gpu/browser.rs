@@ -41,13 +41,16 @@ fn missing_tools() -> Option<String> {
     None
 }
 
-/// Runs the driver in `mode`; with `app`, keeps updating it (serving the API) until the driver
-/// exits. Its output goes straight to ours.
-fn drive(args: &[&str], mut app: Option<&mut bevy::app::App>) -> bool {
+/// Runs the driver with `args`, echoing its output. With `app`, keeps updating it (serving the
+/// API) until the driver exits; when the driver says `RESTART`, the app is dropped (its server
+/// stops), and once the driver has seen the page go "disconnected" (`DOWN-SEEN`), a plain app
+/// serving the API comes up on the same address for the page to reconnect to.
+fn drive(args: &[&str], app: Option<bevy::app::App>) -> bool {
     let mut child = match Command::new("node")
         .arg(web_dir().join("dashboard.js"))
         .args(args)
         .stdin(Stdio::null())
+        .stdout(Stdio::piped())
         .spawn()
     {
         Ok(c) => c,
@@ -56,8 +59,33 @@ fn drive(args: &[&str], mut app: Option<&mut bevy::app::App>) -> bool {
             return false;
         }
     };
+    let (tx, lines) = std::sync::mpsc::channel::<String>();
+    if let Some(out) = child.stdout.take() {
+        std::thread::spawn(move || {
+            for line in std::io::BufRead::lines(std::io::BufReader::new(out)).map_while(Result::ok)
+            {
+                println!("{line}");
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    let address = app
+        .as_ref()
+        .and_then(|a| a.world().resource::<rfm_perf::api::ApiStatus>().address());
+    let mut app = app;
+    let mut quiet = false;
     let started = Instant::now();
     loop {
+        for line in lines.try_iter() {
+            match (line.as_str(), address) {
+                ("QUIET", _) => quiet = true,
+                ("RESTART", _) => app = None,
+                ("DOWN-SEEN", Some(addr)) => app = Some(plain_api_app(addr)),
+                _ => {}
+            }
+        }
         match child.try_wait() {
             Ok(Some(status)) => return status.success(),
             Ok(None) if started.elapsed() > PAGE_TIMEOUT => {
@@ -65,15 +93,68 @@ fn drive(args: &[&str], mut app: Option<&mut bevy::app::App>) -> bool {
                 println!("FAIL the browser checks ran past {PAGE_TIMEOUT:?}");
                 return false;
             }
-            Ok(None) => match app.as_deref_mut() {
-                Some(app) => app.update(),
-                None => std::thread::sleep(Duration::from_millis(50)),
+            Ok(None) => match app.as_mut() {
+                Some(app) => {
+                    app.update();
+                    if quiet {
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                }
+                None => std::thread::sleep(Duration::from_millis(20)),
             },
             Err(e) => {
                 println!("FAIL waiting for node: {e}");
                 return false;
             }
         }
+    }
+}
+
+/// An app without GPU serving the API at `addr` (the "restarted" app).
+fn plain_api_app(addr: std::net::SocketAddr) -> bevy::app::App {
+    let mut app = bevy::app::App::new();
+    app.add_plugins(bevy::MinimalPlugins)
+        .add_plugins(rfm_perf::RfmPerfPlugin {
+            update_interval: Duration::from_millis(500),
+            ..rfm_perf::RfmPerfPlugin::headless().with_api_config(rfm_perf::ApiConfig {
+                bind: addr,
+                ..Default::default()
+            })
+        });
+    app.finish();
+    app.cleanup();
+    let status = app.world().resource::<rfm_perf::api::ApiStatus>();
+    println!("     restarted: {}", status.describe());
+    app
+}
+
+/// `series` metrics `bench.series_NN` of `samples` values each, evenly spread over the `span`
+/// up to now (a tracker holds nothing from before it started): seeded random walks, so every
+/// pixel column has a real min and max.
+fn import_bench_series(
+    tracker: &rfm_perf_core::PerformanceTracker,
+    series: usize,
+    samples: usize,
+    span: Duration,
+) {
+    let now = std::time::SystemTime::now();
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    for s in 0..series {
+        let mut v = 50.0;
+        let values: Vec<_> = (0..samples)
+            .map(|i| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                v += (state % 1000) as f64 / 500.0 - 1.0;
+                let ago = span.mul_f64((samples - i) as f64 / samples as f64);
+                (now - ago, v)
+            })
+            .collect();
+        let stored = tracker
+            .import_samples(&format!("bench.series_{s:02}"), &values)
+            .unwrap_or(0);
+        assert_eq!(stored, samples, "imported");
     }
 }
 
@@ -121,6 +202,7 @@ fn check_http(base: &str) -> bool {
 /// The live page against a 256 × 256 app on the home view with the interior check off (so a
 /// suggestion with a parameter change, turning it on, is there to Apply), then the report page.
 pub(crate) fn child_browser(report_json: &Path) -> ExitCode {
+    let started = Instant::now();
     if let Some(why) = missing_tools() {
         println!("skip browser checks: {why}");
         return ExitCode::SUCCESS;
@@ -159,10 +241,12 @@ pub(crate) fn child_browser(report_json: &Path) -> ExitCode {
     let live_shot = live_shot.to_string_lossy();
     let mut args = vec!["live", base.as_str(), TOKEN, live_shot.as_ref()];
     if std::env::var_os("RFM_PERF_WEB_BENCH").is_some() {
+        // the page's draw-time benchmark (BENCHMARKS.md): 20 metrics × 36 000 samples, an hour
+        let span = started.elapsed().saturating_sub(Duration::from_millis(200));
+        import_bench_series(rfm_perf_core::get_performance_tracker(), 20, 36_000, span);
         args.push("--bench");
     }
-    ok &= drive(&args, Some(&mut app));
-    drop(app);
+    ok &= drive(&args, Some(app));
 
     // the report: `rfm-perf report` on the benchmark child's report, opened from file://
     let html = shots.join("web_report.html");

@@ -21,17 +21,33 @@
     return color(h);
   }
 
+  // Canvas widths, kept current by a ResizeObserver: reading clientWidth right after the page
+  // changed text would force a synchronous layout on every draw.
+  var widths = typeof WeakMap === "function" ? new WeakMap() : null;
+  var observer = typeof ResizeObserver === "function" && widths ? new ResizeObserver(function (entries) {
+    for (var i = 0; i < entries.length; i++) { widths.set(entries[i].target, entries[i].contentRect.width); }
+  }) : null;
+
+  function widthOf(canvas) {
+    var w = widths && widths.get(canvas);
+    if (w === undefined || w === null) {
+      w = canvas.clientWidth || (canvas.parentNode && canvas.parentNode.clientWidth) || 300;
+      if (observer) { widths.set(canvas, w); observer.observe(canvas); }
+    }
+    return w;
+  }
+
   /** Sizes the canvas to its CSS width and the given CSS height at the device pixel ratio;
    * returns the 2D context (in CSS pixels) and the size. */
   function prepare(canvas, cssHeight) {
     var dpr = global.devicePixelRatio || 1;
-    var w = Math.max(50, Math.floor(canvas.clientWidth || (canvas.parentNode && canvas.parentNode.clientWidth) || 300));
-    var h = Math.max(10, Math.floor(cssHeight || canvas.clientHeight || 100));
+    var w = Math.max(50, Math.floor(widthOf(canvas)));
+    var h = Math.max(10, Math.floor(cssHeight || 100));
     if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
       canvas.width = Math.round(w * dpr);
       canvas.height = Math.round(h * dpr);
+      canvas.style.height = h + "px";
     }
-    if (cssHeight) { canvas.style.height = h + "px"; }
     var ctx = canvas.getContext("2d");
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, w, h);
@@ -54,7 +70,7 @@
 
   /** A sparkline of `values` (oldest first), coloured by status. */
   function sparkline(canvas, values, status) {
-    var c = prepare(canvas, canvas.clientHeight || 28), ctx = c.ctx;
+    var c = prepare(canvas, 28), ctx = c.ctx;
     if (!values || values.length < 2) { return; }
     var lo = Infinity, hi = -Infinity;
     for (var i = 0; i < values.length; i++) {
@@ -234,10 +250,12 @@
       // the line
       ctx.save();
       ctx.beginPath(); ctx.rect(left, top + 14, plotW, h); ctx.clip();
-      ctx.strokeStyle = lane.color || color(li); ctx.lineWidth = 1.3;
+      // a 1 px line: the canvas draws it as a hairline, much faster than a wider stroke
+      ctx.strokeStyle = lane.color || color(li); ctx.lineWidth = 1;
       ctx.beginPath();
+      var tx = lane.t, vx = lane.v, kx = plotW / span, ky = h / (hi - lo), y0 = top + 14 + h;
       for (k = i0; k < i1; k++) {
-        var x = xOf(lane.t[k]), y = yOf(lane.v[k]);
+        var x = left + (tx[k] - r.t0) * kx, y = y0 - (vx[k] - lo) * ky;
         if (k === i0) { ctx.moveTo(x, y); } else { ctx.lineTo(x, y); }
       }
       ctx.stroke();
@@ -346,6 +364,6 @@
   global.RfmChart = {
     color: color, colorOf: colorOf, status: STATUS, short: short, prepare: prepare,
     sparkline: sparkline, Timeline: Timeline, stackedBar: stackedBar, flame: flame,
-    lowerBound: lowerBound
+    lowerBound: lowerBound, widthOf: widthOf
   };
 })(window);

@@ -16,6 +16,9 @@
 
   function clear(node) { while (node.firstChild) { node.removeChild(node.firstChild); } }
 
+  /** Sets a node's text only when it differs (no needless layout work). */
+  function setText(node, text) { if (node.textContent !== text) { node.textContent = text; } }
+
   /** A value with its unit, as the in-game dashboard writes it. */
   function fmt(v, unit) {
     if (v === null || v === undefined || !isFinite(v)) { return "—"; }
@@ -76,10 +79,10 @@
       var h = this.history[name] || (this.history[name] = []);
       if (v !== undefined && v !== null) { h.push(v); if (h.length > this.keep) { h.shift(); } }
       var status = (d && d.status) || "unknown";
-      tile.root.className = "tile " + status;
-      tile.value.textContent = fmt(v, d && d.unit);
-      tile.note.textContent = d ? (v === undefined ? "no sample yet" : d.description) : "not recorded by this app";
-      tile.root.title = name + (d ? ": " + d.description : "");
+      setText(tile.value, fmt(v, d && d.unit));
+      setText(tile.note, d ? (v === undefined ? "no sample yet" : d.description) : "not recorded by this app");
+      if (tile.status !== status) { tile.root.className = "tile " + status; tile.status = status; }
+      if (!tile.titled && d) { tile.root.title = name + ": " + d.description; tile.titled = true; }
       C.sparkline(tile.spark, h, status);
     }
   };
@@ -154,29 +157,48 @@
     this.body.appendChild(frag);
   };
 
-  /** The frame breakdown: a stacked bar and a legend with each part's ms and share. */
-  function breakdown(container, data) {
-    clear(container);
-    if (!data || !data.shares || !data.shares.length) {
-      container.appendChild(el("p", "muted", "No frame breakdown yet"));
+  /** The frame breakdown: a stacked bar and a legend with each part's ms and share. The canvas
+   * and legend stay; only their text and drawing change from update to update. */
+  function Breakdown(container) {
+    this.container = container;
+    this.labels = null;
+  }
+
+  Breakdown.prototype.update = function (data) {
+    var shares = (data && data.shares) || [];
+    var labels = shares.map(function (s) { return s.label; }).join("\n");
+    if (!shares.length) {
+      if (this.labels !== "") { clear(this.container); this.container.appendChild(el("p", "muted", "No frame breakdown yet")); }
+      this.labels = "";
       return;
     }
-    container.appendChild(el("div", "caption", "Frame " + fmt(data.frame_ms, "ms") + " (mean over the window)"));
-    var canvas = el("canvas", "bar");
-    container.appendChild(canvas);
-    var colors = C.stackedBar(canvas, data.shares, data.frame_ms);
-    var legend = el("ul", "legend");
-    data.shares.forEach(function (s, i) {
-      var li = el("li");
-      var sw = el("span", "swatch");
-      sw.style.background = colors[i];
-      li.appendChild(sw);
+    if (labels !== this.labels) {
+      clear(this.container);
+      this.caption = el("div", "caption");
+      this.canvas = el("canvas", "bar");
+      this.legend = el("ul", "legend");
+      this.items = shares.map(function (s, i) {
+        var li = el("li"), sw = el("span", "swatch"), text = el("span");
+        sw.style.background = C.color(i);
+        li.appendChild(sw); li.appendChild(text);
+        this.legend.appendChild(li);
+        return text;
+      }, this);
+      this.container.appendChild(this.caption);
+      this.container.appendChild(this.canvas);
+      this.container.appendChild(this.legend);
+      this.labels = labels;
+    }
+    this.caption.textContent = "Frame " + fmt(data.frame_ms, "ms") + " (mean over the window)";
+    C.stackedBar(this.canvas, shares, data.frame_ms);
+    shares.forEach(function (s, i) {
       var share = data.frame_ms > 0 ? " (" + (100 * s.ms / data.frame_ms).toFixed(0) + " %)" : "";
-      li.appendChild(el("span", "", s.label + " " + fmt(s.ms, "ms") + share));
-      legend.appendChild(li);
-    });
-    container.appendChild(legend);
-  }
+      this.items[i].textContent = s.label + " " + fmt(s.ms, "ms") + share;
+    }, this);
+  };
+
+  /** The breakdown drawn once (the report). */
+  function breakdown(container, data) { new Breakdown(container).update(data); }
 
   /** Rows of [label, text, missing] as a two-column list. */
   function rowsList(rows) {
@@ -193,71 +215,110 @@
     return v === undefined || v === null ? [label, missing, true] : [label, fmt(v, unit), false];
   }
 
-  /** The resources panel: per-core CPU bars, memory, allocations, GPU and I/O; a missing source
-   * says why. `values` are the newest metric values, `system` the /system document. */
-  function resources(container, values, system) {
-    clear(container);
+  /** The resources' sections as data: [{title, rows: [[label, text, missing]], cores: [%]}]. */
+  function resourceSections(values, system) {
     values = values || {};
-    var waiting = "n/a: waiting for the first system sample";
-    var cpu = el("section", "res");
-    cpu.appendChild(el("h3", "", "CPU"));
-    cpu.appendChild(rowsList([
-      metricRow(values, "System", "system.cpu_pct", "%", "n/a: waiting for the first CPU sample"),
-      metricRow(values, "This process", "process.cpu_pct", "%", "n/a: waiting for the first CPU sample"),
-      ["Model", (system && system.cpu_model) || "n/a: unknown", !(system && system.cpu_model)]
-    ]));
-    var cores = el("div", "cores");
+    var waiting = "n/a: waiting for the first system sample", noCpu = "n/a: waiting for the first CPU sample";
+    var noAlloc = "n/a: no CountingAllocator", noIo = "n/a: process I/O not available on this platform";
+    var cores = [];
     for (var i = 0; i < 1024; i++) {
       var v = values["system.cpu.core" + i + "_pct"];
       if (v === undefined) { break; }
-      var row = el("div", "core");
-      row.appendChild(el("span", "core-label", "core " + i));
-      var bar = el("span", "core-bar"), fill = el("span", "core-fill" + (v > 95 ? " critical" : v > 80 ? " warning" : ""));
-      fill.style.width = Math.max(0, Math.min(100, v)).toFixed(1) + "%";
-      bar.appendChild(fill);
-      row.appendChild(bar);
-      row.appendChild(el("span", "core-value", v.toFixed(0) + " %"));
-      cores.appendChild(row);
+      cores.push(v);
     }
-    if (!cores.firstChild) { cores.appendChild(el("p", "muted", "n/a: waiting for the first CPU sample")); }
-    cpu.appendChild(cores);
-    container.appendChild(cpu);
-
-    var mem = el("section", "res");
-    mem.appendChild(el("h3", "", "Memory"));
-    mem.appendChild(rowsList([
-      metricRow(values, "Process (resident)", "process.memory_mb", "MB", waiting),
-      metricRow(values, "Heap live", "process.heap_live_mb", "MB", "n/a: no CountingAllocator"),
-      metricRow(values, "System used", "system.memory_used_mb", "MB", waiting),
-      metricRow(values, "Allocations/frame", "process.allocs_per_frame", "count", "n/a: no CountingAllocator"),
-      metricRow(values, "Allocated bytes/frame", "process.alloc_bytes_per_frame", "B", "n/a: no CountingAllocator")
-    ]));
-    container.appendChild(mem);
-
     var gpu = (system && system.gpu) || null;
-    var g = el("section", "res");
-    g.appendChild(el("h3", "", "GPU"));
     var noGpu = (system && system.gpu_missing_reason) ? "n/a: " + system.gpu_missing_reason : "n/a: no GPU pass in this app";
-    g.appendChild(rowsList([
-      ["Adapter", gpu ? gpu.adapter : noGpu, !gpu],
-      ["Backend", gpu ? gpu.backend + " (" + gpu.device_type + ")" : noGpu, !gpu],
-      metricRow(values, "Fractal pass", "render.fractal_gpu_ms", "ms",
-        gpu && gpu.gpu_time_missing_reason ? "n/a: " + gpu.gpu_time_missing_reason : "n/a: no GPU pass timed yet"),
-      metricRow(values, "Utilization", "gpu.utilization_pct", "%", "n/a: not reported by this backend"),
-      metricRow(values, "Memory", "gpu.memory_mb", "MB", "n/a: not reported by this backend"),
-      ["Pass state", system && system.fractal_pass ? system.fractal_pass.state : "n/a: no GPU pass in this app", !(system && system.fractal_pass)]
-    ]));
-    container.appendChild(g);
-
-    var io = el("section", "res");
-    io.appendChild(el("h3", "", "I/O"));
-    io.appendChild(rowsList([
-      metricRow(values, "Read", "io.read_bytes_per_s", "B/s", "n/a: process I/O not available on this platform"),
-      metricRow(values, "Written", "io.write_bytes_per_s", "B/s", "n/a: process I/O not available on this platform"),
-      metricRow(values, "I/O pressure", "io.pressure_pct", "%", "n/a: /proc/pressure/io not available")
-    ]));
-    container.appendChild(io);
+    return [
+      { title: "CPU", cores: cores, rows: [
+        metricRow(values, "System", "system.cpu_pct", "%", noCpu),
+        metricRow(values, "This process", "process.cpu_pct", "%", noCpu),
+        ["Model", (system && system.cpu_model) || "n/a: unknown", !(system && system.cpu_model)]
+      ] },
+      { title: "Memory", rows: [
+        metricRow(values, "Process (resident)", "process.memory_mb", "MB", waiting),
+        metricRow(values, "Heap live", "process.heap_live_mb", "MB", noAlloc),
+        metricRow(values, "System used", "system.memory_used_mb", "MB", waiting),
+        metricRow(values, "Allocations/frame", "process.allocs_per_frame", "count", noAlloc),
+        metricRow(values, "Allocated bytes/frame", "process.alloc_bytes_per_frame", "B", noAlloc)
+      ] },
+      { title: "GPU", rows: [
+        ["Adapter", gpu ? gpu.adapter : noGpu, !gpu],
+        ["Backend", gpu ? gpu.backend + " (" + gpu.device_type + ")" : noGpu, !gpu],
+        metricRow(values, "Fractal pass", "render.fractal_gpu_ms", "ms",
+          gpu && gpu.gpu_time_missing_reason ? "n/a: " + gpu.gpu_time_missing_reason : "n/a: no GPU pass timed yet"),
+        metricRow(values, "Utilization", "gpu.utilization_pct", "%", "n/a: not reported by this backend"),
+        metricRow(values, "Memory", "gpu.memory_mb", "MB", "n/a: not reported by this backend"),
+        ["Pass state", system && system.fractal_pass ? system.fractal_pass.state : "n/a: no GPU pass in this app", !(system && system.fractal_pass)]
+      ] },
+      { title: "I/O", rows: [
+        metricRow(values, "Read", "io.read_bytes_per_s", "B/s", noIo),
+        metricRow(values, "Written", "io.write_bytes_per_s", "B/s", noIo),
+        metricRow(values, "I/O pressure", "io.pressure_pct", "%", "n/a: /proc/pressure/io not available")
+      ] }
+    ];
   }
+
+  function coreClass(v) { return "core-fill" + (v > 95 ? " critical" : v > 80 ? " warning" : ""); }
+
+  /** The resources panel: per-core CPU bars, memory, allocations, GPU and I/O; a missing source
+   * says why. Built once; later updates only change text and bar widths. */
+  function Resources(container) {
+    this.container = container;
+    this.shape = null;
+  }
+
+  Resources.prototype.update = function (values, system) {
+    var sections = resourceSections(values, system);
+    var shape = sections.map(function (s) { return s.title + ":" + s.rows.length + ":" + (s.cores ? s.cores.length : -1); }).join();
+    if (shape !== this.shape) { this.build(sections); this.shape = shape; }
+    var cells = this.cells, bars = this.bars, c = 0, b = 0;
+    sections.forEach(function (s) {
+      s.rows.forEach(function (r) {
+        var dd = cells[c++], cls = r[2] ? "muted" : "";
+        setText(dd, r[1]);
+        if (dd.className !== cls) { dd.className = cls; }
+      });
+      (s.cores || []).forEach(function (v) {
+        var bar = bars[b++], width = Math.max(0, Math.min(100, v)).toFixed(0) + "%", cls = coreClass(v);
+        if (bar.width !== width) { bar.fill.style.width = width; bar.width = width; }
+        if (bar.fill.className !== cls) { bar.fill.className = cls; }
+        setText(bar.value, v.toFixed(0) + " %");
+      });
+    });
+  };
+
+  Resources.prototype.build = function (sections) {
+    clear(this.container);
+    var cells = this.cells = [], bars = this.bars = [], container = this.container;
+    sections.forEach(function (s) {
+      var sec = el("section", "res");
+      sec.appendChild(el("h3", "", s.title));
+      var dl = el("dl", "rows");
+      s.rows.forEach(function (r) {
+        dl.appendChild(el("dt", "", r[0]));
+        var dd = el("dd");
+        cells.push(dd);
+        dl.appendChild(dd);
+      });
+      sec.appendChild(dl);
+      if (s.cores) {
+        var cores = el("div", "cores");
+        s.cores.forEach(function (v, i) {
+          var row = el("div", "core"), bar = el("span", "core-bar"), fill = el("span", "core-fill"), value = el("span", "core-value");
+          row.appendChild(el("span", "core-label", "core " + i));
+          bar.appendChild(fill); row.appendChild(bar); row.appendChild(value);
+          cores.appendChild(row);
+          bars.push({ fill: fill, value: value });
+        });
+        if (!s.cores.length) { cores.appendChild(el("p", "muted", "n/a: waiting for the first CPU sample")); }
+        sec.appendChild(cores);
+      }
+      container.appendChild(sec);
+    });
+  };
+
+  /** The resources drawn once. */
+  function resources(container, values, system) { new Resources(container).update(values, system); }
 
   function gainText(p) {
     if (!p) { return null; }
@@ -341,6 +402,6 @@
 
   global.RfmPanels = {
     el: el, clear: clear, fmt: fmt, Tiles: Tiles, ScopeTable: ScopeTable, breakdown: breakdown,
-    resources: resources, advice: advice, table: table, rowsList: rowsList
+    Breakdown: Breakdown, resources: resources, Resources: Resources, advice: advice, table: table, rowsList: rowsList
   };
 })(window);
