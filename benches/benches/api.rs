@@ -1,6 +1,7 @@
 //! The HTTP API under load, against a running headless app with 50 metrics: request throughput
 //! of `/api/performance/metrics` and `/metrics` (loopback, keep-alive clients in this process),
-//! the cost of publishing a snapshot, and the app's frame time with and without the load.
+//! the cost of publishing a snapshot, and the app's frame time with and without the load — and
+//! with ten live-stream viewers (`/api/performance/stream`, as ten browser dashboards).
 //!
 //! Besides criterion's numbers it prints request latency percentiles and frame-time p95.
 
@@ -131,6 +132,39 @@ fn load(addr: SocketAddr, path: &str, total: u64) -> (Duration, Vec<Duration>) {
     (start.elapsed(), lat)
 }
 
+/// `clients` viewers of the live stream for `duration`, each reading every event (as a browser
+/// dashboard does); returns the snapshot events they received in all.
+fn stream_viewers(addr: SocketAddr, clients: usize, duration: Duration) -> usize {
+    let url = format!("http://{addr}/api/performance/stream");
+    let handles: Vec<_> = (0..clients)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                use std::io::BufRead;
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .timeout_global(Some(duration + Duration::from_secs(5)))
+                    .build()
+                    .into();
+                let Ok(mut r) = agent.get(&url).call() else {
+                    return 0;
+                };
+                let reader = std::io::BufReader::new(r.body_mut().as_reader());
+                let until = Instant::now() + duration;
+                let mut events = 0;
+                for line in reader.lines() {
+                    let Ok(line) = line else { break };
+                    events += usize::from(line.starts_with("event: snapshot"));
+                    if Instant::now() >= until {
+                        break;
+                    }
+                }
+                events
+            })
+        })
+        .collect();
+    handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+}
+
 fn pct(sorted: &[f64], q: f64) -> f64 {
     sorted[((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
@@ -236,6 +270,14 @@ fn main() {
             (busy_p95 / quiet_p95 - 1.0) * 100.0
         );
     }
+    // ten browser dashboards: each holds the live stream open and reads every snapshot
+    let viewers_from = std::time::SystemTime::now();
+    let events = stream_viewers(app.addr, 10, Duration::from_secs(10));
+    let (viewers_p95, viewers_n) = frame_p95(&app.tracker, viewers_from);
+    println!(
+        "10 stream viewers for 10 s ({events} snapshots received): frame time p95 {viewers_p95:.3} ms ({viewers_n} frames), {:+.1} % vs without",
+        (viewers_p95 / quiet_p95 - 1.0) * 100.0
+    );
     drop(app);
     c.final_summary();
 }

@@ -129,8 +129,8 @@ fn plain_api_app(addr: std::net::SocketAddr) -> bevy::app::App {
 }
 
 /// `series` metrics `bench.series_NN` of `samples` values each, evenly spread over the `span`
-/// up to now (a tracker holds nothing from before it started): seeded random walks, so every
-/// pixel column has a real min and max.
+/// up to now (the tracker's whole life: it holds nothing from before it started): seeded random
+/// walks, so every pixel column has a real min and max.
 fn import_bench_series(
     tracker: &rfm_perf_core::PerformanceTracker,
     series: usize,
@@ -202,7 +202,6 @@ fn check_http(base: &str) -> bool {
 /// The live page against a 256 × 256 app on the home view with the interior check off (so a
 /// suggestion with a parameter change, turning it on, is there to Apply), then the report page.
 pub(crate) fn child_browser(report_json: &Path) -> ExitCode {
-    let started = Instant::now();
     if let Some(why) = missing_tools() {
         println!("skip browser checks: {why}");
         return ExitCode::SUCCESS;
@@ -242,8 +241,12 @@ pub(crate) fn child_browser(report_json: &Path) -> ExitCode {
     let mut args = vec!["live", base.as_str(), TOKEN, live_shot.as_ref()];
     if std::env::var_os("RFM_PERF_WEB_BENCH").is_some() {
         // the page's draw-time benchmark (BENCHMARKS.md): 20 metrics × 36 000 samples, an hour
-        let span = started.elapsed().saturating_sub(Duration::from_millis(200));
-        import_bench_series(rfm_perf_core::get_performance_tracker(), 20, 36_000, span);
+        let tracker = rfm_perf_core::get_performance_tracker();
+        let span = tracker
+            .now()
+            .duration_since(tracker.started_at())
+            .unwrap_or_default();
+        import_bench_series(tracker, 20, 36_000, span);
         args.push("--bench");
     }
     ok &= drive(&args, Some(app));

@@ -149,7 +149,7 @@ async function live(url, token, shot, bench) {
     check(back, "reconnected with backoff after the restart");
   }
 
-  const unexpected = errors.filter((e) => !/ERR_CONNECTION_(REFUSED|RESET)/.test(e));
+  const unexpected = errors.filter((e) => !/ERR_(CONNECTION_REFUSED|CONNECTION_RESET|EMPTY_RESPONSE)/.test(e));
   check(unexpected.length === 0, "no other console or page error across the restart" + (unexpected.length ? ": " + unexpected.join("; ") : ""));
   console.log("measured " + JSON.stringify(measured));
   await browser.close();

@@ -209,75 +209,130 @@
     this.canvas.addEventListener("dblclick", function () { self.follow(); self.draw(); });
   };
 
-  /** Draws every lane; returns the time it took (ms). */
+  var LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+  /** "#rrggbb" and an alpha (0–1) as one pixel of an ImageData's Uint32 view. */
+  function pixel(hex, alpha) {
+    var r = parseInt(hex.substr(1, 2), 16), g = parseInt(hex.substr(3, 2), 16), b = parseInt(hex.substr(5, 2), 16);
+    var a = Math.round(255 * alpha);
+    return (LITTLE_ENDIAN ? ((a << 24) | (b << 16) | (g << 8) | r) : ((r << 24) | (g << 16) | (b << 8) | a)) >>> 0;
+  }
+
+  /**
+   * Rasterizes an x-ascending polyline (device pixels) into `buf` (`stride` pixels a row), one
+   * vertical span per pixel column from where the line enters the column to where it leaves, at
+   * least `thick` pixels tall and wide; clipped to the rectangle. NaN values break the line.
+   * A software canvas strokes thousands of segments several times slower than this.
+   */
+  function rasterLine(buf, stride, xs, ys, n, color, clip, thick) {
+    var x0 = clip.x0, x1 = clip.x1, y0 = clip.y0, y1 = clip.y1, half = thick / 2;
+    // one column's span from ya to yb (inlined by hand below: this runs ~50 000 times a draw)
+    var col, ya, yb, lo, hi, w, i, y, end;
+    for (var k = 0; k < n; k++) {
+      var xb = xs[k], vb = ys[k];
+      if (vb !== vb) { continue; } // NaN breaks the line
+      var xa = k > 0 ? xs[k - 1] : xb, va = k > 0 ? ys[k - 1] : vb;
+      if (va !== va) { xa = xb; va = vb; }
+      var ca = Math.floor(xa), cb = Math.floor(xb);
+      var slope = cb > ca ? (vb - va) / (xb - xa) : 0;
+      var first = ca < x0 ? x0 : ca, last = cb >= x1 ? x1 - 1 : cb;
+      for (col = first; col <= last; col++) {
+        if (cb > ca) {
+          ya = va + ((col > xa ? col : xa) - xa) * slope;
+          yb = va + ((col + 1 < xb ? col + 1 : xb) - xa) * slope;
+        } else { ya = va; yb = vb; }
+        if (ya > yb) { y = ya; ya = yb; yb = y; }
+        lo = Math.round(ya - half); hi = Math.round(yb + half) - 1;
+        if (lo < y0) { lo = y0; }
+        if (hi > y1 - 1) { hi = y1 - 1; }
+        if (hi < lo) { if (lo > y1 - 1) { continue; } hi = lo; }
+        for (w = 0; w < thick && col + w < x1; w++) {
+          for (i = lo * stride + col + w, end = hi * stride + col + w; i <= end; i += stride) { buf[i] = color; }
+        }
+      }
+    }
+  }
+
+  /** Draws every lane; returns the time it took (ms). The bands and lines go into a pixel
+   * buffer put on the canvas at once; frames, text and anomaly marks are drawn over it. */
   Timeline.prototype.draw = function () {
     var started = global.performance ? performance.now() : Date.now();
     var n = Math.max(1, this.lanes.length);
     var c = prepare(this.canvas, n * this.laneHeight + this.axisHeight), ctx = c.ctx;
+    var dpr = this.canvas.width / c.w;
     var left = 56, right = 8, plotW = c.w - left - right;
     var r = this.visible(), span = Math.max(1, r.t1 - r.t0);
-    var xOf = function (t) { return left + (t - r.t0) / span * plotW; };
     ctx.font = "11px system-ui, sans-serif";
     ctx.textBaseline = "top";
     if (!this.lanes.length) {
       ctx.fillStyle = MUTED;
       ctx.fillText(this.empty, left, 8);
     }
-    for (var li = 0; li < this.lanes.length; li++) {
+    // pass 1: each lane's scale, band and line into the pixel buffer
+    var cw = this.canvas.width, ch = this.canvas.height;
+    if (!this._img || this._img.width !== cw || this._img.height !== ch) {
+      this._img = ctx.createImageData(cw, ch);
+      this._buf = new Uint32Array(this._img.data.buffer);
+      this._xs = null;
+    } else {
+      this._buf.fill(0);
+    }
+    var buf = this._buf, thick = Math.max(1, Math.round(dpr)), band = pixel("#62c370", 0.13);
+    var scales = [], li, k;
+    for (li = 0; li < this.lanes.length; li++) {
       var lane = this.lanes[li], top = li * this.laneHeight + 4, h = this.laneHeight - 18;
       var i0 = Math.max(0, lowerBound(lane.t, r.t0) - 1), i1 = Math.min(lane.t.length, lowerBound(lane.t, r.t1) + 1);
-      var lo = Infinity, hi = -Infinity, k;
+      var lo = Infinity, hi = -Infinity;
       for (k = i0; k < i1; k++) { var v = lane.v[k]; if (v < lo) { lo = v; } if (v > hi) { hi = v; } }
       if (lane.band) { lo = Math.min(lo, lane.band.lo); hi = Math.max(hi, lane.band.hi); }
       if (!isFinite(lo)) { lo = 0; hi = 1; }
       if (hi - lo < 1e-9 * Math.max(1, Math.abs(hi))) { hi += 0.5; lo -= 0.5; }
       var pad = (hi - lo) * 0.08; lo -= pad; hi += pad;
-      var yOf = function (val) { return top + 14 + (1 - (val - lo) / (hi - lo)) * h; };
-      // frame and grid
+      var clip = { x0: Math.round(left * dpr), x1: Math.round((left + plotW) * dpr), y0: Math.round((top + 14) * dpr), y1: Math.round((top + 14 + h) * dpr) };
+      var ky = h * dpr / (hi - lo), yBottom = (top + 14 + h) * dpr;
+      scales.push({ top: top, h: h, lo: lo, hi: hi, pad: pad });
+      if (lane.band) {
+        var ya = Math.max(clip.y0, Math.round(yBottom - (lane.band.hi - lo) * ky)), yb = Math.min(clip.y1, Math.max(ya + 1, Math.round(yBottom - (lane.band.lo - lo) * ky)));
+        for (var yy = ya; yy < yb; yy++) { buf.fill(band, yy * cw + clip.x0, yy * cw + clip.x1); }
+      }
+      var m = i1 - i0;
+      if (m > 0) {
+        if (!this._xs || this._xs.length < m) { this._xs = new Float64Array(m * 2); this._ys = new Float64Array(m * 2); }
+        var kx = plotW * dpr / span, xs = this._xs, ys = this._ys;
+        for (k = 0; k < m; k++) {
+          xs[k] = left * dpr + (lane.t[i0 + k] - r.t0) * kx;
+          ys[k] = yBottom - (lane.v[i0 + k] - lo) * ky;
+        }
+        rasterLine(buf, cw, xs, ys, m, pixel(lane.color || color(li), 1), clip, thick);
+      }
+    }
+    ctx.putImageData(this._img, 0, 0);
+    // pass 2: frames, labels and anomaly marks over it
+    for (li = 0; li < this.lanes.length; li++) {
+      var L = this.lanes[li], S = scales[li];
       ctx.strokeStyle = GRID; ctx.lineWidth = 1;
-      ctx.strokeRect(left + 0.5, top + 14.5, plotW, h);
+      ctx.strokeRect(left + 0.5, S.top + 14.5, plotW, S.h);
       ctx.fillStyle = MUTED;
       ctx.textAlign = "right";
-      ctx.fillText(short(hi - pad), left - 4, top + 14);
-      ctx.fillText(short(lo + pad), left - 4, top + h + 2);
+      ctx.fillText(short(S.hi - S.pad), left - 4, S.top + 14);
+      ctx.fillText(short(S.lo + S.pad), left - 4, S.top + S.h + 2);
       ctx.textAlign = "left";
-      // baseline band
-      if (lane.band) {
-        ctx.fillStyle = "rgba(98,195,112,0.13)";
-        var yb0 = yOf(lane.band.hi), yb1 = yOf(lane.band.lo);
-        ctx.fillRect(left, yb0, plotW, Math.max(1, yb1 - yb0));
-      }
-      // the line
-      ctx.save();
-      ctx.beginPath(); ctx.rect(left, top + 14, plotW, h); ctx.clip();
-      // a 1 px line: the canvas draws it as a hairline, much faster than a wider stroke
-      ctx.strokeStyle = lane.color || color(li); ctx.lineWidth = 1;
-      ctx.beginPath();
-      var tx = lane.t, vx = lane.v, kx = plotW / span, ky = h / (hi - lo), y0 = top + 14 + h;
-      for (k = i0; k < i1; k++) {
-        var x = left + (tx[k] - r.t0) * kx, y = y0 - (vx[k] - lo) * ky;
-        if (k === i0) { ctx.moveTo(x, y); } else { ctx.lineTo(x, y); }
-      }
-      ctx.stroke();
-      // anomalies
-      var marks = lane.markers || [];
+      var marks = L.markers || [];
       ctx.fillStyle = STATUS.critical;
       for (k = 0; k < marks.length; k++) {
         if (marks[k].t < r.t0 || marks[k].t > r.t1) { continue; }
-        var mx = xOf(marks[k].t);
-        ctx.fillRect(mx - 0.5, top + 14, 1.5, h);
-        ctx.beginPath(); ctx.moveTo(mx - 4, top + 14); ctx.lineTo(mx + 4, top + 14); ctx.lineTo(mx, top + 21); ctx.fill();
+        var mx = left + (marks[k].t - r.t0) / span * plotW;
+        ctx.fillRect(mx - 0.5, S.top + 14, 1.5, S.h);
+        ctx.beginPath(); ctx.moveTo(mx - 4, S.top + 14); ctx.lineTo(mx + 4, S.top + 14); ctx.lineTo(mx, S.top + 21); ctx.fill();
       }
-      ctx.restore();
-      // label: name, newest value, unit
-      var newest = lane.v.length ? lane.v[lane.v.length - 1] : null;
-      ctx.fillStyle = lane.color || color(li);
-      ctx.fillText(lane.name, left, top);
-      var nameW = ctx.measureText(lane.name).width;
+      var newest = L.v.length ? L.v[L.v.length - 1] : null;
+      ctx.fillStyle = L.color || color(li);
+      ctx.fillText(L.name, left, S.top);
+      var nameW = ctx.measureText(L.name).width;
       ctx.fillStyle = TEXT;
-      ctx.fillText("  " + short(newest) + " " + (lane.unit || "") +
-        (lane.band ? "   baseline " + short(lane.band.lo) + "–" + short(lane.band.hi) : "") +
-        (marks.length ? "   " + marks.length + " anomal" + (marks.length === 1 ? "y" : "ies") : ""), left + nameW, top);
+      ctx.fillText("  " + short(newest) + " " + (L.unit || "") +
+        (L.band ? "   baseline " + short(L.band.lo) + "–" + short(L.band.hi) : "") +
+        (marks.length ? "   " + marks.length + " anomal" + (marks.length === 1 ? "y" : "ies") : ""), left + nameW, S.top);
     }
     // time axis
     var axisTop = n * this.laneHeight + 2;
@@ -364,6 +419,6 @@
   global.RfmChart = {
     color: color, colorOf: colorOf, status: STATUS, short: short, prepare: prepare,
     sparkline: sparkline, Timeline: Timeline, stackedBar: stackedBar, flame: flame,
-    lowerBound: lowerBound, widthOf: widthOf
+    lowerBound: lowerBound, widthOf: widthOf, rasterLine: rasterLine, pixel: pixel
   };
 })(window);

@@ -549,6 +549,17 @@ impl PerformanceTracker {
         self.system_time(self.now_offset())
     }
 
+    /// When this tracker started, on its clock: the earliest time a sample can carry (an
+    /// [`import_samples`](Self::import_samples) time before it is stored at it).
+    ///
+    /// ```
+    /// let t = rfm_perf_core::PerformanceTracker::new();
+    /// assert!(t.started_at() <= t.now());
+    /// ```
+    pub fn started_at(&self) -> SystemTime {
+        self.inner.anchor_system
+    }
+
     fn system_time(&self, offset: u64) -> SystemTime {
         self.inner.anchor_system + Duration::from_nanos(offset)
     }
