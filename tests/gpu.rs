@@ -731,6 +731,22 @@ fn child_broken_shader() -> ExitCode {
     }
 }
 
+/// Runs `app` to its first GPU result and returns the address its API serves on; `None` (with
+/// a FAIL line saying why) when there is no result or no server.
+#[cfg(feature = "api")]
+fn serving(app: &mut bevy::app::App) -> Option<std::net::SocketAddr> {
+    if let Err(e) = read_results(app, 300) {
+        println!("FAIL no GPU result: {e}");
+        return None;
+    }
+    let status = app.world().resource::<rfm_perf::api::ApiStatus>();
+    let addr = status.address();
+    if addr.is_none() {
+        println!("FAIL API not running: {status:?}");
+    }
+    addr
+}
+
 /// The API's `/api/performance/system` names the adapter the pass runs on, and its status.
 #[cfg(feature = "api")]
 fn child_api_gpu() -> ExitCode {
@@ -744,15 +760,7 @@ fn child_api_gpu() -> ExitCode {
         },
         FractalGpuPlugin::default(),
     );
-    if let Err(e) = read_results(&mut app, 300) {
-        println!("FAIL no GPU result: {e}");
-        return ExitCode::FAILURE;
-    }
-    let Some(addr) = app.world().resource::<rfm_perf::api::ApiStatus>().address() else {
-        println!(
-            "FAIL API not running: {:?}",
-            app.world().resource::<rfm_perf::api::ApiStatus>()
-        );
+    let Some(addr) = serving(&mut app) else {
         return ExitCode::FAILURE;
     };
     // let a publish interval pass

@@ -40,13 +40,18 @@ impl Default for DashboardPlugin {
     fn default() -> Self {
         Self {
             start_visible: false,
-            #[cfg(feature = "dashboard")]
-            layout_file: super::layout_file::default_layout_path(),
-            #[cfg(not(feature = "dashboard"))]
-            layout_file: None,
+            layout_file: default_layout_file(),
             placement: Default::default(),
         }
     }
+}
+
+/// The layout file's default place (none without the `dashboard` feature: nothing to lay out).
+fn default_layout_file() -> Option<std::path::PathBuf> {
+    #[cfg(feature = "dashboard")]
+    return super::layout_file::default_layout_path();
+    #[cfg(not(feature = "dashboard"))]
+    None
 }
 
 impl Plugin for DashboardPlugin {

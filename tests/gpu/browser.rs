@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use bevy::math::UVec2;
 use rfm_perf::fractal::gpu::{FractalGpuPlugin, FractalSettings};
-use rfm_perf::headless::{headless_app_with, read_results};
+use rfm_perf::headless::headless_app_with;
 
 const TOKEN: &str = "browser-check-token";
 /// The page checks take ~30 s; a stuck browser is killed after this.
@@ -225,12 +225,7 @@ pub(crate) fn child_browser(report_json: &Path) -> ExitCode {
         },
         FractalGpuPlugin::default(),
     );
-    if let Err(e) = read_results(&mut app, 300) {
-        println!("FAIL no GPU result: {e}");
-        return ExitCode::FAILURE;
-    }
-    let Some(addr) = app.world().resource::<rfm_perf::api::ApiStatus>().address() else {
-        println!("FAIL the API is not running");
+    let Some(addr) = super::serving(&mut app) else {
         return ExitCode::FAILURE;
     };
     let base = format!("http://{addr}/");
