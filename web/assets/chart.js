@@ -337,8 +337,9 @@
     // time axis
     var axisTop = n * this.laneHeight + 2;
     ctx.fillStyle = MUTED; ctx.textAlign = "center";
-    for (var g = 0; g <= 5; g++) {
-      var t = r.t0 + g / 5 * span, gx = left + g / 5 * plotW;
+    var ticks = Math.max(2, Math.min(5, Math.floor(plotW / 110))); // labels never overlap
+    for (var g = 0; g <= ticks; g++) {
+      var t = r.t0 + g / ticks * span, gx = left + g / ticks * plotW;
       ctx.fillText(this.xFormat(t, span), Math.min(c.w - 30, Math.max(left + 20, gx)), axisTop + 4);
     }
     ctx.textAlign = "left";
