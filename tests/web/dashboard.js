@@ -92,6 +92,15 @@ async function live(url, token, shot, bench) {
   await until(page, "the scope table fills", () => document.querySelectorAll("#scope-table tbody td.scope-name").length > 0);
   const scopes = await page.$$eval("#scope-table tbody td.scope-name", (els) => els.map((e) => e.textContent));
   check(scopes.includes("fractal.prepare") && scopes.includes("render.fractal_encode"), "scope table lists the app's scopes: " + scopes.join(", "));
+  // the flame graph: fitted to the scopes, the app's scope boxes are wide enough to hover
+  await page.check("#flame-fit");
+  const hovered = await page.evaluate(() => {
+    const c = document.getElementById("flame"), r = c.getBoundingClientRect();
+    // the first box row sits below the thread's name row
+    c.dispatchEvent(new MouseEvent("mousemove", { clientX: r.left + 5, clientY: r.top + 2 + 18 + 8, bubbles: true }));
+    return document.getElementById("flame-tip").textContent;
+  });
+  check(/ms total/.test(hovered), "flame graph (fit to scopes): hovering a box names it: " + hovered);
   await page.click("#scope-table th[data-key=name]");
   const sorted = await page.$$eval("#scope-table tbody td.scope-name", (els) => els.map((e) => e.textContent));
   check(sorted.join() === sorted.slice().sort((a, b) => a.localeCompare(b)).join(), "clicking Scope sorts by name");

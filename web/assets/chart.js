@@ -366,10 +366,12 @@
 
   /**
    * A flame graph of one frame profile (the API's FrameProfile: threads[].nodes in pre-order
-   * with depth and parent). Boxes are laid out by total time, children inside their parent.
-   * Returns the boxes drawn ({x, y, w, h, node, thread}) for hit-testing tooltips.
+   * with depth and parent). Boxes are laid out by total time, children inside their parent,
+   * across the frame's duration — or, with `fit`, across each lane's scoped time (when the
+   * scopes cover a sliver of a long frame). Returns the boxes drawn ({x, y, w, h, node,
+   * thread}) for hit-testing tooltips.
    */
-  function flame(canvas, frame) {
+  function flame(canvas, frame, fit) {
     var rowH = 18, boxes = [], threads = (frame && frame.threads) || [];
     var rows = 0, t, i;
     for (t = 0; t < threads.length; t++) {
@@ -389,7 +391,7 @@
     for (t = 0; t < threads.length; t++) {
       var lane = threads[t], nodes = lane.nodes, rootsMs = 0, deepestRow = 0;
       for (i = 0; i < nodes.length; i++) { if (nodes[i].parent === null) { rootsMs += nodes[i].total_ms; } }
-      var scale = c.w / Math.max(frame.duration_ms || 0, rootsMs, 1e-9);
+      var scale = c.w / Math.max(fit ? 0 : (frame.duration_ms || 0), rootsMs, 1e-9);
       ctx.fillStyle = MUTED;
       ctx.fillText(lane.thread, 4, y + rowH / 2);
       y += rowH;

@@ -158,9 +158,18 @@
 
   function drawFlame() {
     var b = state.bottlenecks, frame = b && b[state.flameFrame];
-    flameBoxes = C.flame($("flame"), frame || null);
+    flameBoxes = C.flame($("flame"), frame || null, $("flame-fit").checked);
+    var scoped = 0;
+    ((frame && frame.threads) || []).forEach(function (l) {
+      l.nodes.forEach(function (n) { if (n.parent === null) { scoped += n.total_ms; } });
+    });
     $("flame-caption").textContent = frame
-      ? "frame " + frame.index + ": " + P.fmt(frame.duration_ms, "ms") + ", " + frame.threads.length + " thread(s)"
+      ? "frame " + frame.index + ": " + P.fmt(frame.duration_ms, "ms") + ", " + frame.threads.length +
+        " thread(s), " + P.fmt(scoped, "ms") + " in scopes" +
+        ($("flame-fit").checked ? " (drawn fitted to them)"
+          : frame.duration_ms > 0 && scoped < 0.05 * frame.duration_ms
+            ? " — the rest is outside any scope (GPU wait, systems without a scope): tick “Fit to scopes” to see them"
+            : "")
       : "";
   }
 
@@ -319,6 +328,7 @@
   Array.prototype.forEach.call(document.querySelectorAll("input[name=flame-frame]"), function (r) {
     r.addEventListener("change", function () { state.flameFrame = r.value; drawFlame(); });
   });
+  $("flame-fit").addEventListener("change", drawFlame);
   $("flame").addEventListener("mousemove", function (e) {
     var rect = $("flame").getBoundingClientRect(), x = e.clientX - rect.left, y = e.clientY - rect.top;
     var hit = null;
