@@ -133,14 +133,22 @@ fn main() -> AppExit {
         }
     };
     let mut app = App::new();
-    app.add_plugins(DefaultPlugins.set(WindowPlugin {
-        primary_window: Some(Window {
-            title: "rfm_perf fractal explorer".into(),
-            resolution: (1280, 800).into(),
-            ..default()
-        }),
-        ..default()
-    }))
+    app.add_plugins(
+        DefaultPlugins
+            .set(WindowPlugin {
+                primary_window: Some(Window {
+                    title: "rfm_perf fractal explorer".into(),
+                    resolution: (1280, 800).into(),
+                    ..default()
+                }),
+                ..default()
+            })
+            // tracing spans (the app's, and Bevy's with its `trace` feature) as scopes
+            .set(bevy::log::LogPlugin {
+                custom_layer: rfm_perf::spans::log_layer,
+                ..default()
+            }),
+    )
     .add_plugins(
         RfmPerfPlugin::default()
             .with_api_config(rfm_perf::ApiConfig {

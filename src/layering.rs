@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 /// The leaves: one plugin each, independent of one another.
-const LEAVES: [&str; 6] = ["analysis", "api", "bridge", "fractal", "system", "ui"];
+const LEAVES: [&str; 7] = [
+    "analysis", "api", "bridge", "fractal", "spans", "system", "ui",
+];
 /// Modules above the leaves: they assemble apps from several of them.
 const ASSEMBLY: [&str; 2] = ["plugins", "headless"];
 

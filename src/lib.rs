@@ -47,6 +47,7 @@ pub mod bridge;
 pub mod fractal;
 #[cfg(feature = "fractal")]
 pub mod headless;
+pub mod spans;
 pub mod system;
 pub mod ui;
 

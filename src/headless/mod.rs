@@ -87,6 +87,14 @@ pub fn headless_app_with(
     perf: RfmPerfPlugin,
     pass: FractalGpuPlugin,
 ) -> App {
+    // no LogPlugin here: the process's subscriber is the span layer (the first app in a
+    // process installs it; later ones find it there)
+    let _ = bevy::log::tracing::subscriber::set_global_default(
+        bevy::log::tracing_subscriber::layer::SubscriberExt::with(
+            bevy::log::tracing_subscriber::registry(),
+            crate::spans::SpanLayer::global(),
+        ),
+    );
     let mut app = App::new();
     app.add_plugins(
         DefaultPlugins
