@@ -500,12 +500,7 @@ fn script(
             exit.write(AppExit::error());
             return;
         }
-        match script.screenshot.clone() {
-            Some(path) => screenshot::save_and_exit(&mut commands, path),
-            None => {
-                exit.write(AppExit::Success);
-            }
-        }
+        screenshot::finish(&mut commands, &mut exit, script.screenshot.clone());
     }
     // a screenshot that never arrives must not hang a test
     if script.frame > script.exit_after + 600 {

@@ -131,12 +131,7 @@ fn run_script(
         }
         return;
     }
-    match script.screenshot.clone() {
-        Some(path) => screenshot::save_and_exit(&mut commands, path),
-        None => {
-            exit.write(AppExit::Success);
-        }
-    }
+    screenshot::finish(&mut commands, &mut exit, script.screenshot.clone());
 }
 
 fn main() -> AppExit {

@@ -20,12 +20,8 @@ pub(crate) fn write_report(
     let mut metrics = std::collections::BTreeSet::new();
     for file in files {
         // validates the schema; the page shows every field, so the file's own JSON is embedded
-        let run = RunReport::load(file).map_err(|e| e.to_string())?;
+        let (run, value) = RunReport::load_with_json(file).map_err(|e| e.to_string())?;
         metrics.extend(run.metrics.keys().cloned());
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| format!("could not read {}: {e}", file.display()))?;
-        let value: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| format!("{} is not JSON: {e}", file.display()))?;
         reports.push(value);
     }
     let title = title.map_or_else(

@@ -133,6 +133,18 @@ impl RunReport {
     /// assert!(err.to_string().contains("could not read"));
     /// ```
     pub fn load(path: impl AsRef<Path>) -> Result<Self, ReportError> {
+        Self::load_with_json(path).map(|(report, _)| report)
+    }
+
+    /// [`load`](Self::load), also returning the file's whole JSON (fields this schema does not
+    /// name included), read once.
+    ///
+    /// ```
+    /// assert!(rfm_perf_core::RunReport::load_with_json("/no/such.json").is_err());
+    /// ```
+    pub fn load_with_json(
+        path: impl AsRef<Path>,
+    ) -> Result<(Self, serde_json::Value), ReportError> {
         let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(|source| ReportError::Io {
             path: path.to_path_buf(),
@@ -157,7 +169,8 @@ impl RunReport {
                 expected: REPORT_SCHEMA_VERSION,
             });
         }
-        serde_json::from_value(value).map_err(|e| invalid(e.to_string()))
+        let report = Self::deserialize(&value).map_err(|e| invalid(e.to_string()))?;
+        Ok((report, value))
     }
 }
 

@@ -17,3 +17,14 @@ pub fn save_and_exit(commands: &mut Commands, path: PathBuf) {
             },
         );
 }
+
+/// The end of a scripted run: the screenshot when one was asked for (exiting once saved), an
+/// exit at once otherwise.
+pub fn finish(commands: &mut Commands, exit: &mut MessageWriter<AppExit>, path: Option<PathBuf>) {
+    match path {
+        Some(path) => save_and_exit(commands, path),
+        None => {
+            exit.write(AppExit::Success);
+        }
+    }
+}

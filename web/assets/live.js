@@ -210,10 +210,10 @@
     var canvas = $("timeline");
     var points = Math.max(50, Math.min(4000, Math.floor((canvas.clientWidth || 800) - 64)));
     var range = timeline.visible(), live = timeline.live();
-    var query = live ? "since=" + (-Math.round(timeline.windowMs / 1000)) : "since=" + iso(range.t0) + "&until=" + iso(range.t1);
+    var since = live ? "-" + Math.round(timeline.windowMs / 1000) : iso(range.t0);
+    var query = "since=" + encodeURIComponent(since) + (live ? "" : "&until=" + encodeURIComponent(iso(range.t1)));
     $("timeline-mode").textContent = live ? "following live" : "zoomed: " + new Date(range.t0).toLocaleTimeString() + " – " + new Date(range.t1).toLocaleTimeString();
     state.timelineBusy = true;
-    var since = live ? "-" + Math.round(timeline.windowMs / 1000) : iso(range.t0);
     Promise.all(names.map(function (n) {
       return getJson(API + "history/" + encodeURIComponent(n) + "?points=" + points + "&" + query)
         .catch(function () { return null; });

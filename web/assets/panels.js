@@ -197,9 +197,6 @@
     }, this);
   };
 
-  /** The breakdown drawn once (the report). */
-  function breakdown(container, data) { new Breakdown(container).update(data); }
-
   /** Rows of [label, text, missing] as a two-column list. */
   function rowsList(rows) {
     var dl = el("dl", "rows");
@@ -317,9 +314,6 @@
     });
   };
 
-  /** The resources drawn once. */
-  function resources(container, values, system) { new Resources(container).update(values, system); }
-
   function gainText(p) {
     if (!p) { return null; }
     var range = (p.gpu_ms_low !== null && p.gpu_ms_low !== undefined && p.gpu_ms_high !== null && p.gpu_ms_high !== undefined)
@@ -401,7 +395,7 @@
   }
 
   global.RfmPanels = {
-    el: el, clear: clear, fmt: fmt, Tiles: Tiles, ScopeTable: ScopeTable, breakdown: breakdown,
-    Breakdown: Breakdown, resources: resources, Resources: Resources, advice: advice, table: table, rowsList: rowsList
+    el: el, clear: clear, fmt: fmt, Tiles: Tiles, ScopeTable: ScopeTable,
+    Breakdown: Breakdown, Resources: Resources, advice: advice, table: table, rowsList: rowsList
   };
 })(window);
