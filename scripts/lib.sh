@@ -20,8 +20,13 @@ ensure_packages() {
   echo "installing system packages: ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq >/dev/null || echo "warning: apt-get update failed" >&2
-  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
-    echo "warning: could not install ${missing[*]}; continuing" >&2
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null && return 0
+  # one package that cannot be installed (e.g. Debian's npm beside a Node.js that ships its
+  # own) must not keep the others out: try them one at a time
+  for p in "${missing[@]}"; do
+    $sudo apt-get install -y -qq --no-install-recommends "$p" >/dev/null 2>&1 ||
+      echo "warning: could not install $p; continuing" >&2
+  done
 }
 
 ensure_cargo() {

@@ -813,7 +813,20 @@ fn child_benchmark() -> ExitCode {
         Ok(r) => {
             let timed = r.frame_ms.p50 > 0.0 || r.gpu_pass_ms.is_some_and(|g| g.p50 > 0.0);
             let paired = r.path.iter().filter(|f| f.gpu_ms.is_some()).count();
-            let ok = r.frames == 60
+            // Bevy's spans (bevy-spans): its systems are scopes, each update is a frame of the
+            // coverage; without them there are no `update` spans to measure
+            let scopes = rfm_perf::get_performance_tracker().scope_stats();
+            let bevy_system = scopes.iter().any(|s| s.name.starts_with("bevy_time::"))
+                && scopes.iter().any(|s| s.name.as_ref() == "schedule: Update");
+            let spans_ok = if cfg!(feature = "bevy-spans") {
+                r.span_coverage.frames >= 30
+                    && r.span_coverage.ratio().is_some_and(|c| c > 0.0 && c <= 1.0)
+                    && bevy_system
+            } else {
+                r.span_coverage.frames == 0 && !bevy_system
+            };
+            let ok = spans_ok
+                && r.frames == 60
                 && r.path.len() == 60
                 && timed
                 && r.df64_frames > 0
@@ -841,7 +854,7 @@ fn child_benchmark() -> ExitCode {
                             c.scored >= 25 && c.mape.is_some_and(|m| m < 0.5)
                         })));
             println!(
-                "{} benchmark report: {} frames, {} df64, frame p50 {:.2} ms, GPU {:?}, {paired} frames paired with their timing, cost model {:?}, hottest tiles {:?}, histogram {:?}",
+                "{} benchmark report: {} frames, {} df64, frame p50 {:.2} ms, GPU {:?}, {paired} frames paired with their timing, cost model {:?}, hottest tiles {:?}, histogram {:?}, span coverage {:?} (spans ok: {spans_ok})",
                 if ok { "ok  " } else { "FAIL" },
                 r.frames,
                 r.df64_frames,
@@ -851,7 +864,8 @@ fn child_benchmark() -> ExitCode {
                 r.cost_hottest_share.map(|c| c.p50),
                 r.escape_histogram
                     .as_ref()
-                    .map(|h| (h.edges.len(), h.escaped()))
+                    .map(|h| (h.edges.len(), h.escaped())),
+                r.span_coverage
             );
             print!("{}", r.summary_table());
             if ok {

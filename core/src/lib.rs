@@ -50,6 +50,7 @@ pub mod stats;
 #[cfg(test)]
 mod test_rng;
 pub mod trace;
+mod trace_coverage;
 mod tracker;
 
 pub use anomaly::{Anomaly, AnomalyDetector, AnomalyKind};
@@ -71,6 +72,7 @@ pub use scope::{
 };
 pub use scope_stats::ScopeStats;
 pub use snapshot::{Snapshot, SnapshotValue};
+pub use trace_coverage::TraceCoverage;
 pub use tracker::{
     LongTermBucket, MinMaxBucket, PerformanceTracker, TRACE_COUNTERS, TimeRange, TrackerConfig,
     TrackerStats, get_performance_tracker,

@@ -63,13 +63,9 @@ impl ScopeSite {
 
     #[inline(always)]
     fn id(&self) -> MetricId {
-        *self.id.get_or_init(|| {
-            get_performance_tracker().scope_id(if self.name.is_empty() {
-                "<unnamed>"
-            } else {
-                self.name
-            })
-        })
+        *self
+            .id
+            .get_or_init(|| get_performance_tracker().scope_id(self.name))
     }
 
     /// Opens the scope on this thread; it closes when the guard drops (also on early return,

@@ -8,7 +8,7 @@ use rfm_perf_core::{PerformanceTracker, ScopeStats, TimeRange, names};
 use crate::base::insights::{
     CPU_SYSTEMS, GPU_PASS, GPU_PASS_PREFIX, OTHER_IDLE, RENDER_ENCODE, UI,
 };
-use crate::base::{FrameBreakdown, FrameShare};
+use crate::base::{FrameBreakdown, FrameShare, is_frame_structure, is_gpu_wait};
 
 /// What the breakdown is computed from: scope statistics and the means of a few metrics over
 /// the tracker's scope window.
@@ -65,7 +65,9 @@ impl<'a> BreakdownInputs<'a> {
     /// (largest first; the fractal pass as [`GPU_PASS`], the others as `GPU <pass>`), or the
     /// fractal pass's own timing when Bevy times no pass; then the CPU. Scopes count with
     /// their self time per frame, by name: `render.*` → [`RENDER_ENCODE`], `ui.*` → [`UI`], others →
-    /// [`CPU_SYSTEMS`]; the `render.fractal_cpu_ms` and `ui.dashboard_ms` metrics are added
+    /// [`CPU_SYSTEMS`] — except Bevy's structural spans (app update, schedules, sub-apps:
+    /// [`is_frame_structure`]) and the waits for the GPU ([`is_gpu_wait`]), whose time is
+    /// scheduling or the GPU's; the `render.fractal_cpu_ms` and `ui.dashboard_ms` metrics are added
     /// unless a scope of that name already counted them. [`OTHER_IDLE`] is the frame time
     /// minus the rest, at least 0.
     ///
@@ -83,7 +85,10 @@ impl<'a> BreakdownInputs<'a> {
         for s in self.scopes {
             let name = s.name.as_ref();
             let ms = s.per_frame_ms(s.self_ms);
-            if name == names::RENDER_FRACTAL_GPU_MS {
+            // Bevy's structural spans hold the work (their self time is scheduling and
+            // waiting for worker threads); a wait for the GPU is the GPU's time, in its shares
+            if name == names::RENDER_FRACTAL_GPU_MS || is_frame_structure(name) || is_gpu_wait(name)
+            {
                 continue;
             } else if name.starts_with("render.") {
                 render += ms;
@@ -183,6 +188,10 @@ mod tests {
             stat("render.encode", 10, 1.0, 20.0, 20.0),
             stat("ai", 400, 40.0, 30.0, 30.0),
             stat("ui.dashboard", 10, 1.0, 10.0, 10.0),
+            // Bevy's frame structure and the wait for the GPU are not CPU work
+            stat("schedule: Update", 10, 1.0, 60.0, 9.0),
+            stat("update", 10, 1.0, 150.0, 2.0),
+            stat(crate::base::GPU_WAIT_SCOPE, 10, 1.0, 30.0, 30.0),
         ];
         let inputs = BreakdownInputs {
             scopes: &scopes,

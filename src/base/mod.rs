@@ -10,6 +10,7 @@ mod background;
 mod config;
 mod cost_estimate;
 mod frame_metrics;
+mod frame_structure;
 mod health;
 pub mod insights;
 mod interval;
@@ -27,6 +28,9 @@ pub(crate) use background::BackgroundJob;
 pub use config::{DEFAULT_METRICS_TO_SHOW, PerfConfig};
 pub use cost_estimate::{CostModelState, TunableValue, WhatIf, WhatIfError};
 pub use frame_metrics::{FRAME_METRICS, FrameWindow, PROCESS_ALLOC_BYTES_PER_FRAME};
+pub use frame_structure::{
+    FRAME_SPAN, GPU_WAIT_SCOPE, GPU_WAIT_SCOPES, is_frame_structure, is_gpu_wait, span_coverage,
+};
 pub use health::{Health, HealthThreshold, HealthThresholds};
 pub use insights::{
     Alert, AlertRulesReport, AlertRulesState, FrameBreakdown, FrameShare, Insights, OutcomeVerdict,

@@ -362,6 +362,13 @@ pub fn run_benchmark(
         heatmap: options.heatmap,
         escape_histogram: escapes.histogram,
         cost_hottest_share: Percentiles::of(&values(FRACTAL_COST_HOTTEST_SHARE, hottest_before)),
+        span_coverage: crate::span_coverage(&tracker.trace(tracker.config().trace_window)),
+        top_scopes: top_scopes(&tracker.scope_stats(), 10),
+        breakdown: app
+            .world()
+            .get_resource::<crate::Insights>()
+            .map(|i| i.breakdown.clone())
+            .filter(|b| !b.shares.is_empty()),
         computed_share: (total_iterations > 0.0).then(|| computed / total_iterations),
         mpixels_per_s: f64::from(options.width)
             * f64::from(options.height)
@@ -471,4 +478,17 @@ impl EscapeSum {
             _ => self.histogram = Some(cost.histogram.clone()),
         }
     }
+}
+
+/// The `n` scopes with the most self time per frame (Bevy's structural spans left out: their
+/// self time is scheduling), as `(name, ms per frame)`.
+fn top_scopes(stats: &[rfm_perf_core::ScopeStats], n: usize) -> Vec<(String, f64)> {
+    let mut top: Vec<(String, f64)> = stats
+        .iter()
+        .filter(|s| !crate::is_frame_structure(&s.name))
+        .map(|s| (s.name.to_string(), s.per_frame_ms(s.self_ms)))
+        .collect();
+    top.sort_by(|a, b| b.1.total_cmp(&a.1));
+    top.truncate(n);
+    top
 }

@@ -55,6 +55,7 @@ pub enum HeadlessError {
 struct WaitForGpu;
 
 fn wait_for_gpu(device: Res<RenderDevice>) {
+    rfm_perf_core::perf_scope!(crate::base::GPU_WAIT_SCOPE);
     let _ = device.poll(bevy::render::render_resource::PollType::wait_indefinitely());
 }
 

@@ -147,6 +147,18 @@ pub struct BenchmarkReport {
     /// Share of each frame's computed iterations in its costliest 10 % of 32×32 tiles (%).
     #[serde(default)]
     pub cost_hottest_share: Option<Percentiles>,
+    /// How much of the last frames (the tracker's trace window) named work and GPU waits
+    /// cover ([`span_coverage`](crate::span_coverage)); frames are Bevy's `update` spans, so
+    /// only with the `bevy-spans` feature.
+    #[serde(default)]
+    pub span_coverage: rfm_perf_core::TraceCoverage,
+    /// The scopes with the most self time per frame at the end of the run (ms per frame),
+    /// Bevy's systems and passes among them with the `bevy-spans` feature.
+    #[serde(default)]
+    pub top_scopes: Vec<(String, f64)>,
+    /// The frame breakdown at the end of the run (the analysis plugin's), when it ran.
+    #[serde(default, skip_deserializing)]
+    pub breakdown: Option<crate::FrameBreakdown>,
     /// Frames rendered in df64.
     pub df64_frames: u32,
     /// Where the API served during the run (`http://ADDR/`), when it did.
@@ -224,6 +236,30 @@ impl BenchmarkReport {
                 "cost hot spots     the costliest 10 % of tiles hold {:.0} % of the work (median frame)\n",
                 c.p50
             );
+        }
+        if let Some(c) = self.span_coverage.ratio() {
+            s += &format!(
+                "span coverage      named work and GPU waits cover {:.1} % of the last {} frames' wall time (any thread)\n",
+                c * 100.0,
+                self.span_coverage.frames
+            );
+        }
+        if let Some(b) = &self.breakdown
+            && let Some(frame) = b.frame_ms
+        {
+            let parts: Vec<String> = b
+                .shares
+                .iter()
+                .filter(|s| s.ms > 0.0)
+                .map(|s| format!("{} {:.0} %", s.label, s.ms / frame * 100.0))
+                .collect();
+            s += &format!("frame breakdown    {}\n", parts.join(", "));
+        }
+        if !self.top_scopes.is_empty() {
+            s += "top scopes         self time per frame:\n";
+            for (name, ms) in &self.top_scopes {
+                s += &format!("                   {ms:>9.3} ms  {name}\n");
+            }
         }
         if let Some(c) = &self.cost_model
             && let Some(mape) = c.mape

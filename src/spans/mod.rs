@@ -41,13 +41,17 @@ use bevy::log::tracing::{Subscriber, span};
 use bevy::log::tracing_subscriber::Layer;
 use bevy::log::tracing_subscriber::layer::Context;
 use bevy::log::tracing_subscriber::registry::LookupSpan;
-use rfm_perf_core::PerformanceTracker;
+use rfm_perf_core::{MetricId, PerformanceTracker};
+use std::cell::RefCell;
+use std::fmt::Write as _;
 
 /// A `tracing_subscriber` layer that records each span, from enter to exit, as a scope. The
 /// scope is named after the span's `name` field when it has one — Bevy names its spans
-/// `system`, `schedule`, … and puts what runs in that field, as Bevy's own Chrome-trace
-/// output does — and after the span otherwise. A span left without having been entered here
-/// (the layer installed mid-span) is not recorded, and nothing is logged for it.
+/// `system`, `schedule`, … and puts what runs in that field — and after the span otherwise:
+/// a `system` span records as its `name` (`"my_game::physics"`), another span with a `name`
+/// field as `"<span>: <name>"` (`"schedule: Update"`, `"system_commands: my_game::physics"`). The name is resolved once, when the span is
+/// created; entering and leaving it then costs no lookup. A span created before the layer was
+/// installed is not recorded, and nothing is logged for it.
 #[derive(Clone, Debug)]
 pub struct SpanLayer {
     tracker: PerformanceTracker,
@@ -66,23 +70,57 @@ impl SpanLayer {
     }
 }
 
-/// The scope name a span records under, when it is not the span's own name.
-struct ScopeName(String);
+/// The scope a span records into, resolved once when the span is created.
+struct SpanScope(MetricId);
 
-/// Finds a span's `name` field.
-#[derive(Default)]
-struct NameField(Option<String>);
+thread_local! {
+    /// Where a span's `name` field is written when it is recorded with `Debug` (Bevy's schedule
+    /// spans), reused so that resolving a name seen before allocates nothing.
+    static NAME_BUFFER: RefCell<String> = const { RefCell::new(String::new()) };
+}
 
-impl Visit for NameField {
+/// Span names whose `name` field alone names the scope: what runs is the system. Every other
+/// span with a `name` field records as `"<span>: <name>"` (Bevy's `schedule`,
+/// `system_commands`, `sub app`, …), so a system's deferred commands stay apart from its run
+/// and a schedule reads as one.
+const NAMED_BY_FIELD: [&str; 1] = ["system"];
+
+/// Resolves a span's `name` field to its scope.
+struct NameField<'a> {
+    tracker: &'a PerformanceTracker,
+    span: &'static str,
+    id: Option<MetricId>,
+}
+
+impl NameField<'_> {
+    fn resolve(&mut self, value: &dyn std::fmt::Display) {
+        let (tracker, span) = (self.tracker, self.span);
+        self.id = NAME_BUFFER
+            .try_with(|b| {
+                let mut b = b.try_borrow_mut().ok()?;
+                b.clear();
+                write!(b, "{value}").ok()?;
+                if b.as_str() != span && !NAMED_BY_FIELD.contains(&span) {
+                    b.insert_str(0, ": ");
+                    b.insert_str(0, span);
+                }
+                Some(tracker.scope_id(&b))
+            })
+            .ok()
+            .flatten();
+    }
+}
+
+impl Visit for NameField<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "name" {
-            self.0 = Some(value.to_string());
+            self.resolve(&value);
         }
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "name" && self.0.is_none() {
-            self.0 = Some(format!("{value:?}"));
+        if field.name() == "name" && self.id.is_none() {
+            self.resolve(&format_args!("{value:?}"));
         }
     }
 }
@@ -92,31 +130,34 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
-        if attrs.metadata().fields().field("name").is_none() {
-            return;
+        let Some(span) = ctx.span(id) else { return };
+        let mut name = NameField {
+            tracker: &self.tracker,
+            span: attrs.metadata().name(),
+            id: None,
+        };
+        if attrs.metadata().fields().field("name").is_some() {
+            attrs.record(&mut name);
         }
-        let mut name = NameField::default();
-        attrs.record(&mut name);
-        if let (Some(name), Some(span)) = (name.0, ctx.span(id)) {
-            span.extensions_mut().insert(ScopeName(name));
-        }
+        let scope = name
+            .id
+            .unwrap_or_else(|| self.tracker.scope_id(attrs.metadata().name()));
+        span.extensions_mut().insert(SpanScope(scope));
     }
 
     fn on_enter(&self, id: &span::Id, ctx: Context<'_, S>) {
-        if let Some(span) = ctx.span(id) {
-            let _ = match span.extensions().get::<ScopeName>() {
-                Some(ScopeName(n)) => self.tracker.try_start_timer(n),
-                None => self.tracker.try_start_timer(span.name()),
-            };
+        if let Some(span) = ctx.span(id)
+            && let Some(SpanScope(scope)) = span.extensions().get::<SpanScope>()
+        {
+            self.tracker.enter_scope_id(*scope);
         }
     }
 
     fn on_exit(&self, id: &span::Id, ctx: Context<'_, S>) {
-        if let Some(span) = ctx.span(id) {
-            let _ = match span.extensions().get::<ScopeName>() {
-                Some(ScopeName(n)) => self.tracker.try_end_timer(n),
-                None => self.tracker.try_end_timer(span.name()),
-            };
+        if let Some(span) = ctx.span(id)
+            && let Some(SpanScope(scope)) = span.extensions().get::<SpanScope>()
+        {
+            self.tracker.exit_scope_id(*scope);
         }
     }
 }
@@ -143,6 +184,8 @@ mod tests {
                 let _running = system.enter();
                 let _inner = tracing::info_span!("broad_phase").entered();
             }
+            let commands = tracing::info_span!("system_commands", name = "game::physics");
+            drop(commands.enter());
             let _schedule = tracing::info_span!("schedule", name = ?("Update",)).entered();
         });
         tracker.collect_frame();
@@ -150,13 +193,21 @@ mod tests {
         let calls = |n: &str| stats.iter().find(|s| s.name.as_ref() == n).map(|s| s.calls);
         assert_eq!(calls("game::physics"), Some(3));
         assert_eq!(calls("broad_phase"), Some(3));
-        assert_eq!(calls("(\"Update\",)"), Some(1));
+        assert_eq!(calls("schedule: (\"Update\",)"), Some(1));
         assert_eq!(calls("system"), None, "the span's own name is not used");
         assert_eq!(
-            tracker.stats().unmatched_end_timers,
-            0,
-            "every exit matched its enter"
+            calls("system_commands: game::physics"),
+            Some(1),
+            "another span with a name field keeps its own name in front"
         );
+        // every exit closed its enter: nothing is left open on this thread
+        for name in ["game::physics", "broad_phase", "schedule: (\"Update\",)"] {
+            assert_eq!(
+                tracker.exit_scope_id(tracker.scope_id(name)),
+                None,
+                "{name}"
+            );
+        }
     }
 
     /// Bevy's own spans (its `trace` feature): every system that runs becomes a scope.
@@ -188,7 +239,8 @@ mod tests {
             .collect();
         // the schedules and the system, by name (`bevy/debug` keeps system names)
         assert!(
-            names.iter().any(|n| n == "Update") && names.iter().any(|n| n.ends_with("tick_system")),
+            names.iter().any(|n| n == "schedule: Update")
+                && names.iter().any(|n| n.ends_with("tick_system")),
             "Bevy's spans are scopes: {names:?}"
         );
     }

@@ -199,9 +199,49 @@ impl PerformanceTracker {
         self.with_local(|l| l.exit(token, depth, end));
     }
 
-    /// Interns a scope name (call sites resolve it once).
-    pub(crate) fn scope_id(&self, name: &str) -> MetricId {
-        self.intern(name, MetricKind::Scope)
+    /// The id the scope named `name` records under, for a recorder that resolves each name
+    /// once and then opens and closes it by id ([`enter_scope_id`](Self::enter_scope_id),
+    /// [`exit_scope_id`](Self::exit_scope_id)) — a `tracing` layer does in `on_new_span`.
+    /// Past the scope-name limit this is the overflow scope's id. An id belongs to the tracker
+    /// that gave it.
+    ///
+    /// ```
+    /// let t = rfm_perf_core::PerformanceTracker::new();
+    /// let id = t.scope_id("decode");
+    /// assert_eq!(t.scope_id("decode"), id);
+    /// ```
+    pub fn scope_id(&self, name: &str) -> MetricId {
+        self.intern(
+            if name.is_empty() { "<unnamed>" } else { name },
+            MetricKind::Scope,
+        )
+    }
+
+    /// Opens the scope `id` (from [`scope_id`](Self::scope_id)) on this thread, like
+    /// [`start_timer`](Self::start_timer) without the name lookup; it nests with every other
+    /// scope and closes with [`exit_scope_id`](Self::exit_scope_id).
+    ///
+    /// ```
+    /// let t = rfm_perf_core::PerformanceTracker::new();
+    /// let id = t.scope_id("decode");
+    /// t.enter_scope_id(id);
+    /// assert!(t.exit_scope_id(id).is_some());
+    /// assert_eq!(t.exit_scope_id(id), None, "already closed");
+    /// ```
+    #[inline]
+    pub fn enter_scope_id(&self, id: MetricId) {
+        let start = clock::now_ticks();
+        self.with_local(|l| l.enter(id, start, true));
+    }
+
+    /// Closes the innermost open scope `id` on this thread (and anything still open inside
+    /// it) and returns its duration; `None` when it is not open here.
+    #[inline]
+    pub fn exit_scope_id(&self, id: MetricId) -> Option<Duration> {
+        let end = clock::now_ticks();
+        self.with_local(|l| l.exit_named(id, end))
+            .flatten()
+            .map(|c| Duration::from_nanos(c.nanos))
     }
 
     pub(crate) fn record_detached(&self, id: MetricId, nanos: u64) {
