@@ -245,6 +245,43 @@ fn dashboard(c: &mut Criterion) {
         })
     });
 
+    // the goals name p95s: each frame timed on its own (criterion's samples are means)
+    let mut full = Vec::new();
+    for _ in 0..400 {
+        let started = std::time::Instant::now();
+        black_box(frame(&ctx, |ctx| {
+            show_always_on(ctx, &state, &tracker, &thresholds);
+            show_dashboard(ctx, &mut state, &tracker, true, &[], &mut open);
+        }));
+        full.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    let mut after_snapshot = Vec::new();
+    for _ in 0..60 {
+        tracker.publish_snapshot();
+        let started = std::time::Instant::now();
+        refresh(&mut state, &tracker, true, Duration::ZERO);
+        black_box(frame(&ctx, |ctx| {
+            show_always_on(ctx, &state, &tracker, &thresholds);
+            show_dashboard(ctx, &mut state, &tracker, true, &[], &mut open);
+        }));
+        after_snapshot.push(started.elapsed().as_secs_f64() * 1000.0);
+        std::thread::sleep(Duration::from_millis(8));
+        black_box(frame(&ctx, |ctx| {
+            show_dashboard(ctx, &mut state, &tracker, true, &[], &mut open);
+        }));
+    }
+    for (what, ms) in [
+        ("full frame, every window (400 frames)", &full),
+        ("frame after a new snapshot (60 frames)", &after_snapshot),
+    ] {
+        if let Some(p) = rfm_perf_core::stats::Percentiles::of(ms) {
+            println!(
+                "dashboard_1280x800 per-frame {what}: p50 {:.3} ms, p95 {:.3} ms, p99 {:.3} ms",
+                p.p50, p.p95, p.p99
+            );
+        }
+    }
+
     let hidden_ctx = egui::Context::default();
     let mut hidden = refreshed_state(&tracker, false);
     let insights = insights_of(&tracker);

@@ -116,6 +116,8 @@ pub struct BottleneckState {
     pub flame: FlameView,
     /// The table's row order for (data version, sort column, ascending).
     table_order: Option<((u64, SortColumn, bool), Vec<usize>)>,
+    /// Each scope's number cells as text, for a data version (formatted once per refresh).
+    row_text: Option<(u64, Vec<scope_table::RowText>)>,
 }
 
 impl BottleneckState {

@@ -1,6 +1,6 @@
 //! The scope table: one row per scope, sortable by every column.
 
-use egui::{Align, Layout, RichText, Ui, Vec2};
+use egui::{Align, Align2, Layout, Rect, RichText, Sense, Ui, Vec2, pos2};
 use rfm_perf_core::ScopeStats;
 
 use super::{BottleneckData, BottleneckState};
@@ -133,7 +133,14 @@ pub(super) fn scope_table(ui: &mut Ui, state: &mut BottleneckState, data: &Bottl
             cell(ui, column, |ui| header(ui, state, column));
         }
     });
-    let Some((_, order)) = &state.table_order else {
+    if state
+        .row_text
+        .as_ref()
+        .is_none_or(|(v, _)| *v != data.version)
+    {
+        state.row_text = Some((data.version, data.scopes.iter().map(RowText::of).collect()));
+    }
+    let (Some((_, order)), Some((_, texts))) = (&state.table_order, &state.row_text) else {
         return;
     };
     // only the visible rows are laid out: every scope can be scrolled to
@@ -142,11 +149,28 @@ pub(super) fn scope_table(ui: &mut Ui, state: &mut BottleneckState, data: &Bottl
         .max_height(TABLE_HEIGHT)
         .show_rows(ui, ROW_HEIGHT, order.len(), |ui, rows| {
             for &i in &order[rows] {
-                if let Some(s) = data.scopes.get(i) {
-                    scope_row(ui, s);
+                if let (Some(s), Some(text)) = (data.scopes.get(i), texts.get(i)) {
+                    scope_row(ui, s, text);
                 }
             }
         });
+}
+
+/// A scope's number cells as text (calls/frame, total, self, mean, p95, % of frame).
+#[derive(Clone, Debug)]
+pub(super) struct RowText([String; 6]);
+
+impl RowText {
+    fn of(s: &ScopeStats) -> Self {
+        Self([
+            format!("{:.1}", s.calls_per_frame),
+            format_value(s.per_frame_ms(s.total_ms), ""),
+            format_value(s.per_frame_ms(s.self_ms), ""),
+            format_value(s.mean_ms, ""),
+            format_value(s.p95_ms, ""),
+            format!("{:.1} %", s.frame_pct),
+        ])
+    }
 }
 
 /// Height of a table row.
@@ -179,30 +203,60 @@ fn header(ui: &mut Ui, state: &mut BottleneckState, column: SortColumn) {
     }
 }
 
-fn scope_row(ui: &mut Ui, s: &ScopeStats) {
-    let mono = |v: String| RichText::new(v).monospace();
-    let cells = [
-        mono(format!("{:.1}", s.calls_per_frame)),
-        mono(format_value(s.per_frame_ms(s.total_ms), "")),
-        mono(format_value(s.per_frame_ms(s.self_ms), "")),
-        mono(format_value(s.mean_ms, "")),
-        mono(format_value(s.p95_ms, "")),
-        mono(format!("{:.1} %", s.frame_pct)),
-    ];
-    ui.horizontal(|ui| {
-        cell(ui, SortColumn::Scope, |ui| {
-            ui.add(egui::Label::new(s.name.as_ref()).truncate())
-                .on_hover_text(format!("{} — {} calls in the window", s.name, s.calls));
-        });
-        for (text, column) in cells.into_iter().zip(&SortColumn::ALL[1..]) {
-            cell(ui, *column, |ui| {
-                ui.label(text);
-            });
+/// One row as one widget: the cells painted in their columns (the name clipped to its column,
+/// the numbers right-aligned), the scope's full name and calls on hover.
+fn scope_row(ui: &mut Ui, s: &ScopeStats, text: &RowText) {
+    let spacing = ui.spacing().item_spacing.x;
+    let width: f32 = SortColumn::ALL
+        .iter()
+        .map(|&c| column_width(c) + spacing)
+        .sum();
+    let (rect, response) = ui.allocate_exact_size(Vec2::new(width, ROW_HEIGHT), Sense::hover());
+    if ui.is_rect_visible(rect) {
+        let painter = ui.painter();
+        let visuals = ui.visuals();
+        let (body, mono) = (
+            egui::TextStyle::Body.resolve(ui.style()),
+            egui::TextStyle::Monospace.resolve(ui.style()),
+        );
+        let color = visuals.text_color();
+        let mut x = rect.left();
+        let y = rect.center().y;
+        for (k, &column) in SortColumn::ALL.iter().enumerate() {
+            let w = column_width(column);
+            if k == 0 {
+                painter
+                    .with_clip_rect(Rect::from_min_max(
+                        pos2(x, rect.top()),
+                        pos2(x + w, rect.bottom()),
+                    ))
+                    .text(
+                        pos2(x, y),
+                        Align2::LEFT_CENTER,
+                        s.name.as_ref(),
+                        body.clone(),
+                        color,
+                    );
+            } else {
+                painter.text(
+                    pos2(x + w, y),
+                    Align2::RIGHT_CENTER,
+                    &text.0[k - 1],
+                    mono.clone(),
+                    color,
+                );
+            }
+            x += w + spacing;
         }
-    });
+    }
+    response
+        .widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Label, true, s.name.as_ref()));
+    if response.hovered() {
+        response.on_hover_text(format!("{} — {} calls in the window", s.name, s.calls));
+    }
 }
 
-/// One table cell of `column`'s width: the scope name left-aligned, numbers right-aligned.
+/// One header cell of `column`'s width (numbers' headers right-aligned, over their column).
 fn cell(ui: &mut Ui, column: SortColumn, add: impl FnOnce(&mut Ui)) {
     let layout = match column {
         SortColumn::Scope => Layout::left_to_right(Align::Center),
@@ -305,6 +359,10 @@ mod tests {
             BottleneckState::default(),
         );
         harness.run();
+        // each row is one widget named by its scope; hovering shows its calls
+        harness.get_by_label("physics").hover();
+        harness.run();
+        harness.get_by_label_contains("physics — 10 calls in the window");
         harness.get_by_label("Total ms ⬇");
         harness.get_by_label("Calls/frame").click();
         harness.run();
