@@ -1,5 +1,6 @@
 //! The in-game dashboard's CPU cost at 1280 × 800: our UI code plus egui's layout and
-//! tessellation, with every panel open, a timeline of 20 metrics × 36 000 samples, a bottleneck
+//! tessellation, with every panel open, a timeline of 20 metrics × 36 000 samples (recorded over
+//! the 6 s it shows, so every line is decimated from all of them), a bottleneck
 //! table and a flame graph of 500 scopes. Also the cost while the dashboard is hidden (our code
 //! only, and the empty egui pass bevy_egui runs anyway), and the peer: the same 20 × 36 000
 //! samples plotted raw through egui_plot.
@@ -19,6 +20,8 @@ use rfm_perf::{HealthThresholds, Insights, PerformanceTracker};
 
 const METRICS: usize = 20;
 const SAMPLES: usize = 36_000;
+/// The timeline's window: the samples are recorded over it.
+const WINDOW: Duration = Duration::from_secs(6);
 
 fn input() -> RawInput {
     RawInput {
@@ -36,10 +39,12 @@ fn metric_names() -> Vec<String> {
 /// A tracker with 20 full histories and a frame of 500 scopes (20 × 25, two levels).
 fn loaded_tracker() -> PerformanceTracker {
     let t = PerformanceTracker::new();
-    for name in metric_names() {
-        for s in 0..SAMPLES {
-            t.track_metric(&name, 16.0 + ((s * 7919) % 97) as f64 * 0.05);
-        }
+    // spread over the timeline's window (a tracker holds no sample older than itself): 60
+    // bursts 100 ms apart
+    let mut fed = Feed::default();
+    for _ in 0..60 {
+        std::thread::sleep(Duration::from_millis(100));
+        fed.top_up(&t);
     }
     for frame in 0..3 {
         for a in 0..20 {
@@ -58,6 +63,36 @@ fn loaded_tracker() -> PerformanceTracker {
     t.set_frame_driver(true);
     t.publish_snapshot();
     t
+}
+
+/// Keeps the timeline's window full as an app would: `SAMPLES` per metric per `WINDOW`,
+/// recorded for the time since the last top-up.
+struct Feed {
+    last: std::time::Instant,
+    next: usize,
+}
+
+impl Default for Feed {
+    fn default() -> Self {
+        Self {
+            last: std::time::Instant::now(),
+            next: 0,
+        }
+    }
+}
+
+impl Feed {
+    fn top_up(&mut self, t: &PerformanceTracker) {
+        let due = self.last.elapsed().as_secs_f64() / WINDOW.as_secs_f64() * SAMPLES as f64;
+        let n = (due as usize).min(SAMPLES);
+        self.last = std::time::Instant::now();
+        for name in metric_names() {
+            for s in self.next..self.next + n {
+                t.track_metric(&name, 16.0 + ((s * 7919) % 97) as f64 * 0.05);
+            }
+        }
+        self.next += n;
+    }
 }
 
 /// What the analysis would publish for `tracker` (the bottleneck panel draws its breakdown).
@@ -98,6 +133,7 @@ fn refreshed_state(tracker: &PerformanceTracker, visible: bool) -> DashboardUi {
     let mut state = DashboardUi::default();
     state.layout = rfm_perf::ui::Layout::Full;
     state.timeline.selected = metric_names();
+    state.timeline.window = WINDOW;
     refresh(&mut state, tracker, visible, Duration::from_secs(3600));
     state
 }
@@ -110,6 +146,7 @@ fn frame(ctx: &egui::Context, mut draw: impl FnMut(&egui::Context)) -> usize {
 
 fn dashboard(c: &mut Criterion) {
     let tracker = loaded_tracker();
+    let mut feed = Feed::default();
     let thresholds = HealthThresholds::default();
     let mut g = c.benchmark_group("dashboard_1280x800");
     g.sample_size(30);
@@ -136,6 +173,7 @@ fn dashboard(c: &mut Criterion) {
         use rfm_perf::ui::bottleneck::bottleneck_panel;
         use rfm_perf::ui::timeline::timeline_panel;
         let solo = egui::Context::default();
+        feed.top_up(&tracker);
         let mut st = refreshed_state(&tracker, true);
         let bdata = rfm_perf::ui::bottleneck::BottleneckData::gather(
             &tracker,
@@ -159,6 +197,7 @@ fn dashboard(c: &mut Criterion) {
             })
         });
         let one = egui::Context::default();
+        feed.top_up(&tracker);
         let mut st1 = refreshed_state(&tracker, true);
         st1.timeline.selected.truncate(1);
         g.bench_function("part_timeline_1_metric", |b| {
@@ -224,8 +263,10 @@ fn dashboard(c: &mut Criterion) {
         b.iter_custom(|iters| {
             let mut timed = Duration::ZERO;
             for _ in 0..iters {
-                // once per update interval: a new snapshot (which invalidates the timeline's
-                // cache) and the panels' data gathered again — timed with its frame
+                // once per update interval: a new snapshot (which moves the timeline's live
+                // range) and the panels' data gathered again — timed with its frame; the
+                // samples since the last one recorded first (not timed)
+                feed.top_up(&tracker);
                 tracker.publish_snapshot();
                 let started = std::time::Instant::now();
                 refresh(&mut state, &tracker, true, Duration::ZERO);
@@ -255,8 +296,12 @@ fn dashboard(c: &mut Criterion) {
         }));
         full.push(started.elapsed().as_secs_f64() * 1000.0);
     }
+    // once a second, as the plugin's update interval: a second of new samples, a snapshot, the
+    // panels' data gathered and the frame (30 s)
     let mut after_snapshot = Vec::new();
-    for _ in 0..60 {
+    for _ in 0..30 {
+        std::thread::sleep(Duration::from_millis(990));
+        feed.top_up(&tracker);
         tracker.publish_snapshot();
         let started = std::time::Instant::now();
         refresh(&mut state, &tracker, true, Duration::ZERO);
@@ -272,7 +317,10 @@ fn dashboard(c: &mut Criterion) {
     }
     for (what, ms) in [
         ("full frame, every window (400 frames)", &full),
-        ("frame after a new snapshot (60 frames)", &after_snapshot),
+        (
+            "frame after a new snapshot, one a second (30 frames)",
+            &after_snapshot,
+        ),
     ] {
         if let Some(p) = rfm_perf_core::stats::Percentiles::of(ms) {
             println!(

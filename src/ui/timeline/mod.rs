@@ -120,23 +120,16 @@ impl TimelineState {
             self.cache.snapshot = Some(snapshot);
             self.cache.names = tracker.recorded_metric_names();
             self.cache.baselines = tracker.baselines().metrics;
-            match (self.follow_live, self.cache.key) {
-                // following live with lines on screen: the new ones are decimated off the
-                // frame, and the old ones stay (with their anchor) until they are ready
-                (true, Some(key)) if !self.cache.series.is_empty() => {
-                    self.cache
-                        .start_refresh(tracker, &self.selected, key, self.window);
-                }
-                _ => {
-                    self.cache.series.clear();
-                    if self.follow_live || self.anchor.is_none() {
-                        self.anchor = Some(SystemTime::now());
-                    }
-                }
+            if self.follow_live {
+                // the live range moves to now: `update_series` slides the lines there,
+                // decimating only their new end
+                self.anchor = Some(SystemTime::now());
+                self.cache.tail_stale = true;
+            } else {
+                // a fixed range: its lines may hold samples that were not flushed before
+                self.cache.series.clear();
+                self.anchor.get_or_insert_with(SystemTime::now);
             }
-        }
-        if let Some(anchor) = self.cache.take_refreshed() {
-            self.anchor = Some(anchor);
         }
     }
 
@@ -350,7 +343,7 @@ fn series_color(i: usize) -> Color32 {
 
 #[cfg(test)]
 mod tests {
-    use super::series::{at_offset, seconds_from};
+    use super::series::{at_offset, compute_series, seconds_from};
     use super::*;
     use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable;
@@ -446,30 +439,48 @@ mod tests {
             .map_or(0, |r| r.width().round() as usize);
         assert!(width > 0);
         assert!(state.cache.series["load.m00"].points.len() <= 2 * width);
+        // new samples, a new snapshot a few buckets later: the lines slide to the new live
+        // range, decimating only its new end — and come out as a full decimation would
+        std::thread::sleep(Duration::from_millis(400));
+        for n in 0..300 {
+            for name in &names {
+                tracker.track_metric(name, f64::from(n % 11) + 10.0);
+            }
+        }
         tracker.publish_snapshot();
         draw(&mut state, &tracker);
         assert_eq!(
             state.recomputations(),
             40,
-            "new snapshot: the old lines stay while the new ones are decimated off the frame"
+            "new snapshot: nothing decimated in full"
         );
-        let until = std::time::Instant::now() + Duration::from_secs(10);
-        while state.recomputations() < 60 && std::time::Instant::now() < until {
-            std::thread::sleep(Duration::from_millis(5));
-            draw(&mut state, &tracker);
+        assert_eq!(state.cache.slid, 20, "every line slid");
+        let key = state.cache.key.expect("a range");
+        let anchor = state.anchor.expect("an anchor");
+        for name in &names {
+            let full = compute_series(&tracker, name, key, anchor);
+            let slid = &state.cache.series[name];
+            assert_eq!(slid.buckets, full.buckets, "{name}");
+            assert_eq!(slid.points, full.points, "{name}");
+            assert_eq!(slid.anomalies, full.anomalies, "{name}");
         }
-        assert_eq!(state.recomputations(), 60, "new snapshot: all recomputed");
-        let before = state.recomputations();
+        assert!(
+            state.cache.series["load.m00"]
+                .points
+                .iter()
+                .any(|p| p.y >= 10.0),
+            "the new samples are on the line"
+        );
         draw(&mut state, &tracker);
         assert_eq!(
-            state.recomputations(),
-            before,
-            "the refreshed lines are the cache now"
+            (state.recomputations(), state.cache.slid),
+            (40, 20),
+            "the slid lines are the cache now"
         );
         state.selected.truncate(19);
         state.selected.push("frame.time_ms".into());
         draw(&mut state, &tracker);
-        assert_eq!(state.recomputations(), 61, "one new metric: one recompute");
+        assert_eq!(state.recomputations(), 41, "one new metric: one recompute");
     }
 
     #[test]
@@ -482,6 +493,8 @@ mod tests {
                 16.0 + f64::from(i % 3) * 0.1
             };
             tracker.track_metric(names::FRAME_TIME_MS, v);
+            // spread over more than a few buckets of a 1 s window
+            std::thread::sleep(Duration::from_micros(200));
         }
         let mut set = BaselineSet::default();
         set.metrics.insert(
@@ -494,13 +507,16 @@ mod tests {
         );
         tracker.set_baselines(set);
         tracker.publish_snapshot();
-        let mut state = TimelineState::default();
+        let mut state = TimelineState {
+            window: Duration::from_secs(1),
+            ..Default::default()
+        };
         draw(&mut state, &tracker);
         let series = &state.cache.series[names::FRAME_TIME_MS];
         assert_eq!(series.label, "frame.time_ms (ms)");
         assert_eq!(series.anomalies.len(), 1);
         assert_eq!(series.anomalies[0].y, 80.0);
-        assert!(series.points.iter().all(|p| p.x <= 0.0 && p.x > -60.0));
+        assert!(series.points.iter().all(|p| p.x <= 0.0 && p.x > -1.0));
         assert_eq!(state.cache.baselines[names::FRAME_TIME_MS].p95, 17.0);
     }
 

@@ -3,7 +3,7 @@
 //! the range or the width changes.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use egui_plot::PlotPoint;
@@ -28,71 +28,51 @@ pub(super) struct SeriesCache {
     pub(super) series: BTreeMap<String, Series>,
     /// The plot area last frame; half its width in points is the bucket count.
     pub(super) plot_frame: Option<egui::Rect>,
-    /// How many series were decimated so far.
+    /// How many series were decimated in full so far.
     pub(super) recomputed: u64,
-    /// A refresh decimating off the frame, when one runs.
-    pub(super) refreshing: Option<Refresh>,
-}
-
-/// Series being decimated on another thread for a newer snapshot.
-#[derive(Debug)]
-pub(super) struct Refresh {
-    anchor: SystemTime,
-    key: RangeKey,
-    done: Arc<Mutex<Option<BTreeMap<String, Series>>>>,
+    /// How many series were brought up to a new live range by decimating its new end only.
+    pub(super) slid: u64,
+    /// A new snapshot came while following live: the newest buckets are decimated again even
+    /// where the range did not move.
+    pub(super) tail_stale: bool,
+    /// When the series were last decimated (in full or slid).
+    pub(super) decimated_at: Option<SystemTime>,
 }
 
 impl SeriesCache {
-    /// Starts decimating `selected` for the live window ending now, on another thread (one at
-    /// a time: a refresh still running is left to finish, and the next snapshot catches up).
-    pub(super) fn start_refresh(
+    /// Brings every cached series from its live range to `key`, the same bucket width moved
+    /// later: buckets that left the range are dropped, the last two of the old range (the
+    /// newest samples may have reached them after they were decimated) and the new ones are
+    /// decimated, the rest kept. Points, anomalies and level shifts follow from the buckets.
+    pub(super) fn slide(
         &mut self,
         tracker: &PerformanceTracker,
-        selected: &[String],
-        old: RangeKey,
-        window: Duration,
+        key: RangeKey,
+        anchor: SystemTime,
     ) {
-        if self.refreshing.is_some() {
-            return;
+        let now = SystemTime::now();
+        // from two buckets before the last decimation: samples recorded since then (and
+        // those flushed late into its newest bucket) are all after this edge
+        let resume = key.edge_before(
+            self.decimated_at
+                .and_then(|t| t.checked_sub(2 * key.width()))
+                .unwrap_or(key.since),
+        );
+        let slots = key.slots_from(resume);
+        for (name, series) in &mut self.series {
+            series
+                .buckets
+                .retain(|b| b.start >= key.since && b.start < resume);
+            let tail = TimeRange {
+                since: Some(resume),
+                until: Some(key.until),
+            };
+            series.buckets.extend(tracker.decimate(name, tail, slots));
+            series.derive(tracker, name, key, anchor);
+            self.slid += 1;
         }
-        let anchor = SystemTime::now();
-        // as `update_series` computes it for the live view, so the key matches
-        let live = super::live_view(window);
-        let key = RangeKey {
-            since: at_offset(anchor, live[0]),
-            until: at_offset(anchor, live[1]),
-            buckets: old.buckets,
-        };
-        let done: Arc<Mutex<Option<BTreeMap<String, Series>>>> = Arc::default();
-        let (slot, tracker, names) = (done.clone(), tracker.clone(), selected.to_vec());
-        let spawned = std::thread::Builder::new()
-            .name("rfm_perf timeline".into())
-            .spawn(move || {
-                let series = names
-                    .into_iter()
-                    .map(|name| {
-                        let s = compute_series(&tracker, &name, key, anchor);
-                        (name, s)
-                    })
-                    .collect();
-                *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(series);
-            });
-        match spawned {
-            Ok(_) => self.refreshing = Some(Refresh { anchor, key, done }),
-            // no thread: decimate on the frame as before
-            Err(_) => self.series.clear(),
-        }
-    }
-
-    /// The finished refresh's anchor, once its series replaced the old ones.
-    pub(super) fn take_refreshed(&mut self) -> Option<SystemTime> {
-        let r = self.refreshing.as_ref()?;
-        let series = r.done.lock().unwrap_or_else(|e| e.into_inner()).take()?;
-        let r = self.refreshing.take()?;
-        self.recomputed += series.len() as u64;
-        self.series = series;
-        self.key = Some(r.key);
-        Some(r.anchor)
+        self.key = Some(key);
+        self.decimated_at = Some(now);
     }
 }
 
@@ -103,6 +83,64 @@ pub(super) struct RangeKey {
     pub(super) buckets: usize,
 }
 
+impl RangeKey {
+    /// The live range of `window` ending at `anchor` in `buckets` buckets of equal width whose
+    /// edges lie on multiples of that width from `start` (the tracker's start): a later live
+    /// range keeps the same edges, so its older buckets are the same buckets.
+    pub(super) fn live(
+        start: SystemTime,
+        anchor: SystemTime,
+        window: Duration,
+        buckets: usize,
+    ) -> Self {
+        let buckets = buckets.max(1);
+        let width = (window.as_nanos() / buckets as u128).max(1);
+        let since = anchor.checked_sub(window).unwrap_or(start).max(start);
+        let from_start = since.duration_since(start).unwrap_or_default().as_nanos();
+        let aligned = start + nanos(from_start / width * width);
+        // one more bucket: the aligned start lies up to a width before the window's
+        Self {
+            since: aligned,
+            until: aligned + nanos(width * (buckets as u128 + 1)),
+            buckets: buckets + 1,
+        }
+    }
+
+    /// The width of one bucket.
+    pub(super) fn width(&self) -> Duration {
+        let span = self.until.duration_since(self.since).unwrap_or_default();
+        nanos(span.as_nanos() / self.buckets.max(1) as u128)
+    }
+
+    /// Whether `later` is this range moved later by whole buckets of the same width.
+    pub(super) fn slides_to(&self, later: &RangeKey) -> bool {
+        self.width() == later.width()
+            && later.since >= self.since
+            && later.since < self.until
+            && later
+                .since
+                .duration_since(self.since)
+                .is_ok_and(|d| d.as_nanos() % self.width().as_nanos().max(1) == 0)
+    }
+
+    /// The bucket edge at or before `t` (the range's start at the latest).
+    fn edge_before(&self, t: SystemTime) -> SystemTime {
+        let w = self.width().as_nanos().max(1);
+        let from_start = t.duration_since(self.since).unwrap_or_default().as_nanos();
+        (self.since + nanos(from_start / w * w)).min(self.until)
+    }
+
+    /// Buckets from `t` (a bucket edge) to the range's end.
+    fn slots_from(&self, t: SystemTime) -> usize {
+        let span = self.until.duration_since(t).unwrap_or_default().as_nanos();
+        (span / self.width().as_nanos().max(1)) as usize
+    }
+}
+
+fn nanos(n: u128) -> Duration {
+    Duration::from_nanos(u64::try_from(n).unwrap_or(u64::MAX))
+}
+
 /// One metric's line, ready to draw.
 #[derive(Debug, Default)]
 pub(super) struct Series {
@@ -111,6 +149,8 @@ pub(super) struct Series {
     pub(super) anomalies: Vec<PlotPoint>,
     /// Level shifts the tracker's anomaly scan found in the range (the new level).
     pub(super) level_shifts: Vec<PlotPoint>,
+    /// The min–max buckets the points come from.
+    pub(super) buckets: Vec<MinMaxBucket>,
 }
 
 impl TimelineState {
@@ -124,23 +164,33 @@ impl TimelineState {
             // point, as fine as the line can show
             .map_or(FIRST_BUCKETS, |r| (r.width() / 2.0).round() as usize)
             .clamp(1, MAX_BUCKETS);
-        let key = RangeKey {
-            since: at_offset(anchor, x[0]),
-            until: at_offset(anchor, x[1]),
-            buckets,
+        let key = if self.follow_live {
+            RangeKey::live(tracker.started_at(), anchor, self.window, buckets)
+        } else {
+            RangeKey {
+                since: at_offset(anchor, x[0]),
+                until: at_offset(anchor, x[1]),
+                buckets,
+            }
         };
-        if self.cache.refreshing.is_some() && self.follow_live {
-            // the old lines stay, with their anchor, until the refresh has finished
-            return;
+        match self.cache.key {
+            Some(old) if old == key && !self.cache.tail_stale => {}
+            Some(old) if self.follow_live && old.slides_to(&key) => {
+                self.cache.slide(tracker, key, anchor);
+            }
+            _ => {
+                self.cache.series.clear();
+                self.cache.key = Some(key);
+            }
         }
-        if self.cache.key != Some(key) {
-            self.cache.series.clear();
-            self.cache.key = Some(key);
-        }
+        self.cache.tail_stale = false;
         let selected = &self.selected;
         self.cache.series.retain(|name, _| selected.contains(name));
         for name in selected {
             if !self.cache.series.contains_key(name) {
+                if self.cache.series.is_empty() {
+                    self.cache.decimated_at = Some(SystemTime::now());
+                }
                 let series = compute_series(tracker, name, key, anchor);
                 self.cache.series.insert(name.clone(), series);
                 self.cache.recomputed += 1;
@@ -150,7 +200,7 @@ impl TimelineState {
 }
 
 /// Decimates one metric over `key`'s range and finds its anomalies.
-fn compute_series(
+pub(super) fn compute_series(
     tracker: &PerformanceTracker,
     name: &str,
     key: RangeKey,
@@ -160,43 +210,58 @@ fn compute_series(
         since: Some(key.since),
         until: Some(key.until),
     };
-    let points = bucket_points(&tracker.decimate(name, range, key.buckets), anchor);
-    let ys: Vec<f64> = points.iter().map(|p| p.y).collect();
-    let mut anomalies: Vec<PlotPoint> = robust_anomalies(&ys, ANOMALY_Z)
-        .into_iter()
-        .filter_map(|i| points.get(i).copied())
-        .collect();
-    // what the tracker's online scan found: its spikes join the window's, its level shifts
-    // get their own markers
-    let unix = rfm_perf_core::clock::unix_seconds;
-    let (from, to) = (unix(key.since), unix(key.until));
-    let mut level_shifts = Vec::new();
-    for a in tracker
-        .anomalies(from)
-        .into_iter()
-        .filter(|a| a.metric == name && a.unix_s <= to)
-    {
-        let at = SystemTime::UNIX_EPOCH + Duration::from_secs_f64(a.unix_s.max(0.0));
-        let p = PlotPoint::new(seconds_from(anchor, at), a.value);
-        match a.kind {
-            AnomalyKind::Spike => anomalies.push(p),
-            AnomalyKind::LevelShift => level_shifts.push(p),
-        }
-    }
-    let unit = tracker
-        .metric_info(name)
-        .map(|i| i.unit.symbol().to_string())
-        .unwrap_or_default();
-    let label = if unit.is_empty() || unit == "count" {
-        name.to_string()
-    } else {
-        format!("{name} ({unit})")
+    let mut series = Series {
+        buckets: tracker.decimate(name, range, key.buckets),
+        ..Default::default()
     };
-    Series {
-        label,
-        points,
-        anomalies,
-        level_shifts,
+    series.derive(tracker, name, key, anchor);
+    series
+}
+
+impl Series {
+    /// Points (x in seconds from `anchor`), anomalies, level shifts and the label, from the
+    /// buckets.
+    fn derive(
+        &mut self,
+        tracker: &PerformanceTracker,
+        name: &str,
+        key: RangeKey,
+        anchor: SystemTime,
+    ) {
+        self.points = bucket_points(&self.buckets, anchor);
+        let ys: Vec<f64> = self.points.iter().map(|p| p.y).collect();
+        self.anomalies = robust_anomalies(&ys, ANOMALY_Z)
+            .into_iter()
+            .filter_map(|i| self.points.get(i).copied())
+            .collect();
+        // what the tracker's online scan found: its spikes join the window's, its level shifts
+        // get their own markers
+        let unix = rfm_perf_core::clock::unix_seconds;
+        let (from, to) = (unix(key.since), unix(key.until));
+        self.level_shifts.clear();
+        for a in tracker
+            .anomalies(from)
+            .into_iter()
+            .filter(|a| a.metric == name && a.unix_s <= to)
+        {
+            let at = SystemTime::UNIX_EPOCH + Duration::from_secs_f64(a.unix_s.max(0.0));
+            let p = PlotPoint::new(seconds_from(anchor, at), a.value);
+            match a.kind {
+                AnomalyKind::Spike => self.anomalies.push(p),
+                AnomalyKind::LevelShift => self.level_shifts.push(p),
+            }
+        }
+        if self.label.is_empty() {
+            let unit = tracker
+                .metric_info(name)
+                .map(|i| i.unit.symbol().to_string())
+                .unwrap_or_default();
+            self.label = if unit.is_empty() || unit == "count" {
+                name.to_string()
+            } else {
+                format!("{name} ({unit})")
+            };
+        }
     }
 }
 
