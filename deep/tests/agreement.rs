@@ -69,3 +69,103 @@ fn check(name: &str, view: &str, max_iter: u32) {
         c.agreement * 100.0
     );
 }
+
+/// `c = i` is a Misiurewicz point (its orbit i, −1 + i, −i, −1 + i, … is preperiodic): every
+/// depth shows the same spiral, with counts growing as the view narrows.
+#[test]
+fn perturbation_agrees_with_direct_iteration_around_c_i_to_1e_100() {
+    for width in ["1e-14", "1e-30", "1e-60", "1e-100"] {
+        check(&format!("c = i at {width}"), &format!("0,1,{width}"), 2000);
+    }
+}
+
+/// A shallow view on the seahorse valley's edge, and one a dive from it reached.
+#[test]
+fn perturbation_agrees_with_direct_iteration_on_the_seahorse_valley() {
+    check("seahorse valley", "-0.75,0.1,0.05", 2000);
+    check(
+        "seahorse valley at 1e-10",
+        "-0.7440443137107649816439235483860523,0.0974394119664793829224577868386249,9.313225746154786e-11",
+        2000,
+    );
+}
+
+/// Without rebasing, a pixel that outlives the reference (here one that escapes quickly, in
+/// a view reaching into the set) has nothing left to follow: the classic method needs another
+/// reference there, rebasing does not.
+#[test]
+fn rebasing_renders_what_a_single_reference_cannot() {
+    // the centre escapes after a few iterations; most of the view is inside the set
+    let view: DeepView = "-0.6,0.62,0.2".parse().expect("view");
+    let with = compare(Formula::Mandelbrot, &view, 500, true);
+    let without = compare(Formula::Mandelbrot, &view, 500, false);
+    println!(
+        "escaping reference: {:.1} % agree with rebasing, {:.1} % without",
+        with.agreement * 100.0,
+        without.agreement * 100.0
+    );
+    assert!(with.agreement >= 0.99, "{:.2} %", with.agreement * 100.0);
+    assert!(
+        without.agreement < 0.9,
+        "{:.2} %",
+        without.agreement * 100.0
+    );
+}
+
+/// Burning Ship's own perturbation (the |Re|, |Im| cases): its orbits are chaotic enough that
+/// plain f64 iteration of a shallow view already differs from the exact counts on a few % of
+/// the pixels; perturbation must do at least as well as f64 does, and 95 %.
+#[test]
+fn burning_ship_perturbs_as_exactly_as_f64_iterates() {
+    const MAX_ITER: u32 = 300;
+    let view: DeepView = "-1.762,-0.028,0.05".parse().expect("view");
+    let c = compare(Formula::BurningShip, &view, MAX_ITER, true);
+    let limbs = view.precision_limbs(SIZE) + 1;
+    let mut f64_same = 0;
+    for py in 0..SIZE {
+        for px in 0..SIZE {
+            let p = view.pixel_point(px, py, SIZE, SIZE);
+            let exact = direct::iterations(Formula::BurningShip, &p, limbs, MAX_ITER);
+            let (cr, ci) = (p.0.to_f64(), p.1.to_f64());
+            let (mut x, mut y, mut n) = (0.0f64, 0.0f64, 0);
+            while n < MAX_ITER && x * x + y * y <= 65536.0 {
+                (x, y) = (x * x - y * y + cr, 2.0 * x.abs() * y.abs() + ci);
+                n += 1;
+            }
+            f64_same += usize::from(n.abs_diff(exact) <= 1);
+        }
+    }
+    let f64_agreement = f64_same as f64 / f64::from(SIZE * SIZE);
+    println!(
+        "burning ship: perturbation {:.2} %, plain f64 {:.2} % (escaped {:.0} %, {} counts)",
+        c.agreement * 100.0,
+        f64_agreement * 100.0,
+        c.escaped * 100.0,
+        c.distinct
+    );
+    assert!(c.escaped >= 0.3 && c.distinct >= 20);
+    assert!(c.agreement >= f64_agreement && c.agreement >= 0.95);
+}
+
+/// Julia perturbs around a reference starting point (no δc; rebasing to that point).
+#[test]
+fn julia_perturbs_too() {
+    for (name, view) in [
+        ("julia", "0.1,0.1,0.5"),
+        ("julia's edge", "-0.42,0.36,0.02"),
+    ] {
+        let view: DeepView = view.parse().expect("view");
+        let c = compare(Formula::Julia { k: (-0.8, 0.156) }, &view, 1000, true);
+        println!(
+            "{name}: agreement {:.2} %, escaped {:.0} %, {} distinct counts",
+            c.agreement * 100.0,
+            c.escaped * 100.0,
+            c.distinct
+        );
+        assert!(
+            c.escaped >= 0.3 && c.distinct >= 20,
+            "{name}: not worth comparing"
+        );
+        assert!(c.agreement >= 0.99, "{name}: {:.2} %", c.agreement * 100.0);
+    }
+}
