@@ -95,7 +95,7 @@ impl Fixed {
     /// assert_eq!(x.to_f64(), -0.75);
     /// ```
     pub fn from_f64(x: f64) -> Option<Fixed> {
-        if !x.is_finite() || x.abs() >= 9.223_372_036_854_775_808e18 {
+        if !x.is_finite() || x.abs() >= 2f64.powi(63) {
             return None;
         }
         if x == 0.0 {

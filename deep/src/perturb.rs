@@ -140,14 +140,14 @@ mod tests {
     #[test]
     fn diff_abs_is_the_difference_of_absolute_values() {
         for (a, b) in [
-            (1.0, 0.5),
+            (1.0f64, 0.5f64),
             (1.0, -3.0),
             (-1.0, 0.5),
             (-1.0, 3.0),
             (0.0, -2.0),
             (2.0, -2.0),
         ] {
-            let want: f64 = (a + b as f64).abs() - (a as f64).abs();
+            let want: f64 = (a + b).abs() - a.abs();
             assert!((diff_abs(a, b) - want).abs() < 1e-15, "{a} {b}");
         }
     }
