@@ -38,6 +38,15 @@ fn enter_exit(
                 t.collect_frame();
             }
         });
+        // created, entered and closed each time, as Bevy's render passes and wgpu's spans are
+        g.bench_function(format!("{label}/created_each_time"), |b| {
+            b.iter(|| {
+                let _e = tracing::info_span!("main_opaque_pass_2d").entered();
+            });
+            if let Some(t) = tracker {
+                t.collect_frame();
+            }
+        });
         g.finish();
     });
 }

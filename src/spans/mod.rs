@@ -37,30 +37,72 @@
 use bevy::app::App;
 use bevy::log::BoxedLayer;
 use bevy::log::tracing::field::{Field, Visit};
-use bevy::log::tracing::{Subscriber, span};
+use bevy::log::tracing::{Metadata, Subscriber, callsite, span};
 use bevy::log::tracing_subscriber::Layer;
 use bevy::log::tracing_subscriber::layer::Context;
-use bevy::log::tracing_subscriber::registry::LookupSpan;
+use bevy::log::tracing_subscriber::registry::{LookupSpan, SpanRef};
 use rfm_perf_core::{MetricId, PerformanceTracker};
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::sync::{Arc, RwLock};
 
 /// A `tracing_subscriber` layer that records each span, from enter to exit, as a scope. The
 /// scope is named after the span's `name` field when it has one — Bevy names its spans
 /// `system`, `schedule`, … and puts what runs in that field — and after the span otherwise:
 /// a `system` span records as its `name` (`"my_game::physics"`), another span with a `name`
-/// field as `"<span>: <name>"` (`"schedule: Update"`, `"system_commands: my_game::physics"`). The name is resolved once, when the span is
-/// created; entering and leaving it then costs no lookup. A span created before the layer was
-/// installed is not recorded, and nothing is logged for it.
+/// field as `"<span>: <name>"` (`"schedule: Update"`, `"system_commands: my_game::physics"`).
+///
+/// The scope is resolved once: a span without a `name` field by its callsite (kept in the
+/// layer, so creating such a span again — Bevy's render passes, wgpu's spans, every frame —
+/// allocates nothing), a span with one when it is created (kept in the span's extensions; Bevy
+/// creates its system spans once per system). Entering and leaving then costs no name lookup.
+/// A span with a `name` field created before the layer was installed is not recorded, and a
+/// leave without its enter (the layer installed in between) is ignored; nothing is logged.
 #[derive(Clone, Debug)]
 pub struct SpanLayer {
     tracker: PerformanceTracker,
+    /// The scope of each callsite whose spans have no `name` field.
+    by_callsite: Arc<RwLock<HashMap<callsite::Identifier, MetricId>>>,
 }
 
 impl SpanLayer {
     /// A layer recording into `tracker`.
     pub fn new(tracker: PerformanceTracker) -> Self {
-        Self { tracker }
+        Self {
+            tracker,
+            by_callsite: Arc::default(),
+        }
+    }
+
+    /// The scope of a span without a `name` field, by its callsite.
+    fn callsite_scope(&self, metadata: &'static Metadata<'static>) -> MetricId {
+        let callsite = metadata.callsite();
+        let read = self.by_callsite.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(id) = read.get(&callsite) {
+            return *id;
+        }
+        drop(read);
+        let id = self.tracker.scope_id(metadata.name());
+        self.by_callsite
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(callsite, id);
+        id
+    }
+
+    /// The scope `span` records into: from its extensions when it has a `name` field, else
+    /// from its callsite.
+    fn scope_of<S>(&self, span: &SpanRef<'_, S>) -> Option<MetricId>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let metadata = span.metadata();
+        if metadata.fields().field("name").is_some() {
+            span.extensions().get::<SpanScope>().map(|s| s.0)
+        } else {
+            Some(self.callsite_scope(metadata))
+        }
     }
 
     /// A layer recording into the process's tracker (the one `perf_scope!` and
@@ -130,34 +172,33 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
+        let metadata = attrs.metadata();
+        if metadata.fields().field("name").is_none() {
+            // resolved by callsite, on first use
+            return;
+        }
         let Some(span) = ctx.span(id) else { return };
         let mut name = NameField {
             tracker: &self.tracker,
-            span: attrs.metadata().name(),
+            span: metadata.name(),
             id: None,
         };
-        if attrs.metadata().fields().field("name").is_some() {
-            attrs.record(&mut name);
-        }
+        attrs.record(&mut name);
         let scope = name
             .id
-            .unwrap_or_else(|| self.tracker.scope_id(attrs.metadata().name()));
+            .unwrap_or_else(|| self.tracker.scope_id(metadata.name()));
         span.extensions_mut().insert(SpanScope(scope));
     }
 
     fn on_enter(&self, id: &span::Id, ctx: Context<'_, S>) {
-        if let Some(span) = ctx.span(id)
-            && let Some(SpanScope(scope)) = span.extensions().get::<SpanScope>()
-        {
-            self.tracker.enter_scope_id(*scope);
+        if let Some(scope) = ctx.span(id).and_then(|span| self.scope_of(&span)) {
+            self.tracker.enter_scope_id(scope);
         }
     }
 
     fn on_exit(&self, id: &span::Id, ctx: Context<'_, S>) {
-        if let Some(span) = ctx.span(id)
-            && let Some(SpanScope(scope)) = span.extensions().get::<SpanScope>()
-        {
-            self.tracker.exit_scope_id(*scope);
+        if let Some(scope) = ctx.span(id).and_then(|span| self.scope_of(&span)) {
+            self.tracker.exit_scope_id(scope);
         }
     }
 }
