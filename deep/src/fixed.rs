@@ -66,7 +66,7 @@ impl Fixed {
         if self.is_negative() { -*self } else { *self }
     }
 
-    /// The nearest `f64` (truncated below f64's 53 bits).
+    /// The `f64` next to it (its two highest nonzero limbs, rounded to f64's 53 bits).
     ///
     /// ```
     /// let x: rfm_perf_deep::Fixed = "-1e-300".parse()?;
@@ -75,14 +75,15 @@ impl Fixed {
     /// ```
     pub fn to_f64(&self) -> f64 {
         let m = self.abs();
+        let Some(top) = m.limbs.iter().rposition(|&l| l != 0) else {
+            return 0.0;
+        };
+        // the two highest nonzero limbs hold more bits than f64 keeps
+        let half = FRACTION_BITS as i32 / 2;
         let mut v = 0.0;
-        // every limb, least significant first: the small ones matter at 1e-300
-        for (i, &l) in m.limbs.iter().enumerate() {
-            if l != 0 {
-                // scaled in two steps: 2^-1088 alone is below f64's range
-                let half = FRACTION_BITS as i32 / 2;
-                v += (l as f64 * 2f64.powi(64 * i as i32 - half)) * 2f64.powi(-half);
-            }
+        for i in top.saturating_sub(1)..=top {
+            // scaled in two steps: 2^-1088 alone is below f64's range
+            v += (m.limbs[i] as f64 * 2f64.powi(64 * i as i32 - half)) * 2f64.powi(-half);
         }
         if self.is_negative() { -v } else { v }
     }
