@@ -11,12 +11,14 @@ use std::time::{Duration, SystemTime};
 
 use egui::{Color32, RichText, Ui};
 use egui_plot::{
-    Axis, HLine, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoints, PlotUi, Points, Span,
+    Axis, HLine, Legend, LineStyle, MarkerShape, Plot, PlotPoints, PlotUi, Points, Span,
 };
 use rfm_perf_core::{BaselineStat, PerformanceTracker, names};
 
+mod mesh_line;
 mod series;
 
+use mesh_line::MeshLine;
 use series::{Series, SeriesCache};
 
 /// How much history the timeline shows by default and after **Reset**.
@@ -285,8 +287,14 @@ fn moved(shown: [f64; 2], asked: [f64; 2]) -> bool {
 }
 
 fn draw_series<'a>(plot_ui: &mut PlotUi<'a>, series: &'a Series, color: Color32) {
-    plot_ui
-        .line(Line::new(series.label.as_str(), PlotPoints::Borrowed(&series.points)).color(color));
+    plot_ui.add(MeshLine::new(
+        &series.label,
+        &series.points,
+        series.version,
+        series.bounds.unwrap_or(egui_plot::PlotBounds::NOTHING),
+        color,
+        &series.mesh,
+    ));
     if !series.anomalies.is_empty() {
         plot_ui.points(
             Points::new("anomalies", PlotPoints::Borrowed(&series.anomalies))

@@ -6,12 +6,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use egui_plot::PlotPoint;
+use egui_plot::{PlotBounds, PlotPoint};
 use rfm_perf_core::stats::robust_anomalies;
 use rfm_perf_core::{
     AnomalyKind, BaselineStat, MinMaxBucket, PerformanceTracker, Snapshot, TimeRange,
 };
 
+use super::mesh_line::{MeshCache, bounds_of};
 use super::{ANOMALY_Z, FIRST_BUCKETS, MAX_BUCKETS, TimelineState};
 
 /// Decimated series and what they were computed from.
@@ -151,6 +152,12 @@ pub(super) struct Series {
     pub(super) level_shifts: Vec<PlotPoint>,
     /// The min–max buckets the points come from.
     pub(super) buckets: Vec<MinMaxBucket>,
+    /// The points' bounds.
+    pub(super) bounds: Option<PlotBounds>,
+    /// Bumped whenever the points change.
+    pub(super) version: u64,
+    /// The line's mesh as last drawn.
+    pub(super) mesh: MeshCache,
 }
 
 impl TimelineState {
@@ -229,6 +236,8 @@ impl Series {
         anchor: SystemTime,
     ) {
         self.points = bucket_points(&self.buckets, anchor);
+        self.bounds = Some(bounds_of(&self.points));
+        self.version += 1;
         let ys: Vec<f64> = self.points.iter().map(|p| p.y).collect();
         self.anomalies = robust_anomalies(&ys, ANOMALY_Z)
             .into_iter()
