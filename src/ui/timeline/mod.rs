@@ -351,7 +351,7 @@ fn series_color(i: usize) -> Color32 {
 
 #[cfg(test)]
 mod tests {
-    use super::series::{at_offset, compute_series, seconds_from};
+    use super::series::{at_offset, compute_series, found_in, seconds_from};
     use super::*;
     use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable;
@@ -466,7 +466,7 @@ mod tests {
         let key = state.cache.key.expect("a range");
         let anchor = state.anchor.expect("an anchor");
         for name in &names {
-            let full = compute_series(&tracker, name, key, anchor);
+            let full = compute_series(&tracker, name, key, anchor, &found_in(&tracker, key));
             let slid = &state.cache.series[name];
             assert_eq!(slid.buckets, full.buckets, "{name}");
             assert_eq!(slid.points, full.points, "{name}");

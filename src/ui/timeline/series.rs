@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use egui_plot::{PlotBounds, PlotPoint};
 use rfm_perf_core::stats::robust_anomalies;
 use rfm_perf_core::{
-    AnomalyKind, BaselineStat, MinMaxBucket, PerformanceTracker, Snapshot, TimeRange,
+    Anomaly, AnomalyKind, BaselineStat, MinMaxBucket, PerformanceTracker, Snapshot, TimeRange,
 };
 
 use super::mesh_line::{MeshCache, bounds_of};
@@ -60,6 +60,8 @@ impl SeriesCache {
                 .unwrap_or(key.since),
         );
         let slots = key.slots_from(resume);
+        // the tracker's anomalies, read once for every line
+        let found = found_in(tracker, key);
         for (name, series) in &mut self.series {
             series
                 .buckets
@@ -69,7 +71,7 @@ impl SeriesCache {
                 until: Some(key.until),
             };
             series.buckets.extend(tracker.decimate(name, tail, slots));
-            series.derive(tracker, name, key, anchor);
+            series.derive(tracker, name, anchor, &found);
             self.slid += 1;
         }
         self.key = Some(key);
@@ -193,12 +195,14 @@ impl TimelineState {
         self.cache.tail_stale = false;
         let selected = &self.selected;
         self.cache.series.retain(|name, _| selected.contains(name));
+        let mut found = None;
         for name in selected {
             if !self.cache.series.contains_key(name) {
                 if self.cache.series.is_empty() {
                     self.cache.decimated_at = Some(SystemTime::now());
                 }
-                let series = compute_series(tracker, name, key, anchor);
+                let found = found.get_or_insert_with(|| found_in(tracker, key));
+                let series = compute_series(tracker, name, key, anchor, found);
                 self.cache.series.insert(name.clone(), series);
                 self.cache.recomputed += 1;
             }
@@ -206,12 +210,23 @@ impl TimelineState {
     }
 }
 
-/// Decimates one metric over `key`'s range and finds its anomalies.
+/// The anomalies the tracker's online scan found in `key`'s range (every metric's).
+pub(super) fn found_in(tracker: &PerformanceTracker, key: RangeKey) -> Vec<Anomaly> {
+    let unix = rfm_perf_core::clock::unix_seconds;
+    let to = unix(key.until);
+    let mut found = tracker.anomalies(unix(key.since));
+    found.retain(|a| a.unix_s <= to);
+    found
+}
+
+/// Decimates one metric over `key`'s range and finds its anomalies (`found`: the tracker's, from
+/// [`found_in`]).
 pub(super) fn compute_series(
     tracker: &PerformanceTracker,
     name: &str,
     key: RangeKey,
     anchor: SystemTime,
+    found: &[Anomaly],
 ) -> Series {
     let range = TimeRange {
         since: Some(key.since),
@@ -221,7 +236,7 @@ pub(super) fn compute_series(
         buckets: tracker.decimate(name, range, key.buckets),
         ..Default::default()
     };
-    series.derive(tracker, name, key, anchor);
+    series.derive(tracker, name, anchor, found);
     series
 }
 
@@ -232,8 +247,8 @@ impl Series {
         &mut self,
         tracker: &PerformanceTracker,
         name: &str,
-        key: RangeKey,
         anchor: SystemTime,
+        found: &[Anomaly],
     ) {
         self.points = bucket_points(&self.buckets, anchor);
         self.bounds = Some(bounds_of(&self.points));
@@ -245,14 +260,8 @@ impl Series {
             .collect();
         // what the tracker's online scan found: its spikes join the window's, its level shifts
         // get their own markers
-        let unix = rfm_perf_core::clock::unix_seconds;
-        let (from, to) = (unix(key.since), unix(key.until));
         self.level_shifts.clear();
-        for a in tracker
-            .anomalies(from)
-            .into_iter()
-            .filter(|a| a.metric == name && a.unix_s <= to)
-        {
+        for a in found.iter().filter(|a| a.metric == name) {
             let at = SystemTime::UNIX_EPOCH + Duration::from_secs_f64(a.unix_s.max(0.0));
             let p = PlotPoint::new(seconds_from(anchor, at), a.value);
             match a.kind {
