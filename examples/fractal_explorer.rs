@@ -373,7 +373,10 @@ fn keys(
                 s.precision = match s.precision {
                     PrecisionMode::Auto => PrecisionMode::F32,
                     PrecisionMode::F32 => PrecisionMode::Df64,
-                    PrecisionMode::Df64 => PrecisionMode::Auto,
+                    PrecisionMode::Df64 => PrecisionMode::Perturbation,
+                    PrecisionMode::Perturbation | PrecisionMode::PerturbationExp => {
+                        PrecisionMode::Auto
+                    }
                 }
             }
             KeyCode::KeyR => {

@@ -45,6 +45,13 @@ struct Params {
     counts_offset: u32,
     // escape-histogram buckets per octave: 2^sub_bits (log-linear, see escape_bucket)
     sub_bits: u32,
+    // perturbation: points in `orbit`; the view centre's offset from the orbit's point and the
+    // pixel size as extended-exponent numbers (mantissa · 2^exp)
+    orbit_len: u32,
+    offset_mant: vec2<f32>,
+    pixel_mant: f32,
+    pixel_exp: i32,
+    offset_exp: i32,
     // sRGB colour in xyz, position 0..1 in w
     stops: array<vec4<f32>, 8>,
 }
@@ -75,6 +82,17 @@ struct Results {
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var output: texture_storage_2d<rgba8unorm, write>;
 @group(0) @binding(2) var<storage, read_write> results: Results;
+
+// One point of the reference orbit (see src/fractal/gpu/reference.rs): Zₙ = m · 2^e and
+// Zₙ − Z₀ = sm · 2^se (exact before rounding; Julia's Z₀ is not 0).
+struct OrbitPoint {
+    m: vec2<f32>,
+    e: i32,
+    se: i32,
+    sm: vec2<f32>,
+}
+
+@group(0) @binding(5) var<storage, read> orbit: array<OrbitPoint>;
 
 // |z|² beyond which a point has escaped (radius 256, as on the CPU)
 const R2: f32 = 65536.0;
@@ -399,6 +417,258 @@ fn fractal_df64(
         if periodicity && orbit_repeats(z, n, &saved, &next_save) {
             n = limit;
             break;
+        }
+    }
+    finish(gid, local_index, inside_image, n, computed, mag2);
+}
+
+// ---- perturbation (deep zoom) ----
+//
+// A pixel at c = C + δc (Julia: z₀ = Z₀ + δ₀) follows the reference orbit Zₘ computed on the
+// CPU in full precision: zₙ = Zₘ + δ, δ ← 2Zₘδ + δ² + δc. Rebasing (Zhuoran): when
+// |zₙ − Z₀| < |δ|, or the reference has no further point, the pixel continues from δ = zₙ − Z₀
+// at m = 0, so δ stays small against Z and no glitch detection is needed. The CPU twin is
+// deep/src/perturb.rs. The cardioid/bulb shortcut applies (c to f32 around the f64 centre); the
+// periodicity check does not (an exact repeat of zₙ is not visible in the deltas).
+
+// an exact power of two 2^d for d in [-126, 127]; 0 below
+fn pow2(d: i32) -> f32 {
+    if d < -126 {
+        return 0.0;
+    }
+    return bitcast<f32>(u32(min(d, 127) + 127) << 23u);
+}
+
+// pixel offset from the view centre in complex units, as f32 deltas
+fn pixel_delta_f32(k: vec2<f32>) -> vec2<f32> {
+    return k * (P.pixel_mant * pow2(P.pixel_exp)) + P.offset_mant * pow2(P.offset_exp);
+}
+
+fn orbit_f32(m: u32) -> vec2<f32> {
+    let o = orbit[m];
+    return o.m * pow2(o.e);
+}
+
+// Zₘ − Z₀
+fn orbit_from_start_f32(m: u32) -> vec2<f32> {
+    let o = orbit[m];
+    return o.sm * pow2(o.se);
+}
+
+fn cmul(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
+    return vec2<f32>(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
+}
+
+// |a + b| − |a| without cancellation
+fn diff_abs(a: f32, b: f32) -> f32 {
+    let ab = a + b;
+    if a >= 0.0 {
+        return select(-(2.0 * a + b), b, ab >= 0.0);
+    }
+    return select(-b, 2.0 * a + b, ab > 0.0);
+}
+
+// the first point of the pixel's orbit in its perturbed form: (δ, δc)
+fn perturbation_start(d: vec2<f32>) -> vec4<f32> {
+    if P.kind == 1u {
+        return vec4<f32>(d, 0.0, 0.0);
+    }
+    return vec4<f32>(0.0, 0.0, d);
+}
+
+fn in_cardioid_or_bulb_near(k: vec2<f32>) -> bool {
+    let c = vec2<f32>(P.center_re.x, P.center_im.x) + k * P.pixel.x;
+    return in_cardioid_or_bulb(c);
+}
+
+@compute @workgroup_size(8, 8, 1)
+fn fractal_perturbation(
+    @builtin(global_invocation_id) gid3: vec3<u32>,
+    @builtin(local_invocation_index) local_index: u32,
+) {
+    let gid = gid3.xy;
+    let inside_image = gid.x < P.size.x && gid.y < P.size.y;
+    let k = pixel_offset(gid);
+    let start = perturbation_start(pixel_delta_f32(k));
+    var d = start.xy;
+    let dc = start.zw;
+    let last = max(P.orbit_len, 1u) - 1u;
+    var n = 0u;
+    var m = 0u;
+    var computed = 0u;
+    let limit = select(0u, P.max_iter, inside_image);
+    var z = orbit_f32(0u) + d;
+    var mag2 = dot(z, z);
+    if inside_image && in_cardioid_or_bulb_near(k) {
+        n = limit;
+    }
+    loop {
+        if n >= limit || mag2 > R2 {
+            break;
+        }
+        let zm = orbit_f32(m);
+        if P.kind == 2u {
+            let nx = (2.0 * zm.x + d.x) * d.x - (2.0 * zm.y + d.y) * d.y;
+            let dxy = zm.x * d.y + d.x * zm.y + d.x * d.y;
+            d = vec2<f32>(nx, 2.0 * diff_abs(zm.x * zm.y, dxy)) + dc;
+        } else {
+            d = 2.0 * cmul(zm, d) + cmul(d, d) + dc;
+        }
+        m = m + 1u;
+        n = n + 1u;
+        computed = computed + 1u;
+        z = orbit_f32(m) + d;
+        mag2 = dot(z, z);
+        let r = orbit_from_start_f32(m) + d;
+        if mag2 <= R2 && (dot(r, r) < dot(d, d) || m >= last) {
+            d = r;
+            m = 0u;
+        }
+    }
+    finish(gid, local_index, inside_image, n, computed, mag2);
+}
+
+// An extended-exponent complex number m · 2^e, one exponent for both parts, the larger part's
+// mantissa in [1, 2) once normalized; zero has e = FX_ZERO_EXP.
+struct Fx {
+    m: vec2<f32>,
+    e: i32,
+}
+
+const FX_ZERO_EXP: i32 = -1000000;
+
+fn fx_norm(m: vec2<f32>, e: i32) -> Fx {
+    let big = max(abs(m.x), abs(m.y));
+    if big == 0.0 {
+        return Fx(vec2<f32>(0.0), FX_ZERO_EXP);
+    }
+    let eb = clamp(i32((bitcast<u32>(big) >> 23u) & 0xffu) - 127, -126, 126);
+    return Fx(m * pow2(-eb), e + eb);
+}
+
+fn fx_add(a: Fx, b: Fx) -> Fx {
+    let e = max(a.e, b.e);
+    return fx_norm(a.m * pow2(a.e - e) + b.m * pow2(b.e - e), e);
+}
+
+fn fx_add3(a: Fx, b: Fx, c: Fx) -> Fx {
+    let e = max(max(a.e, b.e), c.e);
+    return fx_norm(a.m * pow2(a.e - e) + b.m * pow2(b.e - e) + c.m * pow2(c.e - e), e);
+}
+
+fn fx_neg(a: Fx) -> Fx {
+    return Fx(-a.m, a.e);
+}
+
+// the value as f32 where it is in range (tiny values are 0, huge ones capped at 2^64)
+fn fx_to_f32(a: Fx) -> vec2<f32> {
+    return a.m * pow2(clamp(a.e, -200, 64));
+}
+
+// |a|² < |b|²
+fn fx_smaller(a: Fx, b: Fx) -> bool {
+    if a.e == FX_ZERO_EXP {
+        return b.e != FX_ZERO_EXP;
+    }
+    let d = clamp(a.e - b.e, -100, 100);
+    // the mantissas are in [1, 2) · √2: compare at the larger exponent
+    if d <= 0 {
+        let am = a.m * pow2(d);
+        return dot(am, am) < dot(b.m, b.m);
+    }
+    let bm = b.m * pow2(-d);
+    return dot(a.m, a.m) < dot(bm, bm);
+}
+
+fn orbit_fx(m: u32) -> Fx {
+    let o = orbit[m];
+    return Fx(o.m, o.e);
+}
+
+// a real number as an Fx (imaginary part 0)
+fn fx_real(x: f32, e: i32) -> Fx {
+    return fx_norm(vec2<f32>(x, 0.0), e);
+}
+
+// |a + b| − |a| for real a, b (in the x parts) without cancellation
+fn fx_diff_abs(a: Fx, b: Fx) -> Fx {
+    let ab = fx_add(a, b);
+    let two_a_b = fx_add(Fx(2.0 * a.m, a.e), b);
+    if a.m.x >= 0.0 {
+        if ab.m.x >= 0.0 {
+            return b;
+        }
+        return fx_neg(two_a_b);
+    }
+    if ab.m.x > 0.0 {
+        return two_a_b;
+    }
+    return fx_neg(b);
+}
+
+// one perturbed step δ ← f(Zₘ + δ) − f(Zₘ) + δc
+fn fx_step(zm: Fx, d: Fx, dc: Fx) -> Fx {
+    if P.kind == 2u {
+        // Burning Ship: Re = (2X + δx)δx − (2Y + δy)δy, Im = 2·(|XY + b| − |XY|),
+        // b = X·δy + δx·(Y + δy)
+        let a = fx_add(Fx(2.0 * zm.m, zm.e), d);
+        let p = a.m * d.m;
+        let re = fx_real(p.x - p.y, a.e + d.e);
+        let y_dy = fx_add(fx_real(zm.m.y, zm.e), fx_real(d.m.y, d.e));
+        let b = fx_add(
+            fx_real(zm.m.x * d.m.y, zm.e + d.e),
+            fx_real(d.m.x * y_dy.m.x, d.e + y_dy.e),
+        );
+        let im = fx_diff_abs(fx_real(zm.m.x * zm.m.y, 2 * zm.e), b);
+        return fx_add3(re, Fx(vec2<f32>(0.0, 2.0 * im.m.x), im.e), dc);
+    }
+    return fx_add3(Fx(2.0 * cmul(zm.m, d.m), zm.e + d.e), Fx(cmul(d.m, d.m), 2 * d.e), dc);
+}
+
+@compute @workgroup_size(8, 8, 1)
+fn fractal_perturbation_exp(
+    @builtin(global_invocation_id) gid3: vec3<u32>,
+    @builtin(local_invocation_index) local_index: u32,
+) {
+    let gid = gid3.xy;
+    let inside_image = gid.x < P.size.x && gid.y < P.size.y;
+    let k = pixel_offset(gid);
+    let delta = fx_add(
+        fx_norm(k * P.pixel_mant, P.pixel_exp),
+        fx_norm(P.offset_mant, P.offset_exp),
+    );
+    let zero = Fx(vec2<f32>(0.0), FX_ZERO_EXP);
+    var d = zero;
+    var dc = delta;
+    if P.kind == 1u {
+        d = delta;
+        dc = zero;
+    }
+    let last = max(P.orbit_len, 1u) - 1u;
+    var n = 0u;
+    var m = 0u;
+    var computed = 0u;
+    let limit = select(0u, P.max_iter, inside_image);
+    var zf = fx_to_f32(fx_add(orbit_fx(0u), d));
+    var mag2 = dot(zf, zf);
+    if inside_image && in_cardioid_or_bulb_near(k) {
+        n = limit;
+    }
+    loop {
+        if n >= limit || mag2 > R2 {
+            break;
+        }
+        d = fx_step(orbit_fx(m), d, dc);
+        m = m + 1u;
+        n = n + 1u;
+        computed = computed + 1u;
+        let z = fx_add(orbit_fx(m), d);
+        zf = fx_to_f32(z);
+        mag2 = dot(zf, zf);
+        let r = fx_add(Fx(orbit[m].sm, orbit[m].se), d);
+        if mag2 <= R2 && (fx_smaller(r, d) || m >= last) {
+            d = r;
+            m = 0u;
         }
     }
     finish(gid, local_index, inside_image, n, computed, mag2);

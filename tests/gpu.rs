@@ -30,6 +30,8 @@ const SIZE: u32 = 256;
 #[cfg(feature = "api")]
 #[path = "gpu/browser.rs"]
 mod browser;
+#[path = "gpu/deep.rs"]
+mod deep;
 
 fn out_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
@@ -439,6 +441,7 @@ fn run_parent() -> ExitCode {
     let children: &[&str] = if cfg!(feature = "api") {
         &[
             "broken-shader",
+            "deep",
             "benchmark",
             "api-gpu",
             "no-fractal",
@@ -447,7 +450,13 @@ fn run_parent() -> ExitCode {
             "browser",
         ]
     } else {
-        &["broken-shader", "benchmark", "no-fractal", "adaptive"]
+        &[
+            "broken-shader",
+            "deep",
+            "benchmark",
+            "no-fractal",
+            "adaptive",
+        ]
     };
     for &child in children {
         let status = Command::new(&me).args(["--child", child]).status();
@@ -1035,6 +1044,19 @@ fn main() -> ExitCode {
         Some(c) if c == "benchmark" => child_benchmark(),
         Some(c) if c == "no-fractal" => child_no_fractal(),
         Some(c) if c == "adaptive" => child_adaptive(),
+        Some(c) if c == "deep" => {
+            let mut app = child_app(
+                rfm_perf::RfmPerfPlugin::default(),
+                FractalGpuPlugin::default(),
+            );
+            let mut check = Check { failures: vec![] };
+            deep::perturbation_agrees_with_direct_iteration(&mut app, &mut check);
+            if check.failures.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
         #[cfg(feature = "api")]
         Some(c) if c == "api-gpu" => child_api_gpu(),
         #[cfg(feature = "api")]

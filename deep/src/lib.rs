@@ -29,7 +29,7 @@ pub mod perturb;
 mod view;
 
 pub use fixed::{EXACT_DIGITS, FRACTION_BITS, Fixed, LIMBS, ParseError};
-pub use orbit::{Formula, ReferenceOrbit};
+pub use orbit::{Formula, PROBE_GRID, ReferenceOrbit};
 pub use view::DeepView;
 
 /// Escape radius (the same as the renderer's): a point has escaped once |z| > 256.

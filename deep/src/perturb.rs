@@ -73,7 +73,6 @@ fn iterate(
     };
     // no step is taken from the orbit's last point: there the pixel rebases
     let last = z.len() - 1;
-    let [z0x, z0y] = z[0];
     let mut m = 0usize;
     let mut n = 0u32;
     // a Julia pixel starts at z₀ = Z₀ + δ₀: it may have escaped already
@@ -99,7 +98,8 @@ fn iterate(
             break;
         }
         // closer to the orbit's start (0 for Mandelbrot and Burning Ship) than to Zₘ
-        let (rx, ry) = (x - z0x, y - z0y);
+        let [sx, sy] = orbit.from_start(m);
+        let (rx, ry) = (sx + dx, sy + dy);
         if rebase && (rx * rx + ry * ry < dx * dx + dy * dy || m >= last) {
             (dx, dy) = (rx, ry);
             m = 0;

@@ -81,7 +81,18 @@ pub enum Precision {
     F32,
     /// Double-single, ≈ 48 bits (deep zoom down to a few df64 ulps of |center|).
     Df64,
+    /// Perturbation around a reference orbit computed in full precision on the CPU, with f32
+    /// per-pixel deltas (pixel sizes down to [`PERTURBATION_F32_MIN_PIXEL`], widths ~1e-28).
+    Perturbation,
+    /// Perturbation with extended-exponent deltas (an f32 mantissa pair and an i32 exponent):
+    /// any depth the view's f64 width names, to 1e-300 and past.
+    PerturbationExp,
 }
+
+/// Smallest pixel size (complex units) f32 perturbation deltas handle: 2⁻¹⁰⁰ ≈ 7.9e-31, which
+/// keeps a pixel's offset and its products with the orbit clear of f32's smallest normal
+/// number (1.2e-38).
+pub const PERTURBATION_F32_MIN_PIXEL: f64 = 7.888_609_052_210_118e-31;
 
 /// How many ulps of |center| a pixel must span for a precision to stay sharp.
 pub const ULPS_PER_PIXEL: f64 = 4.0;
@@ -96,6 +107,30 @@ impl Precision {
         match self {
             Precision::F32 => "f32",
             Precision::Df64 => "df64",
+            Precision::Perturbation => "perturbation",
+            Precision::PerturbationExp => "perturbation_exp",
+        }
+    }
+
+    /// Whether it iterates per-pixel deltas around a reference orbit.
+    pub fn is_perturbation(self) -> bool {
+        matches!(self, Precision::Perturbation | Precision::PerturbationExp)
+    }
+
+    /// The perturbation delta type a view needs: f32 down to [`PERTURBATION_F32_MIN_PIXEL`],
+    /// extended exponent below.
+    ///
+    /// ```
+    /// use rfm_perf::fractal::{Precision, View};
+    /// let at = |width| View { center: (-1.75, 0.0), width };
+    /// assert_eq!(Precision::perturbation_for(&at(1e-20), 1024), Precision::Perturbation);
+    /// assert_eq!(Precision::perturbation_for(&at(1e-100), 1024), Precision::PerturbationExp);
+    /// ```
+    pub fn perturbation_for(view: &View, width_px: u32) -> Precision {
+        if view.pixel_size(width_px) >= PERTURBATION_F32_MIN_PIXEL {
+            Precision::Perturbation
+        } else {
+            Precision::PerturbationExp
         }
     }
 
@@ -122,6 +157,11 @@ impl Precision {
         let eps = match self {
             Precision::F32 => f64::from(f32::EPSILON),
             Precision::Df64 => 2f64.powi(-48),
+            // the centre is exact: the deltas' own range decides
+            Precision::Perturbation => {
+                return PERTURBATION_F32_MIN_PIXEL * f64::from(width_px);
+            }
+            Precision::PerturbationExp => return 1e-300,
         };
         ULPS_PER_PIXEL * center_mag.max(1.0) * eps * f64::from(width_px)
     }

@@ -13,6 +13,7 @@ use bevy::render::storage::ShaderBuffer;
 use rfm_perf_core::names;
 
 use super::plugin::RenderReport;
+use super::reference::ReferenceOrbits;
 use super::render_world::PassVariant;
 use super::{
     Coloring, CurrentGeneration, FractalFrameStats, FractalSettings, FractalTarget, FractalUniform,
@@ -29,7 +30,8 @@ use crate::fractal::metrics::{
 #[derive(Resource, Default)]
 pub(super) struct Generations {
     current: u32,
-    last: Option<(FractalSettings, UVec2)>,
+    /// What the current generation renders: settings, size and the reference orbit's serial.
+    last: Option<(FractalSettings, UVec2, u64)>,
     recent: VecDeque<Rendered>,
 }
 
@@ -52,6 +54,8 @@ pub(super) struct ExtractedFractal {
     pub(super) image: Handle<Image>,
     pub(super) results: Handle<ShaderBuffer>,
     pub(super) timings: Handle<ShaderBuffer>,
+    /// The reference orbit (a placeholder outside perturbation).
+    pub(super) orbit: Handle<ShaderBuffer>,
     pub(super) size: UVec2,
 }
 
@@ -251,13 +255,18 @@ pub(super) fn on_timing_readback(
     }
 }
 
-/// Builds this frame's shader parameters (new generation when anything changed).
+/// Builds this frame's shader parameters (new generation when anything changed). A
+/// perturbation frame whose reference orbit is not ready yet dispatches nothing: the image keeps
+/// the previous frame.
+#[expect(clippy::too_many_arguments, reason = "a system's inputs")]
 pub(super) fn build_frame(
     mut commands: Commands,
     settings: Option<Res<FractalSettings>>,
     target: Option<Res<FractalTarget>>,
     mut generations: ResMut<Generations>,
     mut current: ResMut<CurrentGeneration>,
+    mut orbits: ResMut<ReferenceOrbits>,
+    mut buffers: ResMut<Assets<ShaderBuffer>>,
     tracker: Option<Res<PerfTracker>>,
 ) {
     rfm_perf_core::perf_scope!("fractal.prepare");
@@ -265,7 +274,21 @@ pub(super) fn build_frame(
         commands.remove_resource::<ExtractedFractal>();
         return;
     };
-    let key = (settings.clone(), target.size);
+    let precision = settings.precision();
+    let (reference, orbit, serial) = if precision.is_perturbation() {
+        let Some(active) = orbits.serving(&settings) else {
+            commands.remove_resource::<ExtractedFractal>();
+            return;
+        };
+        (
+            Some((active.orbit.point, active.orbit.points.len() as u32)),
+            active.buffer.clone(),
+            active.serial,
+        )
+    } else {
+        (None, orbits.placeholder(&mut buffers), 0)
+    };
+    let key = (settings.clone(), target.size, serial);
     if generations.last.as_ref() != Some(&key) {
         generations.current = generations.current.wrapping_add(1).max(1);
         let entry = Rendered {
@@ -273,7 +296,7 @@ pub(super) fn build_frame(
             layout: ResultsLayout::new(target.size),
             max_iter: settings.params.max_iter.clamp(1, MAX_ITER_LIMIT),
             heatmap: settings.coloring == Coloring::Cost,
-            precision: settings.precision(),
+            precision,
             interior_check: settings.interior_check,
         };
         generations.recent.push_back(entry);
@@ -283,7 +306,12 @@ pub(super) fn build_frame(
         generations.last = Some(key);
         current.0 = generations.current;
     }
-    let uniform = FractalUniform::new(&settings, target.size, generations.current);
+    let uniform = FractalUniform::new(
+        &settings,
+        target.size,
+        generations.current,
+        reference.as_ref().map(|(point, len)| (point, *len)),
+    );
     if let Some(t) = tracker {
         t.track_metric(
             FRACTAL_PIXELS,
@@ -295,13 +323,14 @@ pub(super) fn build_frame(
     commands.insert_resource(ExtractedFractal {
         uniform,
         variant: PassVariant {
-            precision: settings.precision(),
+            precision,
             cost_colouring: settings.coloring == Coloring::Cost,
             pixel_counts: settings.pixel_counts,
         },
         image: target.image.clone(),
         results: target.results.clone(),
         timings: target.timings.clone(),
+        orbit,
         size: target.size,
     });
 }

@@ -32,6 +32,7 @@
 mod cpu_probe;
 mod main_world;
 mod plugin;
+mod reference;
 mod render_world;
 mod selftest;
 
@@ -41,12 +42,14 @@ use bevy::render::storage::ShaderBuffer;
 use serde::{Deserialize, Serialize};
 
 pub use plugin::FractalGpuPlugin;
+pub use reference::{ORBIT_POINT_BYTES, ReferenceOrbitStatus, split_exponent};
 pub use selftest::{df64_orbit_selftest, df64_selftest};
 
 use super::df64::Df64;
 use super::palette::Palette;
 use super::{FractalKind, FractalParams, Precision, View};
 use crate::base::{COST_TILE_SIZE, CostTiles, ESCAPE_BUCKETS, EscapeHistogram, HEAT_STOPS};
+use rfm_perf_deep::{DeepView, EXACT_DIGITS, Fixed};
 
 /// The WGSL source compiled into the crate.
 pub const SHADER_SOURCE: &str = include_str!("../../../shaders/fractal.wgsl");
@@ -88,6 +91,12 @@ pub enum PrecisionMode {
     F32,
     /// Always df64.
     Df64,
+    /// Perturbation around a reference orbit: f32 deltas while they reach
+    /// ([`Precision::perturbation_for`]), extended-exponent deltas below.
+    Perturbation,
+    /// Perturbation with extended-exponent deltas at any depth (slower than f32 deltas where
+    /// those reach; for comparisons).
+    PerturbationExp,
 }
 
 /// What the fractal pass renders. Insert it to start the pass, remove it to stop.
@@ -123,6 +132,12 @@ pub struct FractalSettings {
     /// default: a store per pixel costs about a tenth of the home view's pass on lavapipe.
     #[serde(default)]
     pub pixel_counts: bool,
+    /// The view's centre in full precision, when it needs more than `params.view.center`'s
+    /// f64 (deep zoom); `params.view.center` is then its rounding. Set it through
+    /// [`set_deep_view`](Self::set_deep_view) and move with [`pan`](Self::pan) /
+    /// [`zoom_at`](Self::zoom_at), which keep both in step. Serialized as `"RE,IM"` decimals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exact_center: Option<ExactCenter>,
 }
 
 /// What the pass's colours show.
@@ -168,6 +183,7 @@ impl Default for FractalSettings {
             interior_check: true,
             coloring: Coloring::Palette,
             pixel_counts: false,
+            exact_center: None,
         }
     }
 }
@@ -197,16 +213,137 @@ impl FractalSettings {
     /// assert_eq!(s.precision(), Precision::Df64);
     /// ```
     pub fn precision(&self) -> Precision {
+        let px = self.render_size().x;
+        let view = &self.params.view;
         match self.precision {
-            PrecisionMode::Auto => Precision::needed(&self.params.view, self.render_size().x),
+            PrecisionMode::Auto => match Precision::needed(view, px) {
+                Precision::F32 => Precision::F32,
+                // df64 while it stays sharp, perturbation past it
+                _ if view.width >= Precision::Df64.min_width(self.center_magnitude(), px) => {
+                    Precision::Df64
+                }
+                _ => Precision::perturbation_for(view, px),
+            },
             PrecisionMode::F32 => Precision::F32,
             PrecisionMode::Df64 => Precision::Df64,
+            PrecisionMode::Perturbation => Precision::perturbation_for(view, px),
+            PrecisionMode::PerturbationExp => Precision::PerturbationExp,
         }
+    }
+
+    fn center_magnitude(&self) -> f64 {
+        let (re, im) = self.params.view.center;
+        re.abs().max(im.abs())
+    }
+
+    /// The view with its centre in full precision (the f64 centre when no exact one is set).
+    ///
+    /// ```
+    /// use rfm_perf::fractal::gpu::FractalSettings;
+    /// let mut s = FractalSettings::default();
+    /// s.set_deep_view("-1.74999999999999999999999999999999999999991,0,1e-38".parse()?);
+    /// assert_eq!(s.params.view.center, (-1.75, 0.0));
+    /// assert_eq!(s.deep_view().to_string(), "-1.74999999999999999999999999999999999999991,0,1e-38");
+    /// # Ok::<(), rfm_perf_deep::ParseError>(())
+    /// ```
+    pub fn deep_view(&self) -> DeepView {
+        let (re, im) = match self.exact_center {
+            Some(c) => (c.re, c.im),
+            None => {
+                let f = |v: f64| Fixed::from_f64(v).unwrap_or(Fixed::ZERO);
+                (f(self.params.view.center.0), f(self.params.view.center.1))
+            }
+        };
+        DeepView {
+            re,
+            im,
+            width: self.params.view.width,
+        }
+    }
+
+    /// Shows `view`: its exact centre, its f64 rounding and its width.
+    pub fn set_deep_view(&mut self, view: DeepView) {
+        self.params.view = View {
+            center: (view.re.to_f64(), view.im.to_f64()),
+            width: view.width,
+        };
+        self.exact_center = Some(ExactCenter {
+            re: view.re,
+            im: view.im,
+        });
+    }
+
+    /// Moves the centre by `(dx, dy)` complex units, in full precision.
+    ///
+    /// ```
+    /// use rfm_perf::fractal::gpu::FractalSettings;
+    /// let mut s = FractalSettings::default();
+    /// s.set_deep_view("0.25,0,1e-60".parse()?);
+    /// s.pan(3e-61, -1e-61);
+    /// assert_eq!(s.deep_view().to_string(), "0.2500000000000000000000000000000000000000000000000000000000003,-0.0000000000000000000000000000000000000000000000000000000000001,1e-60");
+    /// # Ok::<(), rfm_perf_deep::ParseError>(())
+    /// ```
+    pub fn pan(&mut self, dx: f64, dy: f64) {
+        let v = self.deep_view();
+        let f = |v: f64| Fixed::from_f64(v).unwrap_or(Fixed::ZERO);
+        self.set_deep_view(DeepView {
+            re: v.re + f(dx),
+            im: v.im + f(dy),
+            width: v.width,
+        });
+    }
+
+    /// Scales the width by `factor` keeping the point `offset` (complex units from the centre)
+    /// where it is on screen, e.g. under the cursor; in full precision.
+    pub fn zoom_at(&mut self, offset: (f64, f64), factor: f64) {
+        self.pan(offset.0 * (1.0 - factor), offset.1 * (1.0 - factor));
+        self.params.view.width *= factor;
     }
 
     /// Zoom relative to the home view ([`View::HOME`]).
     pub fn zoom(&self) -> f64 {
         View::HOME.width / self.params.view.width
+    }
+}
+
+/// A view centre in full precision ([`Fixed`]), written and read as `"RE,IM"` decimals.
+///
+/// ```
+/// use rfm_perf::fractal::gpu::ExactCenter;
+/// let c: ExactCenter = serde_json::from_str("\"-1.5,0.25\"").unwrap();
+/// assert_eq!(c.re.to_f64(), -1.5);
+/// assert!(serde_json::from_str::<ExactCenter>("\"-1.5\"").is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ExactCenter {
+    /// Real part.
+    pub re: Fixed,
+    /// Imaginary part.
+    pub im: Fixed,
+}
+
+impl Serialize for ExactCenter {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = EXACT_DIGITS;
+        s.collect_str(&format_args!(
+            "{},{}",
+            self.re.to_decimal(d),
+            self.im.to_decimal(d)
+        ))
+    }
+}
+
+impl<'de> Deserialize<'de> for ExactCenter {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let (re, im) = text
+            .split_once(',')
+            .ok_or_else(|| serde::de::Error::custom("expected \"RE,IM\""))?;
+        let parse = |v: &str| v.trim().parse::<Fixed>().map_err(serde::de::Error::custom);
+        Ok(ExactCenter {
+            re: parse(re)?,
+            im: parse(im)?,
+        })
     }
 }
 
@@ -281,6 +418,11 @@ pub struct FractalUniform {
     tiles_x: u32,
     counts_offset: u32,
     sub_bits: u32,
+    orbit_len: u32,
+    offset_mant: Vec2,
+    pixel_mant: f32,
+    pixel_exp: i32,
+    offset_exp: i32,
     stops: [Vec4; 8],
 }
 
@@ -290,8 +432,14 @@ fn df(v: f64) -> Vec2 {
 }
 
 impl FractalUniform {
-    /// The parameters for `settings` rendered at `size`, tagged `generation`.
-    pub fn new(settings: &FractalSettings, size: UVec2, generation: u32) -> Self {
+    /// The parameters for `settings` rendered at `size`, tagged `generation`; for the
+    /// perturbation pass also the reference orbit's point and its number of points.
+    pub fn new(
+        settings: &FractalSettings,
+        size: UVec2,
+        generation: u32,
+        reference: Option<(&(Fixed, Fixed), u32)>,
+    ) -> Self {
         let p = &settings.params;
         let (jr, ji) = match p.kind {
             FractalKind::Julia { re, im } => (re, im),
@@ -312,6 +460,16 @@ impl FractalUniform {
         }
         let max_iter = p.max_iter.clamp(1, MAX_ITER_LIMIT);
         let layout = ResultsLayout::new(size);
+        let pixel = split_exponent(p.view.pixel_size(size.x), 0.0);
+        let (offset, orbit_len) = match reference {
+            Some((point, len)) => {
+                // the view's centre relative to the orbit's point, exact before the rounding
+                let view = settings.deep_view();
+                let d = (view.re - point.0, view.im - point.1);
+                (split_exponent(d.0.to_f64(), d.1.to_f64()), len)
+            }
+            None => (split_exponent(0.0, 0.0), 0),
+        };
         Self {
             center_re: df(p.view.center.0),
             center_im: df(p.view.center.1),
@@ -332,6 +490,11 @@ impl FractalUniform {
             tiles_x: layout.tiles.x,
             counts_offset: ((layout.counts_offset() - ResultsLayout::tiles_offset()) / 4) as u32,
             sub_bits: EscapeHistogram::sub_bits_for(max_iter),
+            orbit_len,
+            offset_mant: Vec2::from(offset.0),
+            pixel_mant: pixel.0[0],
+            pixel_exp: pixel.1,
+            offset_exp: offset.1,
             stops,
         }
     }

@@ -15,6 +15,7 @@ use super::cpu_probe::probe_cpu_reference;
 use super::main_world::{
     ExtractedFractal, Generations, build_frame, publish_gpu_metrics, sync_status, sync_target,
 };
+use super::reference::{ReferenceOrbitStatus, ReferenceOrbits, update_reference_orbit};
 use super::render_world::{
     FractalBindGroup, check_pipelines, dispatch_fractal, extract_fractal, init_pipelines,
     prepare_bind_group, read_adapter,
@@ -87,6 +88,8 @@ impl Plugin for FractalGpuPlugin {
             .init_resource::<PassCost>()
             .init_resource::<Generations>()
             .init_resource::<CurrentGeneration>()
+            .init_resource::<ReferenceOrbits>()
+            .init_resource::<ReferenceOrbitStatus>()
             .add_systems(Startup, register_tunables)
             .add_systems(
                 PostUpdate,
@@ -107,6 +110,7 @@ impl Plugin for FractalGpuPlugin {
                 PostUpdate,
                 (
                     sync_target,
+                    update_reference_orbit.run_if(resource_exists::<FractalSettings>),
                     build_frame.run_if(
                         resource_exists::<FractalSettings>
                             .or_else(resource_exists::<ExtractedFractal>),
@@ -175,6 +179,7 @@ fn tunable_values(s: &FractalSettings) -> [(&'static str, f64); 5] {
                 PrecisionMode::Auto => 0.0,
                 PrecisionMode::F32 => 1.0,
                 PrecisionMode::Df64 => 2.0,
+                PrecisionMode::Perturbation | PrecisionMode::PerturbationExp => 3.0,
             },
         ),
         (
@@ -241,13 +246,14 @@ fn register_tunables(mut tunables: ResMut<Tunables>, settings: Option<Res<Fracta
     tunables.register(
         Tunable::new(
             precision_name,
-            "Arithmetic: 0 = automatic, 1 = f32 (fast, shallow), 2 = df64 (deep zoom)",
-            0.0..=2.0,
+            "Arithmetic: 0 = automatic, 1 = f32 (fast, shallow), 2 = df64 (deep zoom), 3 = perturbation (deep zoom to 1e-300)",
+            0.0..=3.0,
             precision,
             set(|s, v| {
                 s.precision = match v.round() as u32 {
                     1 => PrecisionMode::F32,
                     2 => PrecisionMode::Df64,
+                    3 => PrecisionMode::Perturbation,
                     _ => PrecisionMode::Auto,
                 }
             }),
@@ -257,6 +263,7 @@ fn register_tunables(mut tunables: ResMut<Tunables>, settings: Option<Res<Fracta
             (0.0, "auto"),
             (1.0, Precision::F32.name()),
             (2.0, Precision::Df64.name()),
+            (3.0, "perturbation"),
         ]),
     );
     tunables.register(

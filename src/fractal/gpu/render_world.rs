@@ -8,7 +8,7 @@ use bevy::render::Extract;
 use bevy::render::diagnostic::RecordDiagnostics;
 use bevy::render::render_asset::RenderAssets;
 use bevy::render::render_resource::binding_types::{
-    storage_buffer_sized, texture_storage_2d, uniform_buffer,
+    storage_buffer_read_only_sized, storage_buffer_sized, texture_storage_2d, uniform_buffer,
 };
 use bevy::render::render_resource::*;
 use bevy::render::renderer::{RenderAdapterInfo, RenderContext, RenderDevice, RenderQueue};
@@ -39,6 +39,8 @@ impl PassVariant {
         match self.precision {
             Precision::F32 => "fractal_f32",
             Precision::Df64 => "fractal_df64",
+            Precision::Perturbation => "fractal_perturbation",
+            Precision::PerturbationExp => "fractal_perturbation_exp",
         }
     }
 
@@ -87,8 +89,8 @@ pub(super) struct UniformStore(UniformBuffer<FractalUniform>);
 #[derive(Resource)]
 pub(super) struct FractalBindGroup {
     bind_group: BindGroup,
-    /// What `bind_group` binds: the texture view, the results buffer and the uniform buffer.
-    key: (TextureViewId, BufferId, BufferId),
+    /// What `bind_group` binds: the texture view, the results, uniform and orbit buffers.
+    key: (TextureViewId, BufferId, BufferId, BufferId),
     results: Buffer,
     timings: Option<Buffer>,
     /// The pipeline of this frame's variant.
@@ -107,12 +109,17 @@ pub(super) fn init_pipelines(
     let Some(shader) = shader else { return };
     let layout = BindGroupLayoutDescriptor::new(
         "rfm_perf fractal",
-        &BindGroupLayoutEntries::sequential(
+        &BindGroupLayoutEntries::with_indices(
             ShaderStages::COMPUTE,
             (
-                uniform_buffer::<FractalUniform>(false),
-                texture_storage_2d(TextureFormat::Rgba8Unorm, StorageTextureAccess::WriteOnly),
-                storage_buffer_sized(false, None),
+                (0, uniform_buffer::<FractalUniform>(false)),
+                (
+                    1,
+                    texture_storage_2d(TextureFormat::Rgba8Unorm, StorageTextureAccess::WriteOnly),
+                ),
+                (2, storage_buffer_sized(false, None)),
+                // the reference orbit (3 and 4 are the arithmetic self-tests' bindings)
+                (5, storage_buffer_read_only_sized(false, None)),
             ),
         ),
     );
@@ -248,10 +255,15 @@ pub(super) fn prepare_bind_group(
     pipeline_cache: Res<PipelineCache>,
 ) {
     rfm_perf_core::perf_scope!("render.fractal_bind_group");
-    let ready = frame
-        .as_ref()
-        .and_then(|f| Some((f, images.get(&f.image)?, buffers.get(&f.results)?)));
-    let (Some((frame, image, results)), Some(mut pipelines), Some(uniforms)) =
+    let ready = frame.as_ref().and_then(|f| {
+        Some((
+            f,
+            images.get(&f.image)?,
+            buffers.get(&f.results)?,
+            buffers.get(&f.orbit)?,
+        ))
+    });
+    let (Some((frame, image, results, orbit)), Some(mut pipelines), Some(uniforms)) =
         (ready, pipelines, uniforms.as_mut())
     else {
         if current.is_some() {
@@ -268,6 +280,7 @@ pub(super) fn prepare_bind_group(
         image.texture_view.id(),
         results.buffer.id(),
         uniform_buffer.id(),
+        orbit.buffer.id(),
     );
     let timings = buffers.get(&frame.timings).map(|b| b.buffer.clone());
     let workgroups = UVec2::new(
@@ -288,10 +301,11 @@ pub(super) fn prepare_bind_group(
     let bind_group = device.create_bind_group(
         "rfm_perf fractal",
         &pipeline_cache.get_bind_group_layout(&pipelines.layout),
-        &BindGroupEntries::sequential((
-            uniform,
-            &image.texture_view,
-            results.buffer.as_entire_buffer_binding(),
+        &BindGroupEntries::with_indices((
+            (0, uniform),
+            (1, &image.texture_view),
+            (2, results.buffer.as_entire_buffer_binding()),
+            (5, orbit.buffer.as_entire_buffer_binding()),
         )),
     );
     commands.insert_resource(FractalBindGroup {

@@ -1,0 +1,331 @@
+//! The perturbation pass's reference orbit: one point of the view iterated on the CPU in full
+//! precision ([`rfm_perf_deep`]), off the frame (a task on Bevy's async compute pool), uploaded as
+//! a storage buffer of extended-exponent values, and kept while its point stays inside the view
+//! and it has the precision and iterations the view needs.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bevy::asset::RenderAssetUsages;
+use bevy::math::UVec2;
+use bevy::prelude::*;
+use bevy::render::storage::ShaderBuffer;
+use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
+use rfm_perf_deep::{DeepView, Fixed, Formula, ReferenceOrbit};
+use serde::Serialize;
+
+use super::{FractalSettings, MAX_ITER_LIMIT};
+use crate::fractal::FractalKind;
+
+/// The exponent of zero in the pass's extended-exponent numbers (`m·2^e`; the shader's
+/// `FX_ZERO_EXP`): far below any number a view can hold, so every term it is added to wins.
+pub(crate) const FX_ZERO_EXP: i32 = -1_000_000;
+
+/// Bytes per orbit point in the storage buffer: `Zₙ` as mantissa pair (f32) and exponent (i32),
+/// the exponent of `Zₙ − Z₀` (i32) and its mantissa pair (f32).
+pub const ORBIT_POINT_BYTES: usize = 24;
+
+/// What the HUD and reports show of the reference orbit.
+///
+/// ```
+/// let s = rfm_perf::fractal::gpu::ReferenceOrbitStatus::default();
+/// assert!(!s.ready && !s.pending);
+/// ```
+#[derive(Resource, Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ReferenceOrbitStatus {
+    /// An orbit is uploaded and serves the current view.
+    pub ready: bool,
+    /// A new orbit is being computed.
+    pub pending: bool,
+    /// Bits of its arithmetic (limbs × 64, the integer limb included).
+    pub precision_bits: u32,
+    /// Points it holds (its iterations + 1, fewer when it escaped).
+    pub points: u32,
+    /// The iteration it escaped at, if it did.
+    pub escaped_at: Option<u32>,
+    /// CPU time its computation took (ms).
+    pub compute_ms: f64,
+    /// Seconds since it was ready.
+    pub age_s: f64,
+    /// Changes with every new orbit.
+    pub serial: u64,
+}
+
+/// An orbit in use: the CPU copy, its GPU buffer and when it came.
+pub(super) struct ActiveOrbit {
+    pub(super) orbit: Arc<ReferenceOrbit>,
+    pub(super) buffer: Handle<ShaderBuffer>,
+    pub(super) serial: u64,
+    ready_at: Instant,
+    compute: Duration,
+}
+
+struct PendingOrbit {
+    task: Task<(ReferenceOrbit, Duration)>,
+    wanted: Wanted,
+    /// The point it iterates.
+    point: (Fixed, Fixed),
+}
+
+/// What a view needs of an orbit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Wanted {
+    formula: Formula,
+    limbs: usize,
+    max_iter: u32,
+}
+
+impl Wanted {
+    fn of(settings: &FractalSettings, view: &DeepView) -> Self {
+        Self {
+            formula: formula_of(settings.params.kind),
+            limbs: view.precision_limbs(settings.render_size().x),
+            max_iter: settings.params.max_iter.clamp(1, MAX_ITER_LIMIT),
+        }
+    }
+
+    /// Whether an orbit of `formula` at `limbs` to `max_iter` around `point` serves `view`
+    /// (rendered at `size`): same formula, enough precision and iterations, and its point
+    /// inside the view.
+    fn served_by(
+        &self,
+        formula: Formula,
+        limbs: usize,
+        max_iter: u32,
+        escaped: bool,
+        point: &(Fixed, Fixed),
+        view: &DeepView,
+        size: UVec2,
+    ) -> bool {
+        let (dx, dy) = (
+            (point.0 - view.re).to_f64().abs(),
+            (point.1 - view.im).to_f64().abs(),
+        );
+        let half_w = view.width / 2.0;
+        let half_h = half_w * f64::from(size.y) / f64::from(size.x.max(1));
+        formula == self.formula
+            && limbs >= self.limbs
+            && (max_iter >= self.max_iter || escaped)
+            && dx <= half_w
+            && dy <= half_h
+    }
+}
+
+/// The main world's reference orbits: the one in use and the one being computed.
+#[derive(Resource, Default)]
+pub(super) struct ReferenceOrbits {
+    pub(super) current: Option<ActiveOrbit>,
+    pending: Option<PendingOrbit>,
+    /// A one-point buffer bound while no orbit is needed (the bind group always has one).
+    placeholder: Option<Handle<ShaderBuffer>>,
+    serial: u64,
+}
+
+impl ReferenceOrbits {
+    /// The orbit to render `settings` with, when the one in use serves its view.
+    pub(super) fn serving(&self, settings: &FractalSettings) -> Option<&ActiveOrbit> {
+        let view = settings.deep_view();
+        let wanted = Wanted::of(settings, &view);
+        self.current.as_ref().filter(|c| {
+            let o = &c.orbit;
+            wanted.served_by(
+                o.formula,
+                o.limbs,
+                o.max_iter,
+                o.escaped_at.is_some(),
+                &o.point,
+                &view,
+                settings.render_size(),
+            )
+        })
+    }
+
+    /// The buffer to bind while no orbit is in use.
+    pub(super) fn placeholder(
+        &mut self,
+        buffers: &mut Assets<ShaderBuffer>,
+    ) -> Handle<ShaderBuffer> {
+        self.placeholder
+            .get_or_insert_with(|| {
+                buffers.add(ShaderBuffer::new(
+                    &pack_orbit(&[[0.0, 0.0]], &[]),
+                    RenderAssetUsages::RENDER_WORLD,
+                ))
+            })
+            .clone()
+    }
+}
+
+/// The orbit formula of a fractal kind.
+pub(super) fn formula_of(kind: FractalKind) -> Formula {
+    match kind {
+        FractalKind::Mandelbrot => Formula::Mandelbrot,
+        FractalKind::Julia { re, im } => Formula::Julia { k: (re, im) },
+        FractalKind::BurningShip => Formula::BurningShip,
+    }
+}
+
+/// Keeps an orbit that serves the view: installs a finished computation, and starts one (at
+/// the view's exact centre) when neither the orbit in use nor the one pending serves.
+pub(super) fn update_reference_orbit(
+    settings: Option<Res<FractalSettings>>,
+    mut orbits: ResMut<ReferenceOrbits>,
+    mut buffers: ResMut<Assets<ShaderBuffer>>,
+    mut status: ResMut<ReferenceOrbitStatus>,
+) {
+    let Some(settings) = settings else { return };
+    if let Some(pending) = &mut orbits.pending
+        && let Some((orbit, compute)) = check_ready(&mut pending.task)
+    {
+        orbits.pending = None;
+        orbits.serial += 1;
+        let buffer = buffers.add(ShaderBuffer::new(
+            &pack_orbit(&orbit.points, &orbit.start_offsets),
+            RenderAssetUsages::RENDER_WORLD,
+        ));
+        if let Some(old) = orbits.current.take() {
+            buffers.remove(&old.buffer);
+        }
+        orbits.current = Some(ActiveOrbit {
+            orbit: Arc::new(orbit),
+            buffer,
+            serial: orbits.serial,
+            ready_at: Instant::now(),
+            compute,
+        });
+    }
+    let needed = settings.precision().is_perturbation();
+    let ready = orbits.serving(&settings).is_some();
+    if needed && !ready {
+        let view = settings.deep_view();
+        let wanted = Wanted::of(&settings, &view);
+        let pending_serves = orbits.pending.as_ref().is_some_and(|p| {
+            let w = p.wanted;
+            wanted.served_by(
+                w.formula,
+                w.limbs,
+                w.max_iter,
+                false,
+                &p.point,
+                &view,
+                settings.render_size(),
+            )
+        });
+        if !pending_serves {
+            // dropping a task cancels it
+            let point = view.centre();
+            let size = settings.render_size();
+            let task = AsyncComputeTaskPool::get().spawn(async move {
+                let started = Instant::now();
+                let orbit = ReferenceOrbit::for_view(
+                    wanted.formula,
+                    &view,
+                    size.x,
+                    size.y,
+                    wanted.limbs,
+                    wanted.max_iter,
+                );
+                (orbit, started.elapsed())
+            });
+            orbits.pending = Some(PendingOrbit {
+                task,
+                wanted,
+                point,
+            });
+        }
+    }
+    let new_status = match &orbits.current {
+        Some(c) => ReferenceOrbitStatus {
+            ready,
+            pending: orbits.pending.is_some(),
+            precision_bits: c.orbit.limbs as u32 * 64,
+            points: c.orbit.points.len() as u32,
+            escaped_at: c.orbit.escaped_at,
+            compute_ms: c.compute.as_secs_f64() * 1000.0,
+            age_s: c.ready_at.elapsed().as_secs_f64(),
+            serial: c.serial,
+        },
+        None => ReferenceOrbitStatus {
+            pending: orbits.pending.is_some(),
+            ..default()
+        },
+    };
+    if *status != new_status {
+        *status = new_status;
+    }
+}
+
+/// An `f64` pair as an extended-exponent number `m·2^e` with one exponent for both parts and
+/// the larger part's mantissa in [1, 2) (how the shader's `fx_norm` keeps them); zero (or a
+/// non-finite pair) is `([0, 0], FX_ZERO_EXP)`.
+///
+/// ```
+/// use rfm_perf::fractal::gpu::split_exponent;
+/// assert_eq!(split_exponent(3.0, -0.5), ([1.5, -0.25], 1));
+/// let (m, e) = split_exponent(1e-300, 0.0);
+/// assert!((f64::from(m[0]) * 2f64.powi(e + 1000) * 2f64.powi(-1000) / 1e-300 - 1.0).abs() < 1e-7);
+/// ```
+pub fn split_exponent(x: f64, y: f64) -> ([f32; 2], i32) {
+    let big = x.abs().max(y.abs());
+    if big == 0.0 || !big.is_finite() {
+        return ([0.0, 0.0], FX_ZERO_EXP);
+    }
+    let mut e = big.log2().floor() as i32;
+    let scaled = |v: f64, e: i32| v * 2f64.powi(-e / 2) * 2f64.powi(-e + e / 2);
+    if scaled(big, e) >= 2.0 {
+        e += 1;
+    } else if scaled(big, e) < 1.0 {
+        e -= 1;
+    }
+    ([scaled(x, e) as f32, scaled(y, e) as f32], e)
+}
+
+/// The orbit as the shader reads it ([`ORBIT_POINT_BYTES`] per point): `Zₙ` and `Zₙ − Z₀`
+/// (`start_offsets`, or `Zₙ` itself when empty: Z₀ = 0) as extended-exponent numbers.
+pub(super) fn pack_orbit(points: &[[f64; 2]], start_offsets: &[[f64; 2]]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(points.len() * ORBIT_POINT_BYTES);
+    for (n, &[x, y]) in points.iter().enumerate() {
+        let (m, e) = split_exponent(x, y);
+        let [sx, sy] = start_offsets.get(n).copied().unwrap_or([x, y]);
+        let (sm, se) = split_exponent(sx, sy);
+        for word in [
+            m[0].to_bits(),
+            m[1].to_bits(),
+            e as u32,
+            se as u32,
+            sm[0].to_bits(),
+            sm[1].to_bits(),
+        ] {
+            bytes.extend_from_slice(&word.to_le_bytes());
+        }
+    }
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_exponent_keeps_the_value_and_normalizes_the_larger_part() {
+        for (x, y) in [
+            (1.0, 0.0),
+            (-2.0, 0.75),
+            (1e-300, -3e-301),
+            (0.0, -5e-20),
+            (255.9, 1e5),
+        ] {
+            let (m, e) = split_exponent(x, y);
+            let big = m[0].abs().max(m[1].abs());
+            assert!((1.0..2.0).contains(&big), "{x} {y}: {m:?}");
+            let back = |v: f32| f64::from(v) * 2f64.powi(e / 2) * 2f64.powi(e - e / 2);
+            assert!((back(m[0]) - x).abs() <= 1e-7 * x.abs().max(y.abs()), "{x}");
+            assert!((back(m[1]) - y).abs() <= 1e-7 * x.abs().max(y.abs()), "{y}");
+        }
+        assert_eq!(split_exponent(0.0, 0.0), ([0.0, 0.0], FX_ZERO_EXP));
+        assert_eq!(
+            pack_orbit(&[[0.0, 0.0], [1.0, 1.0]], &[]).len(),
+            2 * ORBIT_POINT_BYTES
+        );
+    }
+}
