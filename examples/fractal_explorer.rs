@@ -2,15 +2,18 @@
 //!
 //! Mouse: drag to pan, wheel to zoom around the cursor. Keys: `1` Mandelbrot, `2` Julia,
 //! `3` Burning Ship, `P` next palette, `+`/`-` max iterations, `[`/`]` resolution scale,
-//! `F` precision (auto → f32 → df64), `I` interior checks on/off, `H` cost heatmap (the
+//! `F` precision (auto → f32 → df64 → perturbation), `I` interior checks on/off, `H` cost heatmap (the
 //! iterations each pixel really ran, with a legend; the dashboard's System window shows the
-//! per-tile cost), `R` reset, `S` save a PNG screenshot, `F12` dashboard.
+//! per-tile cost), `R` reset, `S` save a PNG screenshot and the exact view beside it
+//! (`fractal-….view`, for `--view`), `F12` dashboard. Pan and zoom work in full precision: with
+//! perturbation (`auto` past df64's reach) the wheel goes to widths of 1e-300.
 //! The window title shows zoom, precision, iterations and FPS.
 //!
 //! Headless benchmark (no window or display needed; lavapipe works):
 //! `cargo run --release --example fractal_explorer -- --headless --frames 300 --report out.json`
 //! serves the API while it runs (first line: `rfm_perf API: http://ADDR/`), so `rfm-perf watch`,
 //! a Prometheus scrape or a browser can follow it from elsewhere; `--no-api` turns it off.
+//! `--path deep` flies to 1e-100 instead; `--view RE,IM,WIDTH` renders one view every frame.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -23,11 +26,13 @@ use clap::Parser;
 use rfm_perf::GpuPassStatus;
 use rfm_perf::fractal::gpu::{
     Coloring, FractalFrameStats, FractalSettings, FractalTarget, PrecisionMode,
+    ReferenceOrbitStatus,
 };
 use rfm_perf::fractal::palette::Palette;
-use rfm_perf::fractal::{FractalKind, Precision, View};
-use rfm_perf::headless::{BenchmarkOptions, run_benchmark};
+use rfm_perf::fractal::{FractalKind, View};
+use rfm_perf::headless::{BenchmarkOptions, BenchmarkPath, run_benchmark};
 use rfm_perf::prelude::*;
+use rfm_perf_deep::DeepView;
 
 #[path = "shared/screenshot.rs"]
 mod screenshot;
@@ -65,9 +70,14 @@ struct Args {
     /// Window mode: open the dashboard at start.
     #[arg(long)]
     dashboard: bool,
-    /// Window mode: start at this view, `RE,IM,WIDTH`.
+    /// Start at this view, `RE,IM,WIDTH` (decimals of any length, exponent widths:
+    /// `--view=-1.74999…,0,1e-80`). Headless mode: render it every frame instead of a path.
     #[arg(long)]
     view: Option<String>,
+    /// Headless mode: the views flown through: `zoom` (−1.7499 to 1e-12, f32 then df64) or
+    /// `deep` (c = i to 1e-100: f32, df64, then perturbation).
+    #[arg(long, default_value = "zoom")]
+    path: String,
     /// Address of the REST/Prometheus API (loopback by default; port 0 picks a free one).
     #[arg(long, env = "RFM_PERF_API_ADDR", default_value = "127.0.0.1:8501")]
     api_addr: std::net::SocketAddr,
@@ -100,18 +110,8 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
     Ok((w, h))
 }
 
-fn parse_view(s: &str) -> Result<View, String> {
-    let v: Vec<f64> = s
-        .split(',')
-        .map(|x| x.trim().parse::<f64>().map_err(|e| format!("{x}: {e}")))
-        .collect::<Result<_, _>>()?;
-    match v[..] {
-        [re, im, width] if width > 0.0 && width.is_finite() => Ok(View {
-            center: (re, im),
-            width,
-        }),
-        _ => Err("expected RE,IM,WIDTH with WIDTH > 0".into()),
-    }
+fn parse_view(s: &str) -> Result<DeepView, String> {
+    s.parse::<DeepView>().map_err(|e| e.to_string())
 }
 
 fn main() -> AppExit {
@@ -126,7 +126,7 @@ fn main() -> AppExit {
         return headless(&args);
     }
     let view = match args.view.as_deref().map(parse_view).transpose() {
-        Ok(v) => v.unwrap_or(View::HOME),
+        Ok(v) => v,
         Err(e) => {
             eprintln!("--view: {e}");
             return AppExit::error();
@@ -159,19 +159,24 @@ fn main() -> AppExit {
             .with_alert_rules(&args.alert_rules),
     )
     .insert_resource(ClearColor(Color::BLACK))
-    .insert_resource(FractalSettings {
-        params: rfm_perf::fractal::FractalParams {
-            view,
-            max_iter: args.max_iter,
+    .insert_resource({
+        let mut s = FractalSettings {
+            params: rfm_perf::fractal::FractalParams {
+                max_iter: args.max_iter,
+                ..Default::default()
+            },
+            interior_check: !args.no_interior_check,
+            coloring: if args.heatmap {
+                Coloring::Cost
+            } else {
+                Coloring::Palette
+            },
             ..Default::default()
-        },
-        interior_check: !args.no_interior_check,
-        coloring: if args.heatmap {
-            Coloring::Cost
-        } else {
-            Coloring::Palette
-        },
-        ..Default::default()
+        };
+        if let Some(v) = view {
+            s.set_deep_view(v);
+        }
+        s
     })
     .insert_resource(rfm_perf::AdaptiveQuality {
         enabled: args.adaptive_fps.is_some(),
@@ -208,7 +213,21 @@ fn headless(args: &Args) -> AppExit {
             return AppExit::error();
         }
     };
+    let path = match (args.view.as_deref().map(parse_view), args.path.as_str()) {
+        (Some(Ok(v)), _) => BenchmarkPath::Fixed(v),
+        (Some(Err(e)), _) => {
+            eprintln!("--view: {e}");
+            return AppExit::error();
+        }
+        (None, "zoom") => BenchmarkPath::Zoom,
+        (None, "deep") => BenchmarkPath::Deep,
+        (None, other) => {
+            eprintln!("--path: `{other}` is not a path (zoom or deep)");
+            return AppExit::error();
+        }
+    };
     let options = BenchmarkOptions {
+        path,
         frames: args.frames.max(1),
         width,
         height,
@@ -289,15 +308,18 @@ fn show_target(
     }
 }
 
-/// The complex point under a logical window position.
-fn point_at(view: &View, window: &Window, pos: Vec2) -> (f64, f64) {
+/// A logical window position's offset from the view's centre, in complex units.
+fn offset_at(view: &View, window: &Window, pos: Vec2) -> (f64, f64) {
     let size = window.size().max(Vec2::ONE);
     let s = view.width / f64::from(size.x);
     (
-        view.center.0 + f64::from(pos.x - size.x / 2.0) * s,
-        view.center.1 - f64::from(pos.y - size.y / 2.0) * s,
+        f64::from(pos.x - size.x / 2.0) * s,
+        -f64::from(pos.y - size.y / 2.0) * s,
     )
 }
+
+/// Narrowest width the wheel zooms to (the perturbation pass's extended exponent reaches it).
+const MIN_WIDTH: f64 = 1e-300;
 
 fn navigate(
     window: Single<&Window, With<PrimaryWindow>>,
@@ -313,11 +335,13 @@ fn navigate(
         return;
     }
     let size = window.size().max(Vec2::ONE);
+    // in full precision: at depth the f64 centre cannot move by less than its spacing
     if buttons.pressed(MouseButton::Left) && motion.delta != Vec2::ZERO {
         let s = settings.params.view.width / f64::from(size.x);
-        let view = &mut settings.params.view;
-        view.center.0 -= f64::from(motion.delta.x) * s;
-        view.center.1 += f64::from(motion.delta.y) * s;
+        settings.pan(
+            -f64::from(motion.delta.x) * s,
+            f64::from(motion.delta.y) * s,
+        );
     }
     let lines = match scroll.unit {
         MouseScrollUnit::Line => scroll.delta.y,
@@ -326,17 +350,9 @@ fn navigate(
     if lines != 0.0 {
         let cursor = window.cursor_position().unwrap_or(size / 2.0);
         let view = settings.params.view;
-        let p = point_at(&view, &window, cursor);
-        let f = 0.8f64.powf(f64::from(lines));
-        let width = (view.width * f).clamp(1e-15, 16.0);
-        let f = width / view.width;
-        settings.params.view = View {
-            center: (
-                p.0 - (p.0 - view.center.0) * f,
-                p.1 - (p.1 - view.center.1) * f,
-            ),
-            width,
-        };
+        let offset = offset_at(&view, &window, cursor);
+        let width = (view.width * 0.8f64.powf(f64::from(lines))).clamp(MIN_WIDTH, 16.0);
+        settings.zoom_at(offset, width / view.width);
     }
 }
 
@@ -380,6 +396,7 @@ fn keys(
                 }
             }
             KeyCode::KeyR => {
+                s.exact_center = None;
                 s.params.view = if matches!(s.params.kind, FractalKind::Mandelbrot) {
                     View::HOME
                 } else {
@@ -391,14 +408,20 @@ fn keys(
                 s.resolution_scale = 1.0;
             }
             KeyCode::KeyS => {
-                let path = format!(
-                    "fractal-{}.png",
+                let stem = format!(
+                    "fractal-{}",
                     std::time::SystemTime::now()
                         .duration_since(std::time::UNIX_EPOCH)
                         .unwrap_or_default()
                         .as_secs()
                 );
-                info!("saving screenshot to {path}");
+                let path = format!("{stem}.png");
+                // the exact view beside it: `--view "$(cat fractal-….view)"` returns there
+                let view = s.deep_view().to_string();
+                match std::fs::write(format!("{stem}.view"), format!("{view}\n")) {
+                    Ok(()) => info!("saving screenshot to {path}, view {view} to {stem}.view"),
+                    Err(e) => warn!("could not save the view to {stem}.view: {e}"),
+                }
                 commands
                     .spawn(Screenshot::primary_window())
                     .observe(save_to_disk(path));
@@ -413,6 +436,7 @@ fn update_title(
     settings: Res<FractalSettings>,
     stats: Res<FractalFrameStats>,
     status: Res<GpuPassStatus>,
+    orbit: Res<ReferenceOrbitStatus>,
     tracker: Res<PerfTracker>,
     time: Res<Time<Real>>,
     mut next: Local<Duration>,
@@ -431,17 +455,25 @@ fn update_title(
         .0
         .abs()
         .max(settings.params.view.center.1.abs());
-    let limit = Precision::Df64.min_width(mag, size.x);
+    let limit = precision.min_width(mag, size.x);
     let depth = if settings.params.view.width < limit {
-        " — beyond the df64 limit".to_string()
+        format!(" — beyond the {} limit", precision.name())
     } else {
         String::new()
+    };
+    let reference = match (precision.is_perturbation(), orbit.ready) {
+        (false, _) => String::new(),
+        (true, true) => format!(
+            ", orbit {} bits {:.0} s old",
+            orbit.precision_bits, orbit.age_s
+        ),
+        (true, false) => ", computing the reference orbit…".into(),
     };
     let title = match &*status {
         GpuPassStatus::Failed(e) => format!("rfm_perf fractal explorer — shader error: {e}"),
         GpuPassStatus::Compiling => "rfm_perf fractal explorer — compiling shader…".into(),
         _ => format!(
-            "{}{} — zoom {:.2e} ({:?}, limit {:.0e}{depth}) — {} iter max, {:.1} it/px ({:.1} run, interior checks {}) — {}×{} — {:.0} FPS — F12 dashboard",
+            "{}{} — zoom {:.2e} ({}{reference}, limit {:.0e}{depth}) — {} iter max, {:.1} it/px ({:.1} run, interior checks {}) — {}×{} — {:.0} FPS — F12 dashboard",
             settings.params.kind.name(),
             if settings.coloring == Coloring::Cost {
                 " cost heatmap"
@@ -449,7 +481,7 @@ fn update_title(
                 ""
             },
             settings.zoom(),
-            precision,
+            precision.name(),
             limit,
             settings.params.max_iter,
             stats.iterations_per_pixel(),

@@ -210,5 +210,85 @@ fn fractal_cost(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, fractal_gpu, fractal_interior, fractal_cost);
+/// Deep zoom: perturbation (f32 and extended-exponent deltas) against the df64 pass on the same
+/// view at width ~1e-10 (the seahorse valley view the GPU test checks), then perturbation alone
+/// at 1e-50 and 1e-100 (c = i), all 256 × 256, interior checks off. The reference orbit is
+/// computed off the frame; its CPU time is printed.
+fn fractal_deep(c: &mut Criterion) {
+    let cases: [(&str, &str, u32, &[PrecisionMode]); 3] = [
+        (
+            "seahorse_9.3e-11_max2000",
+            "-0.7440443137107649816439235483860523,0.0974394119664793829224577868386249,9.313225746154786e-11",
+            2000,
+            &[
+                PrecisionMode::Df64,
+                PrecisionMode::Perturbation,
+                PrecisionMode::PerturbationExp,
+            ],
+        ),
+        (
+            "c_i_1e-50_max2000",
+            "0,1,1e-50",
+            2000,
+            &[PrecisionMode::Perturbation],
+        ),
+        (
+            "c_i_1e-100_max2000",
+            "0,1,1e-100",
+            2000,
+            &[PrecisionMode::Perturbation],
+        ),
+    ];
+    let tracker = PerformanceTracker::new();
+    let mut app = headless_app(
+        FractalSettings {
+            output_size: UVec2::splat(SIZE),
+            interior_check: false,
+            ..Default::default()
+        },
+        tracker.clone(),
+    );
+    for (name, view, max_iter, modes) in cases {
+        let view: rfm_perf_deep::DeepView = view.parse().expect("view");
+        let mut g = c.benchmark_group(format!("fractal_deep/{name}"));
+        g.sample_size(10);
+        g.measurement_time(Duration::from_secs(6));
+        for &mode in modes {
+            {
+                let mut s = app.world_mut().resource_mut::<FractalSettings>();
+                s.set_deep_view(view);
+                s.params.max_iter = max_iter;
+                s.precision = mode;
+            }
+            let gpu = read_results(&mut app, 600).expect("GPU result");
+            let orbit = app
+                .world()
+                .resource::<rfm_perf::fractal::gpu::ReferenceOrbitStatus>()
+                .clone();
+            let precision = app.world().resource::<FractalSettings>().precision();
+            if precision.is_perturbation() {
+                println!(
+                    "{name} {}: reference orbit {} points at {} bits in {:.2} ms",
+                    precision.name(),
+                    orbit.points,
+                    orbit.precision_bits,
+                    orbit.compute_ms
+                );
+            }
+            g.throughput(Throughput::Elements(gpu.iterations));
+            g.bench_function(format!("gpu_pass_{}", precision.name()), |b| {
+                b.iter_custom(|iters| gpu_pass_time(&mut app, &tracker, iters))
+            });
+        }
+        g.finish();
+    }
+}
+
+criterion_group!(
+    benches,
+    fractal_gpu,
+    fractal_interior,
+    fractal_cost,
+    fractal_deep
+);
 criterion_main!(benches);

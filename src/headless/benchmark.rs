@@ -23,6 +23,7 @@ use crate::fractal::gpu::{
 };
 use crate::fractal::palette::Palette;
 use crate::fractal::{FractalParams, Precision, View};
+use rfm_perf_deep::{DeepView, Fixed};
 
 /// The benchmark's deterministic zoom path: centred on −1.7499 + 0i (a non-chaotic region on the
 /// real axis), from width 3.5 down to `deepest` geometrically, so the later part runs in df64.
@@ -40,6 +41,70 @@ pub fn zoom_path(frame: u32, frames: u32, deepest: f64) -> View {
     }
 }
 
+/// Width the deep flythrough ([`BenchmarkPath::Deep`]) ends at.
+pub const DEEP_PATH_WIDTH: f64 = 1e-100;
+
+/// What the benchmark flies through.
+///
+/// ```
+/// use rfm_perf::headless::BenchmarkPath;
+/// let end = BenchmarkPath::Deep.view(99, 100, 1e-12);
+/// assert_eq!(end.to_string(), "0,1,1e-100");
+/// assert_eq!(BenchmarkPath::Zoom.view(99, 100, 1e-12).width, 1e-12);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum BenchmarkPath {
+    /// [`zoom_path`]: −1.7499 + 0i from 3.5 to the options' `deepest` (f32, then df64).
+    #[default]
+    Zoom,
+    /// c = i (a Misiurewicz point: a spiral at every depth) from 3.5 to
+    /// [`DEEP_PATH_WIDTH`]: f32, df64, then perturbation with f32 and extended-exponent deltas.
+    Deep,
+    /// One view, every frame.
+    Fixed(DeepView),
+}
+
+impl BenchmarkPath {
+    /// The view of `frame` of `frames`.
+    pub fn view(&self, frame: u32, frames: u32, deepest: f64) -> DeepView {
+        let f = |v: f64| Fixed::from_f64(v).unwrap_or(Fixed::ZERO);
+        match self {
+            BenchmarkPath::Zoom => {
+                let v = zoom_path(frame, frames, deepest);
+                DeepView {
+                    re: f(v.center.0),
+                    im: f(v.center.1),
+                    width: v.width,
+                }
+            }
+            BenchmarkPath::Deep => {
+                let t = f64::from(frame) / f64::from(frames.saturating_sub(1).max(1));
+                // in log space: the width's f64 stays exact at the end
+                let log_w = 3.5f64.log10() * (1.0 - t) + DEEP_PATH_WIDTH.log10() * t;
+                DeepView {
+                    re: Fixed::ZERO,
+                    im: f(1.0),
+                    width: if frame + 1 >= frames {
+                        DEEP_PATH_WIDTH
+                    } else {
+                        10f64.powf(log_w)
+                    },
+                }
+            }
+            BenchmarkPath::Fixed(v) => *v,
+        }
+    }
+
+    /// The narrowest width the path reaches.
+    pub fn deepest(&self, deepest: f64) -> f64 {
+        match self {
+            BenchmarkPath::Zoom => deepest,
+            BenchmarkPath::Deep => DEEP_PATH_WIDTH,
+            BenchmarkPath::Fixed(v) => v.width,
+        }
+    }
+}
+
 /// Settings of a headless benchmark run.
 #[derive(Clone, Debug)]
 pub struct BenchmarkOptions {
@@ -51,8 +116,10 @@ pub struct BenchmarkOptions {
     pub height: u32,
     /// Iteration limit.
     pub max_iter: u32,
-    /// Deepest view width.
+    /// Deepest view width of [`BenchmarkPath::Zoom`].
     pub deepest: f64,
+    /// The views flown through. Default [`BenchmarkPath::Zoom`].
+    pub path: BenchmarkPath,
     /// Where to write the JSON report.
     pub report: Option<PathBuf>,
     /// Where to save a PNG of the last frame.
@@ -80,13 +147,18 @@ impl BenchmarkOptions {
     /// assert_eq!(o.scenario_name(), "zoom 512x512 max1000 300f to 1e-12, checks on");
     /// ```
     pub fn scenario_name(&self) -> String {
+        let path = match &self.path {
+            BenchmarkPath::Zoom => "zoom".to_string(),
+            BenchmarkPath::Deep => "deep".to_string(),
+            BenchmarkPath::Fixed(v) => format!("view {v}"),
+        };
         format!(
-            "zoom {}x{} max{} {}f to {:e}, checks {}{}",
+            "{path} {}x{} max{} {}f to {:e}, checks {}{}",
             self.width,
             self.height,
             self.max_iter,
             self.frames,
-            self.deepest,
+            self.path.deepest(self.deepest),
             if self.interior_check { "on" } else { "off" },
             if self.heatmap { ", heatmap" } else { "" }
         ) + &self
@@ -120,6 +192,7 @@ impl Default for BenchmarkOptions {
             height: 512,
             max_iter: 1000,
             deepest: 1e-12,
+            path: BenchmarkPath::Zoom,
             report: None,
             screenshot: None,
             interior_check: true,
@@ -143,9 +216,8 @@ pub fn run_benchmark(
     // the process's tracker: `perf_scope!` and `#[track_performance]` record into it, so the
     // served API and the report see the app's scopes
     let tracker = rfm_perf_core::get_performance_tracker().clone();
-    let settings = FractalSettings {
+    let mut settings = FractalSettings {
         params: FractalParams {
-            view: zoom_path(0, options.frames, options.deepest),
             max_iter: options.max_iter,
             ..Default::default()
         },
@@ -159,6 +231,7 @@ pub fn run_benchmark(
         },
         ..Default::default()
     };
+    settings.set_deep_view(options.path.view(0, options.frames, options.deepest));
     let mut app = match &options.api {
         None => headless_app(settings, tracker.clone()),
         Some(api) => headless_app_with(
@@ -187,7 +260,10 @@ pub fn run_benchmark(
     };
     progress(&format!(
         "rfm_perf headless benchmark: {} frames at {}×{}, zooming to width {:e}",
-        options.frames, options.width, options.height, options.deepest
+        options.frames,
+        options.width,
+        options.height,
+        options.path.deepest(options.deepest)
     ));
     // warm up: compile the pipelines and get a first result
     read_results(&mut app, 600)?;
@@ -211,10 +287,10 @@ pub fn run_benchmark(
     let mut escapes = EscapeSum::default();
     let start = Instant::now();
     for frame in 0..options.frames {
-        let view = zoom_path(frame, options.frames, options.deepest);
+        let view = options.path.view(frame, options.frames, options.deepest);
         let precision = {
             let mut s = app.world_mut().resource_mut::<FractalSettings>();
-            s.params.view = view;
+            s.set_deep_view(view);
             s.precision()
         };
         let t = Instant::now();
@@ -379,6 +455,14 @@ pub fn run_benchmark(
             .iter()
             .filter(|f| f.precision == Precision::Df64)
             .count() as u32,
+        perturbation_frames: path
+            .iter()
+            .filter(|f| f.precision.is_perturbation())
+            .count() as u32,
+        deepest_width: path
+            .iter()
+            .map(|f| f.view_width)
+            .fold(f64::INFINITY, f64::min),
         api_address,
         cost_model,
         adaptive,

@@ -280,5 +280,5 @@ pub fn save_png(image: Image, path: &std::path::Path) -> Result<(), String> {
 mod benchmark;
 mod report;
 
-pub use benchmark::{BenchmarkOptions, run_benchmark, zoom_path};
+pub use benchmark::{BenchmarkOptions, BenchmarkPath, DEEP_PATH_WIDTH, run_benchmark, zoom_path};
 pub use report::{AdaptiveReport, BenchmarkReport, CostModelReport, FrameRecord};

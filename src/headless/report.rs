@@ -161,6 +161,12 @@ pub struct BenchmarkReport {
     pub breakdown: Option<crate::FrameBreakdown>,
     /// Frames rendered in df64.
     pub df64_frames: u32,
+    /// Frames rendered by perturbation (f32 or extended-exponent deltas).
+    #[serde(default)]
+    pub perturbation_frames: u32,
+    /// The narrowest view width of the run.
+    #[serde(default)]
+    pub deepest_width: f64,
     /// Where the API served during the run (`http://ADDR/`), when it did.
     #[serde(default)]
     pub api_address: Option<String>,
@@ -194,8 +200,14 @@ impl BenchmarkReport {
         );
         s += &format!("adapter            {} ({})\n", self.adapter, self.backend);
         s += &format!(
-            "view               {}×{}, {} frames ({} in df64), max_iter {}\n",
-            self.width, self.height, self.frames, self.df64_frames, self.max_iter
+            "view               {}×{}, {} frames ({} in df64, {} by perturbation), max_iter {}, deepest width {:.3e}\n",
+            self.width,
+            self.height,
+            self.frames,
+            self.df64_frames,
+            self.perturbation_frames,
+            self.max_iter,
+            self.deepest_width
         );
         s += "                        p50      p95      p99  (ms)\n";
         s += &format!("frame time         {}\n", p(&Some(self.frame_ms)));
