@@ -83,9 +83,12 @@ struct Results {
 @group(0) @binding(1) var output: texture_storage_2d<rgba8unorm, write>;
 @group(0) @binding(2) var<storage, read_write> results: Results;
 
-// One point of the reference orbit (see src/fractal/gpu/reference.rs): Zₙ = m · 2^e and
-// Zₙ − Z₀ = sm · 2^se (exact before rounding; Julia's Z₀ is not 0).
+// One point of the reference orbit (see src/fractal/gpu/reference.rs): Zₙ and Zₙ − Z₀ (exact
+// before rounding; Julia's Z₀ is not 0) as plain f32 in `z` and `s` (what f32 deltas read), and
+// as extended-exponent numbers Zₙ = m · 2^e, Zₙ − Z₀ = sm · 2^se.
 struct OrbitPoint {
+    z: vec2<f32>,
+    s: vec2<f32>,
     m: vec2<f32>,
     e: i32,
     se: i32,
@@ -444,16 +447,6 @@ fn pixel_delta_f32(k: vec2<f32>) -> vec2<f32> {
     return k * (P.pixel_mant * pow2(P.pixel_exp)) + P.offset_mant * pow2(P.offset_exp);
 }
 
-fn orbit_f32(m: u32) -> vec2<f32> {
-    let o = orbit[m];
-    return o.m * pow2(o.e);
-}
-
-// Zₘ − Z₀
-fn orbit_from_start_f32(m: u32) -> vec2<f32> {
-    let o = orbit[m];
-    return o.sm * pow2(o.se);
-}
 
 fn cmul(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
     return vec2<f32>(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
@@ -497,7 +490,11 @@ fn fractal_perturbation(
     var m = 0u;
     var computed = 0u;
     let limit = select(0u, P.max_iter, inside_image);
-    var z = orbit_f32(0u) + d;
+    // the orbit's start, and its point m (one load per iteration: the next point is read
+    // once and kept)
+    let first = orbit[0u].z;
+    var zm = first;
+    var z = zm + d;
     var mag2 = dot(z, z);
     if inside_image && in_cardioid_or_bulb_near(k) {
         n = limit;
@@ -506,7 +503,6 @@ fn fractal_perturbation(
         if n >= limit || mag2 > R2 {
             break;
         }
-        let zm = orbit_f32(m);
         if P.kind == 2u {
             let nx = (2.0 * zm.x + d.x) * d.x - (2.0 * zm.y + d.y) * d.y;
             let dxy = zm.x * d.y + d.x * zm.y + d.x * d.y;
@@ -517,13 +513,14 @@ fn fractal_perturbation(
         m = m + 1u;
         n = n + 1u;
         computed = computed + 1u;
-        z = orbit_f32(m) + d;
+        let next = orbit[m].z;
+        z = next + d;
         mag2 = dot(z, z);
-        let r = orbit_from_start_f32(m) + d;
-        if mag2 <= R2 && (dot(r, r) < dot(d, d) || m >= last) {
-            d = r;
-            m = 0u;
-        }
+        let r = orbit[m].s + d;
+        let rebase = mag2 <= R2 && (dot(r, r) < dot(d, d) || m >= last);
+        d = select(d, r, rebase);
+        m = select(m, 0u, rebase);
+        zm = select(next, first, rebase);
     }
     finish(gid, local_index, inside_image, n, computed, mag2);
 }
@@ -649,7 +646,9 @@ fn fractal_perturbation_exp(
     var m = 0u;
     var computed = 0u;
     let limit = select(0u, P.max_iter, inside_image);
-    var zf = fx_to_f32(fx_add(orbit_fx(0u), d));
+    let first = orbit_fx(0u);
+    var zm = first;
+    var zf = fx_to_f32(fx_add(zm, d));
     var mag2 = dot(zf, zf);
     if inside_image && in_cardioid_or_bulb_near(k) {
         n = limit;
@@ -658,17 +657,19 @@ fn fractal_perturbation_exp(
         if n >= limit || mag2 > R2 {
             break;
         }
-        d = fx_step(orbit_fx(m), d, dc);
+        d = fx_step(zm, d, dc);
         m = m + 1u;
         n = n + 1u;
         computed = computed + 1u;
-        let z = fx_add(orbit_fx(m), d);
-        zf = fx_to_f32(z);
+        let o = orbit[m];
+        zm = Fx(o.m, o.e);
+        zf = fx_to_f32(fx_add(zm, d));
         mag2 = dot(zf, zf);
-        let r = fx_add(Fx(orbit[m].sm, orbit[m].se), d);
+        let r = fx_add(Fx(o.sm, o.se), d);
         if mag2 <= R2 && (fx_smaller(r, d) || m >= last) {
             d = r;
             m = 0u;
+            zm = first;
         }
     }
     finish(gid, local_index, inside_image, n, computed, mag2);

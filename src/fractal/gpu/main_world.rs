@@ -275,19 +275,15 @@ pub(super) fn build_frame(
         return;
     };
     let precision = settings.precision();
-    let (reference, orbit, serial) = if precision.is_perturbation() {
-        let Some(active) = orbits.serving(&settings) else {
-            commands.remove_resource::<ExtractedFractal>();
-            return;
-        };
-        (
-            Some((active.orbit.point, active.orbit.points.len() as u32)),
-            active.buffer.clone(),
-            active.serial,
-        )
-    } else {
-        (None, orbits.placeholder(&mut buffers), 0)
+    let active = orbits.serving(&settings);
+    // a perturbation frame waiting for its orbit still gets its own generation, so nothing
+    // takes the previous frame's results for it
+    let serial = match (precision.is_perturbation(), active) {
+        (false, _) => 0,
+        (true, Some(a)) => a.serial,
+        (true, None) => u64::MAX,
     };
+    let reference = active.map(|a| (a.orbit.point, a.orbit.points.len() as u32, a.buffer.clone()));
     let key = (settings.clone(), target.size, serial);
     if generations.last.as_ref() != Some(&key) {
         generations.current = generations.current.wrapping_add(1).max(1);
@@ -306,6 +302,14 @@ pub(super) fn build_frame(
         generations.last = Some(key);
         current.0 = generations.current;
     }
+    let (reference, orbit) = match (precision.is_perturbation(), reference) {
+        (false, _) => (None, orbits.placeholder(&mut buffers)),
+        (true, Some((point, len, buffer))) => (Some((point, len)), buffer),
+        (true, None) => {
+            commands.remove_resource::<ExtractedFractal>();
+            return;
+        }
+    };
     let uniform = FractalUniform::new(
         &settings,
         target.size,

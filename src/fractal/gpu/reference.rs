@@ -21,9 +21,10 @@ use crate::fractal::FractalKind;
 /// `FX_ZERO_EXP`): far below any number a view can hold, so every term it is added to wins.
 pub(crate) const FX_ZERO_EXP: i32 = -1_000_000;
 
-/// Bytes per orbit point in the storage buffer: `Zₙ` as mantissa pair (f32) and exponent (i32),
-/// the exponent of `Zₙ − Z₀` (i32) and its mantissa pair (f32).
-pub const ORBIT_POINT_BYTES: usize = 24;
+/// Bytes per orbit point in the storage buffer: `Zₙ` and `Zₙ − Z₀` as plain f32 pairs (what f32
+/// deltas read, in one load), then `Zₙ` as mantissa pair (f32) and exponent (i32), the exponent
+/// of `Zₙ − Z₀` (i32) and its mantissa pair (f32).
+pub const ORBIT_POINT_BYTES: usize = 40;
 
 /// What the HUD and reports show of the reference orbit.
 ///
@@ -281,7 +282,8 @@ pub fn split_exponent(x: f64, y: f64) -> ([f32; 2], i32) {
 }
 
 /// The orbit as the shader reads it ([`ORBIT_POINT_BYTES`] per point): `Zₙ` and `Zₙ − Z₀`
-/// (`start_offsets`, or `Zₙ` itself when empty: Z₀ = 0) as extended-exponent numbers.
+/// (`start_offsets`, or `Zₙ` itself when empty: Z₀ = 0) as f32 and as extended-exponent
+/// numbers.
 pub(super) fn pack_orbit(points: &[[f64; 2]], start_offsets: &[[f64; 2]]) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(points.len() * ORBIT_POINT_BYTES);
     for (n, &[x, y]) in points.iter().enumerate() {
@@ -289,6 +291,10 @@ pub(super) fn pack_orbit(points: &[[f64; 2]], start_offsets: &[[f64; 2]]) -> Vec
         let [sx, sy] = start_offsets.get(n).copied().unwrap_or([x, y]);
         let (sm, se) = split_exponent(sx, sy);
         for word in [
+            (x as f32).to_bits(),
+            (y as f32).to_bits(),
+            (sx as f32).to_bits(),
+            (sy as f32).to_bits(),
             m[0].to_bits(),
             m[1].to_bits(),
             e as u32,
