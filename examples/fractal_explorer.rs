@@ -214,7 +214,7 @@ fn headless(args: &Args) -> AppExit {
         }
     };
     let path = match (args.view.as_deref().map(parse_view), args.path.as_str()) {
-        (Some(Ok(v)), _) => BenchmarkPath::Fixed(v),
+        (Some(Ok(v)), _) => BenchmarkPath::Fixed(Box::new(v)),
         (Some(Err(e)), _) => {
             eprintln!("--view: {e}");
             return AppExit::error();
@@ -431,6 +431,7 @@ fn keys(
     }
 }
 
+#[expect(clippy::too_many_arguments, reason = "a system's inputs")]
 fn update_title(
     mut window: Single<&mut Window, With<PrimaryWindow>>,
     settings: Res<FractalSettings>,

@@ -61,7 +61,7 @@ pub enum BenchmarkPath {
     /// [`DEEP_PATH_WIDTH`]: f32, df64, then perturbation with f32 and extended-exponent deltas.
     Deep,
     /// One view, every frame.
-    Fixed(DeepView),
+    Fixed(Box<DeepView>),
 }
 
 impl BenchmarkPath {
@@ -91,7 +91,7 @@ impl BenchmarkPath {
                     },
                 }
             }
-            BenchmarkPath::Fixed(v) => *v,
+            BenchmarkPath::Fixed(v) => **v,
         }
     }
 

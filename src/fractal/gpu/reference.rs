@@ -85,14 +85,12 @@ impl Wanted {
         }
     }
 
-    /// Whether an orbit of `formula` at `limbs` to `max_iter` around `point` serves `view`
-    /// (rendered at `size`): same formula, enough precision and iterations, and its point
-    /// inside the view.
+    /// Whether an orbit computed as `offer` around `point` (`escaped`: it escaped before its
+    /// limit) serves `view` rendered at `size`: same formula, enough precision and iterations,
+    /// and its point inside the view.
     fn served_by(
         &self,
-        formula: Formula,
-        limbs: usize,
-        max_iter: u32,
+        offer: Wanted,
         escaped: bool,
         point: &(Fixed, Fixed),
         view: &DeepView,
@@ -104,9 +102,9 @@ impl Wanted {
         );
         let half_w = view.width / 2.0;
         let half_h = half_w * f64::from(size.y) / f64::from(size.x.max(1));
-        formula == self.formula
-            && limbs >= self.limbs
-            && (max_iter >= self.max_iter || escaped)
+        offer.formula == self.formula
+            && offer.limbs >= self.limbs
+            && (offer.max_iter >= self.max_iter || escaped)
             && dx <= half_w
             && dy <= half_h
     }
@@ -129,10 +127,13 @@ impl ReferenceOrbits {
         let wanted = Wanted::of(settings, &view);
         self.current.as_ref().filter(|c| {
             let o = &c.orbit;
+            let offer = Wanted {
+                formula: o.formula,
+                limbs: o.limbs,
+                max_iter: o.max_iter,
+            };
             wanted.served_by(
-                o.formula,
-                o.limbs,
-                o.max_iter,
+                offer,
                 o.escaped_at.is_some(),
                 &o.point,
                 &view,
@@ -201,11 +202,8 @@ pub(super) fn update_reference_orbit(
         let view = settings.deep_view();
         let wanted = Wanted::of(&settings, &view);
         let pending_serves = orbits.pending.as_ref().is_some_and(|p| {
-            let w = p.wanted;
             wanted.served_by(
-                w.formula,
-                w.limbs,
-                w.max_iter,
+                p.wanted,
                 false,
                 &p.point,
                 &view,
