@@ -488,7 +488,6 @@ fn fractal_perturbation(
     let last = max(P.orbit_len, 1u) - 1u;
     var n = 0u;
     var m = 0u;
-    var computed = 0u;
     let limit = select(0u, P.max_iter, inside_image);
     // the orbit's start, and its point m (one load per iteration: the next point is read
     // once and kept)
@@ -499,6 +498,8 @@ fn fractal_perturbation(
     if inside_image && in_cardioid_or_bulb_near(k) {
         n = limit;
     }
+    // every step is computed: the count is the steps taken from here
+    let skipped = n;
     loop {
         if n >= limit || mag2 > R2 {
             break;
@@ -512,17 +513,22 @@ fn fractal_perturbation(
         }
         m = m + 1u;
         n = n + 1u;
-        computed = computed + 1u;
         let next = orbit[m].z;
         z = next + d;
         mag2 = dot(z, z);
-        let r = orbit[m].s + d;
-        let rebase = mag2 <= R2 && (dot(r, r) < dot(d, d) || m >= last);
+        // zₙ − Z₀: zₙ itself where Z₀ = 0 (Mandelbrot, Burning Ship)
+        var r = z;
+        var r2 = mag2;
+        if P.kind == 1u {
+            r = orbit[m].s + d;
+            r2 = dot(r, r);
+        }
+        let rebase = mag2 <= R2 && (r2 < dot(d, d) || m >= last);
         d = select(d, r, rebase);
         m = select(m, 0u, rebase);
         zm = select(next, first, rebase);
     }
-    finish(gid, local_index, inside_image, n, computed, mag2);
+    finish(gid, local_index, inside_image, n, n - skipped, mag2);
 }
 
 // An extended-exponent complex number m · 2^e, one exponent for both parts, the larger part's
@@ -663,9 +669,14 @@ fn fractal_perturbation_exp(
         computed = computed + 1u;
         let o = orbit[m];
         zm = Fx(o.m, o.e);
-        zf = fx_to_f32(fx_add(zm, d));
+        let z = fx_add(zm, d);
+        zf = fx_to_f32(z);
         mag2 = dot(zf, zf);
-        let r = fx_add(Fx(o.sm, o.se), d);
+        // zₙ − Z₀: zₙ itself where Z₀ = 0 (Mandelbrot, Burning Ship)
+        var r = z;
+        if P.kind == 1u {
+            r = fx_add(Fx(o.sm, o.se), d);
+        }
         if mag2 <= R2 && (fx_smaller(r, d) || m >= last) {
             d = r;
             m = 0u;
