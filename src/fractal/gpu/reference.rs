@@ -202,13 +202,7 @@ pub(super) fn update_reference_orbit(
         let view = settings.deep_view();
         let wanted = Wanted::of(&settings, &view);
         let pending_serves = orbits.pending.as_ref().is_some_and(|p| {
-            wanted.served_by(
-                p.wanted,
-                false,
-                &p.point,
-                &view,
-                settings.render_size(),
-            )
+            wanted.served_by(p.wanted, false, &p.point, &view, settings.render_size())
         });
         if !pending_serves {
             // dropping a task cancels it
