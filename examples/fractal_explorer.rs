@@ -449,14 +449,7 @@ fn update_title(
     *next = time.elapsed() + Duration::from_millis(250);
     let size = settings.render_size();
     let precision = settings.precision();
-    let mag = settings
-        .params
-        .view
-        .center
-        .0
-        .abs()
-        .max(settings.params.view.center.1.abs());
-    let limit = precision.min_width(mag, size.x);
+    let limit = precision.min_width(settings.center_magnitude(), size.x);
     let depth = if settings.params.view.width < limit {
         format!(" — beyond the {} limit", precision.name())
     } else {

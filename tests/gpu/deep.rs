@@ -158,14 +158,7 @@ pub fn perturbation_agrees_with_direct_iteration(app: &mut App, check: &mut Chec
             modes.push(Precision::PerturbationExp);
         }
         // where df64 still reaches, it is reported beside
-        let mag = s
-            .params
-            .view
-            .center
-            .0
-            .abs()
-            .max(s.params.view.center.1.abs());
-        let df64_reaches = view.width >= Precision::Df64.min_width(mag, DEEP_SIZE);
+        let df64_reaches = view.width >= Precision::Df64.min_width(s.center_magnitude(), DEEP_SIZE);
         for mode in modes {
             let gpu = match render_counts(app, &s, mode) {
                 Ok(c) => c,

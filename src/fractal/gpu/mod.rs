@@ -231,7 +231,14 @@ impl FractalSettings {
         }
     }
 
-    fn center_magnitude(&self) -> f64 {
+    /// `max(|re|, |im|)` of the view's centre: what a precision's spacing near it scales with
+    /// ([`Precision::min_width`]).
+    ///
+    /// ```
+    /// let s = rfm_perf::fractal::gpu::FractalSettings::default();
+    /// assert_eq!(s.center_magnitude(), 0.5);
+    /// ```
+    pub fn center_magnitude(&self) -> f64 {
         let (re, im) = self.params.view.center;
         re.abs().max(im.abs())
     }
