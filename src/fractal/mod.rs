@@ -55,6 +55,21 @@ impl FractalKind {
         FractalKind::BurningShip,
     ];
 
+    /// The deep-zoom arithmetic's formula of this kind (reference orbits, perturbation, direct
+    /// fixed-point iteration).
+    ///
+    /// ```
+    /// use rfm_perf::fractal::FractalKind;
+    /// assert_eq!(FractalKind::BurningShip.formula(), rfm_perf_deep::Formula::BurningShip);
+    /// ```
+    pub fn formula(&self) -> rfm_perf_deep::Formula {
+        match *self {
+            FractalKind::Mandelbrot => rfm_perf_deep::Formula::Mandelbrot,
+            FractalKind::Julia { re, im } => rfm_perf_deep::Formula::Julia { k: (re, im) },
+            FractalKind::BurningShip => rfm_perf_deep::Formula::BurningShip,
+        }
+    }
+
     /// Short name.
     pub fn name(&self) -> &'static str {
         match self {

@@ -13,7 +13,7 @@ use bevy::math::UVec2;
 use rfm_perf::fractal::gpu::{FractalSettings, PrecisionMode, ReferenceOrbitStatus};
 use rfm_perf::fractal::{FractalKind, FractalParams, Precision};
 use rfm_perf::headless::read_results;
-use rfm_perf_deep::{DeepView, Formula, direct};
+use rfm_perf_deep::{DeepView, direct};
 
 use super::Check;
 
@@ -113,14 +113,6 @@ const CASES: &[DeepCase] = &[
         judge: Judge::AtLeast(0.8),
     },
 ];
-
-fn formula(kind: FractalKind) -> Formula {
-    match kind {
-        FractalKind::Mandelbrot => Formula::Mandelbrot,
-        FractalKind::Julia { re, im } => Formula::Julia { k: (re, im) },
-        FractalKind::BurningShip => Formula::BurningShip,
-    }
-}
 
 /// Every case in both delta types where f32 deltas reach (extended exponent only below).
 pub fn perturbation_agrees_with_direct_iteration(app: &mut App, check: &mut Check) {
@@ -222,7 +214,7 @@ fn agreement(gpu: &[u32], exact: &[u32]) -> f64 {
 
 /// Direct iteration of every pixel in fixed point, one limb more than the view needs.
 fn exact_counts(s: &FractalSettings, view: &DeepView) -> Vec<u32> {
-    let f = formula(s.params.kind);
+    let f = s.params.kind.formula();
     let limbs = view.precision_limbs(DEEP_SIZE) + 1;
     let mut counts = Vec::with_capacity((DEEP_SIZE * DEEP_SIZE) as usize);
     for py in 0..DEEP_SIZE {

@@ -275,7 +275,11 @@ pub(super) fn build_frame(
         return;
     };
     let precision = settings.precision();
-    let active = orbits.serving(&settings);
+    // per frame: the orbit is looked up only for perturbation
+    let active = precision
+        .is_perturbation()
+        .then(|| orbits.serving(&settings))
+        .flatten();
     // a perturbation frame waiting for its orbit still gets its own generation, so nothing
     // takes the previous frame's results for it
     let serial = match (precision.is_perturbation(), active) {

@@ -15,7 +15,6 @@ use rfm_perf_deep::{DeepView, Fixed, Formula, ReferenceOrbit};
 use serde::Serialize;
 
 use super::{FractalSettings, MAX_ITER_LIMIT};
-use crate::fractal::FractalKind;
 
 /// The exponent of zero in the pass's extended-exponent numbers (`m·2^e`; the shader's
 /// `FX_ZERO_EXP`): far below any number a view can hold, so every term it is added to wins.
@@ -79,7 +78,7 @@ struct Wanted {
 impl Wanted {
     fn of(settings: &FractalSettings, view: &DeepView) -> Self {
         Self {
-            formula: formula_of(settings.params.kind),
+            formula: settings.params.kind.formula(),
             limbs: view.precision_limbs(settings.render_size().x),
             max_iter: settings.params.max_iter.clamp(1, MAX_ITER_LIMIT),
         }
@@ -158,15 +157,6 @@ impl ReferenceOrbits {
     }
 }
 
-/// The orbit formula of a fractal kind.
-pub(super) fn formula_of(kind: FractalKind) -> Formula {
-    match kind {
-        FractalKind::Mandelbrot => Formula::Mandelbrot,
-        FractalKind::Julia { re, im } => Formula::Julia { k: (re, im) },
-        FractalKind::BurningShip => Formula::BurningShip,
-    }
-}
-
 /// Keeps an orbit that serves the view: installs a finished computation, and starts one (at
 /// the view's exact centre) when neither the orbit in use nor the one pending serves.
 pub(super) fn update_reference_orbit(
@@ -197,7 +187,7 @@ pub(super) fn update_reference_orbit(
         });
     }
     let needed = settings.precision().is_perturbation();
-    let ready = orbits.serving(&settings).is_some();
+    let ready = needed && orbits.serving(&settings).is_some();
     if needed && !ready {
         let view = settings.deep_view();
         let wanted = Wanted::of(&settings, &view);
