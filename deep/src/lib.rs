@@ -10,6 +10,8 @@
 //! - [`perturb`]: per-pixel deltas from the reference, δₙ₊₁ = 2Zₙδₙ + δₙ² + δc, with rebasing
 //!   (when |Zₘ + δ| < |δ|, or the reference ran out, continue from δ = Zₘ + δ at the orbit's
 //!   start: Zhuoran's method, no glitch detection needed); Burning Ship's own formula.
+//! - [`Nucleus`]: a minibrot's centre found to full precision (period, Newton, size): where
+//!   deep views that are not near Misiurewicz points are.
 //! - [`direct`]: the same fractals iterated directly in [`Fixed`]: slow, exact to the bits, the
 //!   reference the perturbation is checked against.
 //!
@@ -24,11 +26,13 @@
 
 pub mod direct;
 mod fixed;
+mod nucleus;
 mod orbit;
 pub mod perturb;
 mod view;
 
 pub use fixed::{EXACT_DIGITS, FRACTION_BITS, Fixed, LIMBS, ParseError};
+pub use nucleus::Nucleus;
 pub use orbit::{Formula, PROBE_GRID, ReferenceOrbit};
 pub use view::DeepView;
 

@@ -1,9 +1,9 @@
 //! Perturbation with rebasing against direct fixed-point iteration, on named deep views of the
-//! Mandelbrot set (found with `examples/dive.rs`), from 1e-14 to 1e-100: at least 99 % of the
-//! pixels within ±1 iteration. Each view is checked to be worth comparing: at least 30 % of its
+//! Mandelbrot set (found with `examples/dive.rs` and `Nucleus`), from 1e-14 to 1e-100: at least
+//! 99 % of the pixels within ±1 iteration. Each view is checked to be worth comparing: at least 30 % of its
 //! pixels escape, with at least 20 distinct counts.
 
-use rfm_perf_deep::{DeepView, Formula, ReferenceOrbit, direct, perturb};
+use rfm_perf_deep::{DeepView, Fixed, Formula, Nucleus, ReferenceOrbit, direct, perturb};
 
 const SIZE: u32 = 64;
 
@@ -80,6 +80,52 @@ fn perturbation_agrees_with_direct_iteration_around_c_i_to_1e_100() {
 }
 
 /// A shallow view on the seahorse valley's edge, and one a dive from it reached.
+/// Views that are not near a Misiurewicz point: minibrots, found from c = i by [`Nucleus`] in
+/// ever smaller discs (the lowest period in each: 21 … 136), each viewed 3–30 of its sizes
+/// wide. c = i lies millions of widths away from each view. The GPU test renders the same views.
+#[test]
+fn perturbation_agrees_with_direct_iteration_around_minibrots_to_1e_100() {
+    let i = (Fixed::ZERO, Fixed::from_f64(1.0).expect("1 is a Fixed"));
+    for (disc, period, width) in [
+        (1e-7, 21, 1e-14),
+        (3e-16, 43, 1e-30),
+        (3e-31, 83, 1e-60),
+        (3.1e-51, 136, 1e-100),
+    ] {
+        let limbs = DeepView {
+            re: i.0,
+            im: i.1,
+            width,
+        }
+        .precision_limbs(SIZE)
+            + 1;
+        let n = Nucleus::near(&i, disc, limbs, 2000).expect("a nucleus in the disc");
+        assert_eq!(
+            n.period, period,
+            "the lowest period within {disc:e} of c = i"
+        );
+        assert!(
+            (3.0..=30.0).contains(&(width / n.size)),
+            "period {period}: size {:e} for a {width:e} view",
+            n.size
+        );
+        let away = (n.centre.0 - i.0)
+            .to_f64()
+            .hypot((n.centre.1 - i.1).to_f64());
+        assert!(away > 1e6 * width, "c = i is {away:e} away");
+        let view = DeepView {
+            re: n.centre.0,
+            im: n.centre.1,
+            width,
+        };
+        check(
+            &format!("period-{period} minibrot"),
+            &view.to_string(),
+            2000,
+        );
+    }
+}
+
 #[test]
 fn perturbation_agrees_with_direct_iteration_on_the_seahorse_valley() {
     check("seahorse valley", "-0.75,0.1,0.05", 2000);

@@ -1,6 +1,6 @@
 //! The perturbation pass against direct fixed-point iteration on the CPU (`rfm_perf_deep`, exact
-//! to the bits a pixel needs): named views from the seahorse valley to c = i at 1e-100, 64×64,
-//! each checked to be worth comparing (≥ 30 % escaped, ≥ 20 distinct counts).
+//! to the bits a pixel needs): named views from the seahorse valley to c = i and minibrots at
+//! 1e-100, 64×64, each checked to be worth comparing (≥ 30 % escaped, ≥ 20 distinct counts).
 //!
 //! Both delta types carry a 24-bit mantissa: on chaotic views (long orbits near the boundary)
 //! they agree with the exact counts about as well as f32 iteration does with f64 — measured with
@@ -87,6 +87,37 @@ const CASES: &[DeepCase] = &[
         name: "c = i at 1e-100",
         kind: FractalKind::Mandelbrot,
         view: "0,1,1e-100",
+        max_iter: 2000,
+        judge: Judge::AtLeast(0.99),
+    },
+    // views around minibrots (found with `rfm_perf_deep::Nucleus`: period, Newton, size) that
+    // lie near c = i but millions of view widths from it: not a Misiurewicz neighbourhood,
+    // each a minibrot 3–30 of its sizes across with its surroundings
+    DeepCase {
+        name: "period-21 minibrot at 1e-14",
+        kind: FractalKind::Mandelbrot,
+        view: "-0.00000004006711782462323606640744604617,0.99999998660823443490695388976195585989,1e-14",
+        max_iter: 2000,
+        judge: Judge::AtLeast(0.99),
+    },
+    DeepCase {
+        name: "period-43 minibrot at 1e-30",
+        kind: FractalKind::Mandelbrot,
+        view: "0.00000000000000009937337990427990384971945195485872009,1.000000000000000199149822288911484625228151759397354128,1e-30",
+        max_iter: 2000,
+        judge: Judge::AtLeast(0.99),
+    },
+    DeepCase {
+        name: "period-83 minibrot at 1e-60",
+        kind: FractalKind::Mandelbrot,
+        view: "-0.000000000000000000000000000000088261291523643600227822028290114703893937764704048642,0.999999999999999999999999999999823119425555873189261045511979679058640410237216959698,1e-60",
+        max_iter: 2000,
+        judge: Judge::AtLeast(0.99),
+    },
+    DeepCase {
+        name: "period-136 minibrot at 1e-100",
+        kind: FractalKind::Mandelbrot,
+        view: "0.0000000000000000000000000000000000000000000000000002984118498625503855252447282389570667599267600974221754936716616228338491,1.000000000000000000000000000000000000000000000000003105001992163318218652641304282468212873687477075467295822918523056094219,1e-100",
         max_iter: 2000,
         judge: Judge::AtLeast(0.99),
     },
