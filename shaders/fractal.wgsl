@@ -509,7 +509,8 @@ fn fractal_perturbation(
             let dxy = zm.x * d.y + d.x * zm.y + d.x * d.y;
             d = vec2<f32>(nx, 2.0 * diff_abs(zm.x * zm.y, dxy)) + dc;
         } else {
-            d = 2.0 * cmul(zm, d) + cmul(d, d) + dc;
+            // 2Zδ + δ² + δc as one complex product: (2Z + δ)·δ + δc
+            d = cmul(2.0 * zm + d, d) + dc;
         }
         m = m + 1u;
         n = n + 1u;

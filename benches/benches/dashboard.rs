@@ -147,23 +147,25 @@ fn frame(ctx: &egui::Context, mut draw: impl FnMut(&egui::Context)) -> usize {
 
 /// The frame after a new snapshot, as the plugin has it once per update interval: the samples
 /// since the last one recorded (not timed), a snapshot published (which moves the timeline's
-/// live range), then — timed — the panels' data gathered and the full frame drawn.
+/// live range), then — timed — the panels' data gathered and the full frame drawn. Returns the
+/// two times: the data, the frame.
 fn snapshot_frame(
     feed: &mut Feed,
     tracker: &PerformanceTracker,
     state: &mut DashboardUi,
     ctx: &egui::Context,
     open: &mut bool,
-) -> Duration {
+) -> (Duration, Duration) {
     feed.top_up(tracker);
     tracker.publish_snapshot();
     let started = std::time::Instant::now();
     refresh(state, tracker, true, Duration::ZERO);
+    let refreshed = started.elapsed();
     black_box(frame(ctx, |ctx| {
         show_always_on(ctx, state, tracker, &HealthThresholds::default());
         show_dashboard(ctx, state, tracker, true, &[], open);
     }));
-    started.elapsed()
+    (refreshed, started.elapsed() - refreshed)
 }
 
 fn dashboard(c: &mut Criterion) {
@@ -182,6 +184,50 @@ fn dashboard(c: &mut Criterion) {
             show_always_on(ctx, &state, &tracker, &thresholds);
             show_dashboard(ctx, &mut state, &tracker, true, &[], &mut open);
         });
+    }
+    // `DASHBOARD_SNAPSHOT_FRAMES=N`: where a new snapshot's frame goes, N frames each, a second
+    // apart: the whole snapshot frame; a new snapshot without the panels' data gathered (the
+    // timeline slides, the texts stay); a plain frame. Then stop.
+    if let Some(n) = std::env::var("DASHBOARD_SNAPSHOT_FRAMES")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+    {
+        let draw = |state: &mut DashboardUi, open: &mut bool| {
+            let started = std::time::Instant::now();
+            black_box(frame(&ctx, |ctx| {
+                show_always_on(ctx, state, &tracker, &thresholds);
+                show_dashboard(ctx, state, &tracker, true, &[], open);
+            }));
+            started.elapsed().as_secs_f64() * 1000.0
+        };
+        let (mut whole, mut slide_only, mut plain) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..n {
+            std::thread::sleep(Duration::from_millis(500));
+            draw(&mut state, &mut open);
+            std::thread::sleep(Duration::from_millis(500));
+            let (data, drawn) = snapshot_frame(&mut feed, &tracker, &mut state, &ctx, &mut open);
+            whole.push((data + drawn).as_secs_f64() * 1000.0);
+            std::thread::sleep(Duration::from_millis(500));
+            draw(&mut state, &mut open);
+            std::thread::sleep(Duration::from_millis(500));
+            feed.top_up(&tracker);
+            tracker.publish_snapshot();
+            slide_only.push(draw(&mut state, &mut open));
+            std::thread::sleep(Duration::from_millis(16));
+            plain.push(draw(&mut state, &mut open));
+        }
+        for (what, ms) in [
+            ("whole", &whole),
+            ("slide only", &slide_only),
+            ("plain", &plain),
+        ] {
+            let p = rfm_perf_core::stats::Percentiles::of(ms).expect("frames");
+            println!(
+                "snapshot frame, {what}: p50 {:.3} ms, p95 {:.3} ms",
+                p.p50, p.p95
+            );
+        }
+        return;
     }
     g.bench_function("full_frame_all_panels", |b| {
         b.iter(|| {
@@ -285,7 +331,9 @@ fn dashboard(c: &mut Criterion) {
         b.iter_custom(|iters| {
             let mut timed = Duration::ZERO;
             for _ in 0..iters {
-                timed += snapshot_frame(&mut feed, &tracker, &mut state, &ctx, &mut open);
+                let (data, drawn) =
+                    snapshot_frame(&mut feed, &tracker, &mut state, &ctx, &mut open);
+                timed += data + drawn;
                 // as in an app, a plain frame before the next snapshot (not timed)
                 std::thread::sleep(Duration::from_millis(8));
                 black_box(frame(&ctx, |ctx| {
@@ -309,7 +357,8 @@ fn dashboard(c: &mut Criterion) {
     // once a second, as the plugin's update interval: a second of plain frames at ~60 fps (not
     // timed), then a second of new samples, a snapshot, the panels' data gathered and the frame
     // (30 s)
-    let mut after_snapshot = Vec::new();
+    let (mut after_snapshot, mut snapshot_data, mut snapshot_draw) =
+        (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..30 {
         let second = std::time::Instant::now();
         while second.elapsed() < Duration::from_millis(980) {
@@ -319,8 +368,10 @@ fn dashboard(c: &mut Criterion) {
             }));
             std::thread::sleep(Duration::from_millis(16));
         }
-        let took = snapshot_frame(&mut feed, &tracker, &mut state, &ctx, &mut open);
-        after_snapshot.push(took.as_secs_f64() * 1000.0);
+        let (data, drawn) = snapshot_frame(&mut feed, &tracker, &mut state, &ctx, &mut open);
+        after_snapshot.push((data + drawn).as_secs_f64() * 1000.0);
+        snapshot_data.push(data.as_secs_f64() * 1000.0);
+        snapshot_draw.push(drawn.as_secs_f64() * 1000.0);
         std::thread::sleep(Duration::from_millis(8));
         black_box(frame(&ctx, |ctx| {
             show_dashboard(ctx, &mut state, &tracker, true, &[], &mut open);
@@ -332,6 +383,8 @@ fn dashboard(c: &mut Criterion) {
             "frame after a new snapshot, one a second (30 frames)",
             &after_snapshot,
         ),
+        ("of which the panels' data", &snapshot_data),
+        ("of which the frame drawn", &snapshot_draw),
     ] {
         if let Some(p) = rfm_perf_core::stats::Percentiles::of(ms) {
             println!(
