@@ -1229,8 +1229,8 @@ fn cli_reads_metrics_history_and_guards_baselines() {
         rfm_perf::BaselineSet::load(&file).unwrap().metrics["game.load_ms"].median,
         10.0
     );
-    let (code, out, _) = cli(&["--url", &url, "baseline", "compare", f]);
-    assert_eq!(code, 0, "no regression yet: {out}");
+    let (code, out, err) = cli(&["--url", &url, "baseline", "compare", f]);
+    assert_eq!(code, 0, "no regression yet: {out}{err}");
     // the level now loads twice as slowly
     std::thread::sleep(Duration::from_millis(350));
     for _ in 0..20 {
