@@ -5,6 +5,9 @@
 //! escaping pixels and distinct iteration counts (64 × 64, perturbation from the nucleus).
 //!
 //! `cargo run --release -p rfm_perf_deep --example minibrots -- [RE,IM] [DEPTH] [MAX_ITER]`
+//! (`STEP=x` in the environment scales how far off each minibrot the next search starts, default
+//! 0.6; `SWEEP=1` searches ever smaller discs around the start point instead: the views of
+//! `tests/gpu/deep.rs` came from `SWEEP=1 … -- 0,1 1e-52`).
 
 use rfm_perf_deep::{DeepView, Fixed, Formula, Nucleus, ReferenceOrbit, perturb};
 
