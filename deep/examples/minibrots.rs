@@ -52,9 +52,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .collect(),
         };
         for (guess, r) in guesses {
-            let limbs = (((1.0 / (r * r)).log2() + 96.0) / 64.0).ceil() as usize + 1;
-            let Some(n) = Nucleus::near(&guess, r, limbs.min(rfm_perf_deep::LIMBS), max_iter)
-            else {
+            let Some(n) = Nucleus::near(&guess, r, limbs_for_disc(r), max_iter) else {
                 continue;
             };
             // a satellite of the last one (a multiple of its period) is not deeper structure
@@ -84,18 +82,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// Limbs that resolve a disc of radius `r` and the minibrots inside it (sizes down to ~r²), with
+/// 96 guard bits.
+fn limbs_for_disc(r: f64) -> usize {
+    let bits = (1.0 / (r * r)).log2() + 96.0;
+    ((bits / 64.0).ceil() as usize + 1).min(rfm_perf_deep::LIMBS)
+}
+
 /// The share of escaping pixels (in %) and the distinct counts of `view` at 64 × 64.
 fn score(view: &DeepView, max_iter: u32) -> (f64, usize) {
     const N: u32 = 64;
     let limbs = view.precision_limbs(N);
     let orbit = ReferenceOrbit::for_view(Formula::Mandelbrot, view, N, N, limbs, max_iter);
+    // the reference may be a probe point off the centre
+    let off = (
+        (view.re - orbit.point.0).to_f64(),
+        (view.im - orbit.point.1).to_f64(),
+    );
     let mut counts: Vec<u32> = (0..N * N)
         .map(|i| {
             let d = view.pixel_delta(i % N, i / N, N, N);
-            let off = (
-                (view.re - orbit.point.0).to_f64(),
-                (view.im - orbit.point.1).to_f64(),
-            );
             perturb::iterations(
                 Formula::Mandelbrot,
                 &orbit,
@@ -116,13 +122,7 @@ fn score(view: &DeepView, max_iter: u32) -> (f64, usize) {
 fn sweep(start: &DeepView, depth: f64, max_iter: u32) -> Result<(), Box<dyn std::error::Error>> {
     let mut r = 1e-3f64;
     while r > depth {
-        let limbs = (((1.0 / (r * r * 1e-6)).log2() + 96.0) / 64.0).ceil() as usize + 1;
-        if let Some(n) = Nucleus::near(
-            &start.centre(),
-            r,
-            limbs.min(rfm_perf_deep::LIMBS),
-            max_iter,
-        ) {
+        if let Some(n) = Nucleus::near(&start.centre(), r, limbs_for_disc(r * 1e-3), max_iter) {
             let away = (n.centre.0 - start.re)
                 .to_f64()
                 .hypot((n.centre.1 - start.im).to_f64());

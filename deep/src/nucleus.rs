@@ -41,16 +41,15 @@ impl Nucleus {
         max_period: u32,
     ) -> Option<Self> {
         let period = ball_period(guess, radius, limbs, max_period)?;
-        let centre = newton(guess, period, limbs)?;
+        let (centre, size) = newton(guess, period, limbs)?;
         let moved = ((centre.0 - guess.0).to_f64(), (centre.1 - guess.1).to_f64());
         if moved.0.hypot(moved.1) > 4.0 * radius {
             return None;
         }
-        let orbit = ReferenceOrbit::compute(Formula::Mandelbrot, &centre, limbs, period);
         Some(Self {
             centre,
             period,
-            size: size(&orbit.points, period),
+            size,
         })
     }
 }
@@ -61,11 +60,7 @@ fn ball_period(guess: &(Fixed, Fixed), radius: f64, limbs: usize, max_period: u3
     let orbit = ReferenceOrbit::compute(Formula::Mandelbrot, guess, limbs, max_period);
     let mut d = (0.0f64, 0.0f64);
     for n in 1..orbit.points.len() {
-        let z = orbit.points[n - 1];
-        d = (
-            2.0 * (z[0] * d.0 - z[1] * d.1) + 1.0,
-            2.0 * (z[0] * d.1 + z[1] * d.0),
-        );
+        d = derivative_step(orbit.points[n - 1], d);
         let z = orbit.points[n];
         if z[0].hypot(z[1]) < d.0.hypot(d.1) * radius {
             return Some(n as u32);
@@ -77,8 +72,9 @@ fn ball_period(guess: &(Fixed, Fixed), radius: f64, limbs: usize, max_period: u3
 /// Newton's method for `z_period(c) = 0` from `guess`: `c ← c − z_p / z_p'` with `z_p` exact in
 /// [`Fixed`] and the derivative in f64 (its relative error only slows the convergence: ~50 bits
 /// a step). Stops once a step is below 2⁻⁴⁸ of the minibrot's size, or within 16 × the
-/// precision's resolution.
-fn newton(guess: &(Fixed, Fixed), period: u32, limbs: usize) -> Option<(Fixed, Fixed)> {
+/// precision's resolution; returns the centre and the size (from the last orbit, which is as
+/// close to the centre as the size's estimate needs).
+fn newton(guess: &(Fixed, Fixed), period: u32, limbs: usize) -> Option<((Fixed, Fixed), f64)> {
     let resolution = 2f64.powi(-(64 * (limbs as i32 - 1)) + 4);
     let mut c = *guess;
     for _ in 0..64 {
@@ -86,13 +82,9 @@ fn newton(guess: &(Fixed, Fixed), period: u32, limbs: usize) -> Option<(Fixed, F
         if orbit.escaped_at.is_some() {
             return None;
         }
-        let mut d = (0.0f64, 0.0f64);
-        for z in &orbit.points[..period as usize] {
-            d = (
-                2.0 * (z[0] * d.0 - z[1] * d.1) + 1.0,
-                2.0 * (z[0] * d.1 + z[1] * d.0),
-            );
-        }
+        let d = orbit.points[..period as usize]
+            .iter()
+            .fold((0.0, 0.0), |d, &z| derivative_step(z, d));
         let z = orbit.points[period as usize];
         let dd = d.0 * d.0 + d.1 * d.1;
         if !(dd.is_finite() && dd > 0.0) {
@@ -107,11 +99,20 @@ fn newton(guess: &(Fixed, Fixed), period: u32, limbs: usize) -> Option<(Fixed, F
             c.0 - Fixed::from_f64(step.0)?,
             c.1 - Fixed::from_f64(step.1)?,
         );
-        if step.0.hypot(step.1) <= (size(&orbit.points, period) * 2f64.powi(-48)).max(resolution) {
-            return Some(c);
+        let size = size(&orbit.points, period);
+        if step.0.hypot(step.1) <= (size * 2f64.powi(-48)).max(resolution) {
+            return Some((c, size));
         }
     }
     None
+}
+
+/// dzₙ₊₁/dc = 2 zₙ dzₙ/dc + 1: the derivative `d` after the step from `z`.
+fn derivative_step(z: [f64; 2], d: (f64, f64)) -> (f64, f64) {
+    (
+        2.0 * (z[0] * d.0 - z[1] * d.1) + 1.0,
+        2.0 * (z[0] * d.1 + z[1] * d.0),
+    )
 }
 
 /// A minibrot's size from its nucleus orbit `points` (`z₀ = 0, z₁ = c, …`): 1 / |β λ²| with
