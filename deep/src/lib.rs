@@ -10,6 +10,8 @@
 //! - [`perturb`]: per-pixel deltas from the reference, δₙ₊₁ = 2Zₙδₙ + δₙ² + δc, with rebasing
 //!   (when |Zₘ + δ| < |δ|, or the reference ran out, continue from δ = Zₘ + δ at the orbit's
 //!   start: Zhuoran's method, no glitch detection needed); Burning Ship's own formula.
+//! - [`bla`]: bilinear approximation, runs of steps where δ is too small for δ² to matter
+//!   replaced by one linear map ([`BlaTable`]), so a pixel skips most of its iterations.
 //! - [`Nucleus`]: a minibrot's centre found to full precision (period, Newton, size): where
 //!   deep views that are not near Misiurewicz points are.
 //! - [`direct`]: the same fractals iterated directly in [`Fixed`]: slow, exact to the bits, the
@@ -24,6 +26,7 @@
 //! # Ok::<(), rfm_perf_deep::ParseError>(())
 //! ```
 
+pub mod bla;
 pub mod direct;
 mod fixed;
 mod nucleus;
@@ -31,6 +34,7 @@ mod orbit;
 pub mod perturb;
 mod view;
 
+pub use bla::BlaTable;
 pub use fixed::{EXACT_DIGITS, FRACTION_BITS, Fixed, LIMBS, ParseError};
 pub use nucleus::Nucleus;
 pub use orbit::{Formula, PROBE_GRID, ReferenceOrbit};

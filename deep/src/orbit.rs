@@ -176,4 +176,34 @@ impl ReferenceOrbit {
             centre
         }
     }
+
+    /// The orbit of the lowest-period Mandelbrot nucleus inside `view` rendered `w × h`
+    /// ([`Nucleus`](crate::Nucleus), period up to `max_iter`), when there is one that does not
+    /// escape within `max_iter`: the reference deep-zoom explorers pick, whose orbit returns to
+    /// 0 every period, so pixels rebase there with small deltas.
+    ///
+    /// ```
+    /// use rfm_perf_deep::{DeepView, ReferenceOrbit};
+    /// // around the period-3 minibrot on the real axis
+    /// let view: DeepView = "-1.7549,0,0.001".parse()?;
+    /// let orbit = ReferenceOrbit::nucleus_in(&view, 64, 64, 2, 500).expect("a nucleus");
+    /// assert!(orbit.escaped_at.is_none() && orbit.points[3][0].abs() < 1e-12);
+    /// # Ok::<(), rfm_perf_deep::ParseError>(())
+    /// ```
+    pub fn nucleus_in(
+        view: &crate::DeepView,
+        w: u32,
+        h: u32,
+        limbs: usize,
+        max_iter: u32,
+    ) -> Option<Self> {
+        let half_w = view.width / 2.0;
+        let half_h = half_w * f64::from(h) / f64::from(w.max(1));
+        let nucleus = crate::Nucleus::near(&view.centre(), half_w.hypot(half_h), limbs, max_iter)?;
+        let inside = (nucleus.centre.0 - view.re).to_f64().abs() <= half_w
+            && (nucleus.centre.1 - view.im).to_f64().abs() <= half_h;
+        let orbit =
+            inside.then(|| Self::compute(Formula::Mandelbrot, &nucleus.centre, limbs, max_iter))?;
+        orbit.escaped_at.is_none().then_some(orbit)
+    }
 }

@@ -10,6 +10,7 @@
 //! rebasing there catches fewer of the orbits that would glitch.
 
 use crate::ESCAPE_RADIUS;
+use crate::bla::BlaTable;
 use crate::orbit::{Formula, ReferenceOrbit};
 
 /// Iterations until the pixel at `delta` (its offset from the reference point: `δc`, or `δ₀`
@@ -37,7 +38,39 @@ pub fn iterations(
     delta: (f64, f64),
     max_iter: u32,
 ) -> u32 {
-    iterate(formula, orbit, delta, max_iter, true)
+    iterate(formula, orbit, None, delta, max_iter, true).iterations
+}
+
+/// What a pixel's perturbation took.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Counted {
+    /// Iterations until it escaped, or `max_iter` (what [`iterations`] returns).
+    pub iterations: u32,
+    /// Steps really computed: a skip of many iterations by one approximation counts one.
+    pub steps: u32,
+}
+
+/// [`iterations`], skipping the runs of iterations that `table` (built for `orbit`, with
+/// `|delta| ≤ table.delta_c_bound`) approximates linearly.
+///
+/// ```
+/// use rfm_perf_deep::{BlaTable, Fixed, Formula, ReferenceOrbit, bla, perturb};
+/// let c = (Fixed::from_f64(-0.75).unwrap(), Fixed::from_f64(0.1).unwrap());
+/// let orbit = ReferenceOrbit::compute(Formula::Mandelbrot, &c, 2, 2000);
+/// let table = BlaTable::build(&orbit, 1e-30, bla::F64_EPSILON);
+/// let plain = perturb::iterations(Formula::Mandelbrot, &orbit, (1e-30, 0.0), 2000);
+/// let fast = perturb::iterations_bla(Formula::Mandelbrot, &orbit, &table, (1e-30, 0.0), 2000);
+/// assert!(fast.iterations.abs_diff(plain) <= 1);
+/// assert!(fast.steps < fast.iterations);
+/// ```
+pub fn iterations_bla(
+    formula: Formula,
+    orbit: &ReferenceOrbit,
+    table: &BlaTable,
+    delta: (f64, f64),
+    max_iter: u32,
+) -> Counted {
+    iterate(formula, orbit, Some(table), delta, max_iter, true)
 }
 
 /// [`iterations`] without rebasing: the classic perturbation, which glitches where a pixel's
@@ -48,20 +81,25 @@ pub fn iterations_without_rebasing(
     delta: (f64, f64),
     max_iter: u32,
 ) -> u32 {
-    iterate(formula, orbit, delta, max_iter, false)
+    iterate(formula, orbit, None, delta, max_iter, false).iterations
 }
 
 fn iterate(
     formula: Formula,
     orbit: &ReferenceOrbit,
+    table: Option<&BlaTable>,
     delta: (f64, f64),
     max_iter: u32,
     rebase: bool,
-) -> u32 {
+) -> Counted {
     let r2 = ESCAPE_RADIUS * ESCAPE_RADIUS;
     let z = &orbit.points;
+    let none = Counted {
+        iterations: 0,
+        steps: 0,
+    };
     if z.is_empty() {
-        return 0;
+        return none;
     }
     let (dcx, dcy) = match formula {
         Formula::Julia { .. } => (0.0, 0.0),
@@ -75,22 +113,31 @@ fn iterate(
     let last = z.len() - 1;
     let mut m = 0usize;
     let mut n = 0u32;
+    let mut steps = 0u32;
     // a Julia pixel starts at z₀ = Z₀ + δ₀: it may have escaped already
     let start = [z[0][0] + dx, z[0][1] + dy];
     if start[0] * start[0] + start[1] * start[1] > r2 {
-        return 0;
+        return none;
     }
     while n < max_iter {
-        let [zx, zy] = z[m];
-        (dx, dy) = match formula {
-            Formula::BurningShip => burning_ship_step(zx, zy, dx, dy, dcx, dcy),
-            _ => (
-                2.0 * (zx * dx - zy * dy) + dx * dx - dy * dy + dcx,
-                2.0 * (zx * dy + zy * dx) + 2.0 * dx * dy + dcy,
-            ),
-        };
-        m += 1;
-        n += 1;
+        steps += 1;
+        let skip = table.and_then(|t| t.longest(m, dx.hypot(dy), max_iter - n));
+        if let Some((bla, len)) = skip {
+            (dx, dy) = bla.apply((dx, dy), (dcx, dcy));
+            m += len as usize;
+            n += len;
+        } else {
+            let [zx, zy] = z[m];
+            (dx, dy) = match formula {
+                Formula::BurningShip => burning_ship_step(zx, zy, dx, dy, dcx, dcy),
+                _ => (
+                    2.0 * (zx * dx - zy * dy) + dx * dx - dy * dy + dcx,
+                    2.0 * (zx * dy + zy * dx) + 2.0 * dx * dy + dcy,
+                ),
+            };
+            m += 1;
+            n += 1;
+        }
         let [zx, zy] = z[m];
         let (x, y) = (zx + dx, zy + dy);
         let mag2 = x * x + y * y;
@@ -108,7 +155,10 @@ fn iterate(
             break;
         }
     }
-    n
+    Counted {
+        iterations: n,
+        steps,
+    }
 }
 
 /// One Burning Ship step of the delta: `x ← X² − Y² + c`, `y ← 2|XY| + c` perturbed, with

@@ -3,7 +3,9 @@
 //! 99 % of the pixels within ±1 iteration. Each view is checked to be worth comparing: at least 30 % of its
 //! pixels escape, with at least 20 distinct counts.
 
-use rfm_perf_deep::{DeepView, Fixed, Formula, Nucleus, ReferenceOrbit, direct, perturb};
+use rfm_perf_deep::{
+    BlaTable, DeepView, Fixed, Formula, Nucleus, ReferenceOrbit, bla, direct, perturb,
+};
 
 const SIZE: u32 = 64;
 
@@ -11,16 +13,59 @@ struct Compared {
     agreement: f64,
     escaped: f64,
     distinct: usize,
+    /// The same with bilinear approximation, at f64's and at f32's rounding.
+    skipping: [Skipping; 2],
 }
 
-fn compare(formula: Formula, view: &DeepView, max_iter: u32, rebase: bool) -> Compared {
+/// How perturbation with a [`BlaTable`] did.
+#[derive(Default)]
+struct Skipping {
+    agreement: f64,
+    /// Steps computed per iteration counted.
+    steps_per_iteration: f64,
+}
+
+/// Which reference orbit a comparison perturbs from.
+#[derive(Clone, Copy, PartialEq)]
+enum Reference {
+    /// The one the renderer picks ([`ReferenceOrbit::for_view`]).
+    Picked,
+    /// The view centre's.
+    Centre,
+}
+
+fn compare(
+    formula: Formula,
+    view: &DeepView,
+    max_iter: u32,
+    reference: Reference,
+    rebase: bool,
+) -> Compared {
     let limbs = view.precision_limbs(SIZE);
-    let orbit = ReferenceOrbit::compute(formula, &view.centre(), limbs, max_iter);
+    // the reference the renderer picks, or the centre's
+    let orbit = if reference == Reference::Picked {
+        ReferenceOrbit::for_view(formula, view, SIZE, SIZE, limbs, max_iter)
+    } else {
+        ReferenceOrbit::compute(formula, &view.centre(), limbs, max_iter)
+    };
+    let offset = (
+        (view.re - orbit.point.0).to_f64(),
+        (view.im - orbit.point.1).to_f64(),
+    );
+    // the farthest pixel from a point inside the view: the view's diagonal
+    let bound = view.width * std::f64::consts::SQRT_2;
+    let tables = [bla::F64_EPSILON, bla::F32_EPSILON].map(|e| BlaTable::build(&orbit, bound, e));
     let (mut same, mut escaped) = (0, 0);
+    let mut skipping = [(0usize, 0u64, 0u64); 2];
     let mut counts = Vec::new();
     for py in 0..SIZE {
         for px in 0..SIZE {
-            let delta = view.pixel_delta(px, py, SIZE, SIZE);
+            // the pixel's offset from the orbit's point
+            let (dx, dy) = view.pixel_delta(px, py, SIZE, SIZE);
+            let delta = (dx + offset.0, dy + offset.1);
+            let skipped = tables
+                .each_ref()
+                .map(|t| perturb::iterations_bla(formula, &orbit, t, delta, max_iter));
             let p = if rebase {
                 perturb::iterations(formula, &orbit, delta, max_iter)
             } else {
@@ -33,6 +78,11 @@ fn compare(formula: Formula, view: &DeepView, max_iter: u32, rebase: bool) -> Co
                 max_iter,
             );
             same += usize::from(p.abs_diff(d) <= 1);
+            for (sum, c) in skipping.iter_mut().zip(skipped) {
+                sum.0 += usize::from(c.iterations.abs_diff(d) <= 1);
+                sum.1 += u64::from(c.steps);
+                sum.2 += u64::from(c.iterations);
+            }
             escaped += usize::from(d < max_iter);
             counts.push(d);
         }
@@ -44,18 +94,35 @@ fn compare(formula: Formula, view: &DeepView, max_iter: u32, rebase: bool) -> Co
         agreement: same as f64 / n,
         escaped: escaped as f64 / n,
         distinct: counts.len(),
+        skipping: skipping.map(|(same, steps, iterations)| Skipping {
+            agreement: same as f64 / n,
+            steps_per_iteration: steps as f64 / iterations.max(1) as f64,
+        }),
     }
 }
 
 fn check(name: &str, view: &str, max_iter: u32) {
     let view: DeepView = view.parse().expect("a named view parses");
-    let c = compare(Formula::Mandelbrot, &view, max_iter, true);
+    let c = compare(
+        Formula::Mandelbrot,
+        &view,
+        max_iter,
+        Reference::Picked,
+        true,
+    );
+    let [f64_bla, f32_bla] = &c.skipping;
     println!(
-        "{name} (width {:e}): agreement {:.2} %, escaped {:.0} %, {} distinct counts",
+        "{name} (width {:e}): agreement {:.2} %, escaped {:.0} %, {} distinct counts; \
+         with BLA at f64's rounding {:.2} % ({:.3} steps an iteration), at f32's {:.2} % \
+         ({:.3})",
         view.width,
         c.agreement * 100.0,
         c.escaped * 100.0,
-        c.distinct
+        c.distinct,
+        f64_bla.agreement * 100.0,
+        f64_bla.steps_per_iteration,
+        f32_bla.agreement * 100.0,
+        f32_bla.steps_per_iteration,
     );
     assert!(
         c.escaped >= 0.3 && c.distinct >= 20,
@@ -67,6 +134,11 @@ fn check(name: &str, view: &str, max_iter: u32) {
         c.agreement >= 0.99,
         "{name}: {:.2} % agree",
         c.agreement * 100.0
+    );
+    assert!(
+        f64_bla.agreement >= 0.99,
+        "{name} with BLA: {:.2} % agree",
+        f64_bla.agreement * 100.0
     );
 }
 
@@ -143,8 +215,9 @@ fn perturbation_agrees_with_direct_iteration_on_the_seahorse_valley() {
 fn rebasing_renders_what_a_single_reference_cannot() {
     // the centre escapes after a few iterations; most of the view is inside the set
     let view: DeepView = "-0.6,0.62,0.2".parse().expect("view");
-    let with = compare(Formula::Mandelbrot, &view, 500, true);
-    let without = compare(Formula::Mandelbrot, &view, 500, false);
+    // both from the centre's orbit
+    let with = compare(Formula::Mandelbrot, &view, 500, Reference::Centre, true);
+    let without = compare(Formula::Mandelbrot, &view, 500, Reference::Centre, false);
     println!(
         "escaping reference: {:.1} % agree with rebasing, {:.1} % without",
         with.agreement * 100.0,
@@ -165,7 +238,13 @@ fn rebasing_renders_what_a_single_reference_cannot() {
 fn burning_ship_perturbs_as_exactly_as_f64_iterates() {
     const MAX_ITER: u32 = 300;
     let view: DeepView = "-1.762,-0.028,0.05".parse().expect("view");
-    let c = compare(Formula::BurningShip, &view, MAX_ITER, true);
+    let c = compare(
+        Formula::BurningShip,
+        &view,
+        MAX_ITER,
+        Reference::Picked,
+        true,
+    );
     let limbs = view.precision_limbs(SIZE) + 1;
     let mut f64_same = 0;
     for py in 0..SIZE {
@@ -201,7 +280,13 @@ fn julia_perturbs_too() {
         ("julia's edge", "-0.42,0.36,0.02"),
     ] {
         let view: DeepView = view.parse().expect("view");
-        let c = compare(Formula::Julia { k: (-0.8, 0.156) }, &view, 1000, true);
+        let c = compare(
+            Formula::Julia { k: (-0.8, 0.156) },
+            &view,
+            1000,
+            Reference::Picked,
+            true,
+        );
         println!(
             "{name}: agreement {:.2} %, escaped {:.0} %, {} distinct counts",
             c.agreement * 100.0,
