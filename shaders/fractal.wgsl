@@ -31,7 +31,7 @@ struct Params {
     julia_im: vec2<f32>,
     size: vec2<u32>,
     max_iter: u32,
-    // 0 Mandelbrot, 1 Julia, 2 Burning Ship
+    // 0 Mandelbrot, 1 Julia, 2 Burning Ship (the pipeline is specialised for it: see KIND)
     kind: u32,
     // bit 0: interior checks
     flags: u32,
@@ -79,6 +79,15 @@ struct Results {
     cells: array<atomic<u32>>,
 }
 
+// The fractal kind (0 Mandelbrot, 1 Julia, 2 Burning Ship, as `P.kind`) as a constant: each
+// pipeline is built for one kind (the `KIND` shader def), so the other kinds' branches compile
+// away instead of running masked in every iteration.
+#ifdef KIND
+const KIND: u32 = #{KIND}u;
+#else
+const KIND: u32 = 0u;
+#endif
+
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var output: texture_storage_2d<rgba8unorm, write>;
 @group(0) @binding(2) var<storage, read_write> results: Results;
@@ -96,6 +105,16 @@ struct OrbitPoint {
 }
 
 @group(0) @binding(5) var<storage, read> orbit: array<OrbitPoint>;
+
+// The same orbit's f32 values, point m at texel (m % ORBIT_TEXTURE_WIDTH, m / …): xy = Zₘ,
+// zw = Zₘ − Z₀. The f32 pass reads these: a texel fetch at a per-pixel index is one gather on a
+// SIMD rasterizer (llvmpipe), where a storage-buffer load at one runs lane by lane.
+@group(0) @binding(6) var orbit_f32: texture_storage_2d<rgba32float, read>;
+const ORBIT_TEXTURE_WIDTH: u32 = 4096u;
+
+fn orbit_texel(m: u32) -> vec4<f32> {
+    return textureLoad(orbit_f32, vec2<u32>(m % ORBIT_TEXTURE_WIDTH, m / ORBIT_TEXTURE_WIDTH));
+}
 
 // |z|² beyond which a point has escaped (radius 256, as on the CPU)
 const R2: f32 = 65536.0;
@@ -146,7 +165,7 @@ fn orbit_repeats(z: vec4<f32>, n: u32, saved: ptr<function, vec4<f32>>, next_sav
 
 // Whether c lies in the main cardioid or the period-2 bulb (Mandelbrot only), with the margin.
 fn in_cardioid_or_bulb(c: vec2<f32>) -> bool {
-    if P.kind != 0u || !interior_checks() {
+    if KIND != 0u || !interior_checks() {
         return false;
     }
     // cardioid, star-shaped around its cusp (1/4, 0): scale c − 1/4 outward by (1 + margin)
@@ -223,7 +242,7 @@ fn df_abs(a: vec2<f32>) -> vec2<f32> {
 // One iteration z → z² + c (or the Burning Ship's (|x| + i|y|)² + c) given x², y².
 fn df_step(x: vec2<f32>, y: vec2<f32>, x2: vec2<f32>, y2: vec2<f32>, cr: vec2<f32>, ci: vec2<f32>) -> vec4<f32> {
     var xy: vec2<f32>;
-    if P.kind == 2u {
+    if KIND == 2u {
         xy = df_mul(df_abs(x), df_abs(y));
     } else {
         xy = df_mul(x, y);
@@ -336,7 +355,7 @@ fn fractal_f32(
     );
     var z = vec2<f32>(0.0);
     var c = p;
-    if P.kind == 1u {
+    if KIND == 1u {
         z = p;
         c = vec2<f32>(P.julia_re.x, P.julia_im.x);
     }
@@ -358,7 +377,7 @@ fn fractal_f32(
             break;
         }
         var xy = z.x * z.y;
-        if P.kind == 2u {
+        if KIND == 2u {
             xy = abs(z.x) * abs(z.y);
         }
         z = vec2<f32>(x2 - y2 + c.x, 2.0 * xy + c.y);
@@ -388,7 +407,7 @@ fn fractal_df64(
     var y = vec2<f32>(0.0);
     var cr = pr;
     var ci = pi;
-    if P.kind == 1u {
+    if KIND == 1u {
         x = pr;
         y = pi;
         cr = P.julia_re;
@@ -463,7 +482,7 @@ fn diff_abs(a: f32, b: f32) -> f32 {
 
 // the first point of the pixel's orbit in its perturbed form: (δ, δc)
 fn perturbation_start(d: vec2<f32>) -> vec4<f32> {
-    if P.kind == 1u {
+    if KIND == 1u {
         return vec4<f32>(d, 0.0, 0.0);
     }
     return vec4<f32>(0.0, 0.0, d);
@@ -489,10 +508,13 @@ fn fractal_perturbation(
     var n = 0u;
     var m = 0u;
     let limit = select(0u, P.max_iter, inside_image);
-    // the orbit's start, and its point m (one load per iteration: the next point is read
-    // once and kept)
-    let first = orbit[0u].z;
-    var zm = first;
+    // the orbit's start, its point m, and its point m + 1 read one iteration ahead: the load
+    // then never waits on the rebase decision it follows (after a rebase the next point is
+    // Z₁, read once here)
+    let first = orbit_texel(0u);
+    let second = orbit_texel(min(1u, last));
+    var zm = first.xy;
+    var ahead = second;
     var z = zm + d;
     var mag2 = dot(z, z);
     if inside_image && in_cardioid_or_bulb_near(k) {
@@ -504,7 +526,7 @@ fn fractal_perturbation(
         if n >= limit || mag2 > R2 {
             break;
         }
-        if P.kind == 2u {
+        if KIND == 2u {
             let nx = (2.0 * zm.x + d.x) * d.x - (2.0 * zm.y + d.y) * d.y;
             let dxy = zm.x * d.y + d.x * zm.y + d.x * d.y;
             d = vec2<f32>(nx, 2.0 * diff_abs(zm.x * zm.y, dxy)) + dc;
@@ -514,20 +536,23 @@ fn fractal_perturbation(
         }
         m = m + 1u;
         n = n + 1u;
-        let next = orbit[m].z;
+        let point = ahead;
+        ahead = orbit_texel(min(m + 1u, last));
+        let next = point.xy;
         z = next + d;
         mag2 = dot(z, z);
         // zₙ − Z₀: zₙ itself where Z₀ = 0 (Mandelbrot, Burning Ship)
         var r = z;
         var r2 = mag2;
-        if P.kind == 1u {
-            r = orbit[m].s + d;
+        if KIND == 1u {
+            r = point.zw + d;
             r2 = dot(r, r);
         }
         let rebase = mag2 <= R2 && (r2 < dot(d, d) || m >= last);
         d = select(d, r, rebase);
         m = select(m, 0u, rebase);
-        zm = select(next, first, rebase);
+        zm = select(next, first.xy, rebase);
+        ahead = select(ahead, second, rebase);
     }
     finish(gid, local_index, inside_image, n, n - skipped, mag2);
 }
@@ -612,7 +637,7 @@ fn fx_diff_abs(a: Fx, b: Fx) -> Fx {
 
 // one perturbed step δ ← f(Zₘ + δ) − f(Zₘ) + δc
 fn fx_step(zm: Fx, d: Fx, dc: Fx) -> Fx {
-    if P.kind == 2u {
+    if KIND == 2u {
         // Burning Ship: Re = (2X + δx)δx − (2Y + δy)δy, Im = 2·(|XY + b| − |XY|),
         // b = X·δy + δx·(Y + δy)
         let a = fx_add(Fx(2.0 * zm.m, zm.e), d);
@@ -644,7 +669,7 @@ fn fractal_perturbation_exp(
     let zero = Fx(vec2<f32>(0.0), FX_ZERO_EXP);
     var d = zero;
     var dc = delta;
-    if P.kind == 1u {
+    if KIND == 1u {
         d = delta;
         dc = zero;
     }
@@ -675,7 +700,7 @@ fn fractal_perturbation_exp(
         mag2 = dot(zf, zf);
         // zₙ − Z₀: zₙ itself where Z₀ = 0 (Mandelbrot, Burning Ship)
         var r = z;
-        if P.kind == 1u {
+        if KIND == 1u {
             r = fx_add(Fx(o.sm, o.se), d);
         }
         if mag2 <= R2 && (fx_smaller(r, d) || m >= last) {

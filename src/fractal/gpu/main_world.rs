@@ -13,7 +13,7 @@ use bevy::render::storage::ShaderBuffer;
 use rfm_perf_core::names;
 
 use super::plugin::RenderReport;
-use super::reference::ReferenceOrbits;
+use super::reference::{OrbitBindings, ReferenceOrbits};
 use super::render_world::PassVariant;
 use super::{
     Coloring, CurrentGeneration, FractalFrameStats, FractalSettings, FractalTarget, FractalUniform,
@@ -55,7 +55,7 @@ pub(super) struct ExtractedFractal {
     pub(super) results: Handle<ShaderBuffer>,
     pub(super) timings: Handle<ShaderBuffer>,
     /// The reference orbit (a placeholder outside perturbation).
-    pub(super) orbit: Handle<ShaderBuffer>,
+    pub(super) orbit: OrbitBindings,
     pub(super) size: UVec2,
 }
 
@@ -267,6 +267,7 @@ pub(super) fn build_frame(
     mut current: ResMut<CurrentGeneration>,
     mut orbits: ResMut<ReferenceOrbits>,
     mut buffers: ResMut<Assets<ShaderBuffer>>,
+    mut images: ResMut<Assets<Image>>,
     tracker: Option<Res<PerfTracker>>,
 ) {
     rfm_perf_core::perf_scope!("fractal.prepare");
@@ -287,7 +288,13 @@ pub(super) fn build_frame(
         (true, Some(a)) => a.serial,
         (true, None) => u64::MAX,
     };
-    let reference = active.map(|a| (a.orbit.point, a.orbit.points.len() as u32, a.buffer.clone()));
+    let reference = active.map(|a| {
+        (
+            a.orbit.point,
+            a.orbit.points.len() as u32,
+            a.bindings.clone(),
+        )
+    });
     let key = (settings.clone(), target.size, serial);
     if generations.last.as_ref() != Some(&key) {
         generations.current = generations.current.wrapping_add(1).max(1);
@@ -307,7 +314,7 @@ pub(super) fn build_frame(
         current.0 = generations.current;
     }
     let (reference, orbit) = match (precision.is_perturbation(), reference) {
-        (false, _) => (None, orbits.placeholder(&mut buffers)),
+        (false, _) => (None, orbits.placeholder(&mut buffers, &mut images)),
         (true, Some((point, len, buffer))) => (Some((point, len)), buffer),
         (true, None) => {
             commands.remove_resource::<ExtractedFractal>();
@@ -332,6 +339,7 @@ pub(super) fn build_frame(
         uniform,
         variant: PassVariant {
             precision,
+            kind: super::kind_index(&settings.params.kind),
             cost_colouring: settings.coloring == Coloring::Cost,
             pixel_counts: settings.pixel_counts,
         },

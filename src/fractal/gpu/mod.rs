@@ -436,6 +436,15 @@ pub struct FractalUniform {
     stops: [Vec4; 8],
 }
 
+/// The shader's number for a kind (`P.kind`, and the `KIND` shader def a pipeline is built for).
+pub(super) fn kind_index(kind: &FractalKind) -> u32 {
+    match kind {
+        FractalKind::Mandelbrot => 0,
+        FractalKind::Julia { .. } => 1,
+        FractalKind::BurningShip => 2,
+    }
+}
+
 fn df(v: f64) -> Vec2 {
     let d = Df64::from_f64(v);
     Vec2::new(d.hi, d.lo)
@@ -488,11 +497,7 @@ impl FractalUniform {
             julia_im: df(ji),
             size,
             max_iter,
-            kind: match p.kind {
-                FractalKind::Mandelbrot => 0,
-                FractalKind::Julia { .. } => 1,
-                FractalKind::BurningShip => 2,
-            },
+            kind: kind_index(&p.kind),
             flags: u32::from(settings.interior_check),
             generation,
             stop_count: src.len().min(8) as u32,

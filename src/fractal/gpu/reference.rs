@@ -1,6 +1,6 @@
 //! The perturbation pass's reference orbit: one point of the view iterated on the CPU in full
 //! precision ([`rfm_perf_deep`]), off the frame (a task on Bevy's async compute pool), uploaded as
-//! a storage buffer of extended-exponent values, and kept while its point stays inside the view
+//! a storage buffer of extended-exponent values and a texture of f32 values, and kept while its point stays inside the view
 //! and it has the precision and iterations the view needs.
 
 use std::sync::Arc;
@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use bevy::asset::RenderAssetUsages;
 use bevy::math::UVec2;
 use bevy::prelude::*;
+use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat, TextureUsages};
 use bevy::render::storage::ShaderBuffer;
 use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
 use rfm_perf_deep::{DeepView, Fixed, Formula, ReferenceOrbit};
@@ -24,6 +25,46 @@ pub(crate) const FX_ZERO_EXP: i32 = -1_000_000;
 /// deltas read, in one load), then `Zₙ` as mantissa pair (f32) and exponent (i32), the exponent
 /// of `Zₙ − Z₀` (i32) and its mantissa pair (f32).
 pub const ORBIT_POINT_BYTES: usize = 40;
+
+/// Texels per row of the orbit texture: point `m` is texel `(m % W, m / W)`, so the longest
+/// orbit ([`MAX_ITER_LIMIT`] + 1 points) needs 4 097 rows, inside every adapter's 8 192 limit.
+///
+/// The f32 perturbation reads its orbit from this texture, not from the storage buffer: a
+/// texel fetch at a different index per pixel is one gather on a SIMD rasterizer such as
+/// llvmpipe, where a storage-buffer load at a varying index runs one lane at a time (see
+/// BENCHMARKS.md).
+pub const ORBIT_TEXTURE_WIDTH: u32 = 4096;
+
+/// An orbit's two GPU copies: the storage buffer ([`ORBIT_POINT_BYTES`] per point, what the
+/// extended-exponent pass reads) and the `Rgba32Float` texture of `(Zₙ, Zₙ − Z₀)` as f32 (what
+/// the f32 pass reads).
+#[derive(Clone, Debug)]
+pub(super) struct OrbitBindings {
+    pub(super) buffer: Handle<ShaderBuffer>,
+    pub(super) texture: Handle<Image>,
+}
+
+impl OrbitBindings {
+    fn new(
+        points: &[[f64; 2]],
+        start_offsets: &[[f64; 2]],
+        buffers: &mut Assets<ShaderBuffer>,
+        images: &mut Assets<Image>,
+    ) -> Self {
+        Self {
+            buffer: buffers.add(ShaderBuffer::new(
+                &pack_orbit(points, start_offsets),
+                RenderAssetUsages::RENDER_WORLD,
+            )),
+            texture: images.add(orbit_texture(points, start_offsets)),
+        }
+    }
+
+    fn remove(&self, buffers: &mut Assets<ShaderBuffer>, images: &mut Assets<Image>) {
+        buffers.remove(&self.buffer);
+        images.remove(&self.texture);
+    }
+}
 
 /// What the HUD and reports show of the reference orbit.
 ///
@@ -51,10 +92,10 @@ pub struct ReferenceOrbitStatus {
     pub serial: u64,
 }
 
-/// An orbit in use: the CPU copy, its GPU buffer and when it came.
+/// An orbit in use: the CPU copy, its GPU copies and when it came.
 pub(super) struct ActiveOrbit {
     pub(super) orbit: Arc<ReferenceOrbit>,
-    pub(super) buffer: Handle<ShaderBuffer>,
+    pub(super) bindings: OrbitBindings,
     pub(super) serial: u64,
     ready_at: Instant,
     compute: Duration,
@@ -114,8 +155,8 @@ impl Wanted {
 pub(super) struct ReferenceOrbits {
     pub(super) current: Option<ActiveOrbit>,
     pending: Option<PendingOrbit>,
-    /// A one-point buffer bound while no orbit is needed (the bind group always has one).
-    placeholder: Option<Handle<ShaderBuffer>>,
+    /// A one-point orbit bound while no orbit is needed (the bind group always has one).
+    placeholder: Option<OrbitBindings>,
     serial: u64,
 }
 
@@ -141,18 +182,14 @@ impl ReferenceOrbits {
         })
     }
 
-    /// The buffer to bind while no orbit is in use.
+    /// The orbit to bind while none is in use.
     pub(super) fn placeholder(
         &mut self,
         buffers: &mut Assets<ShaderBuffer>,
-    ) -> Handle<ShaderBuffer> {
+        images: &mut Assets<Image>,
+    ) -> OrbitBindings {
         self.placeholder
-            .get_or_insert_with(|| {
-                buffers.add(ShaderBuffer::new(
-                    &pack_orbit(&[[0.0, 0.0]], &[]),
-                    RenderAssetUsages::RENDER_WORLD,
-                ))
-            })
+            .get_or_insert_with(|| OrbitBindings::new(&[[0.0, 0.0]], &[], buffers, images))
             .clone()
     }
 }
@@ -163,6 +200,7 @@ pub(super) fn update_reference_orbit(
     settings: Option<Res<FractalSettings>>,
     mut orbits: ResMut<ReferenceOrbits>,
     mut buffers: ResMut<Assets<ShaderBuffer>>,
+    mut images: ResMut<Assets<Image>>,
     mut status: ResMut<ReferenceOrbitStatus>,
 ) {
     let Some(settings) = settings else { return };
@@ -171,16 +209,18 @@ pub(super) fn update_reference_orbit(
     {
         orbits.pending = None;
         orbits.serial += 1;
-        let buffer = buffers.add(ShaderBuffer::new(
-            &pack_orbit(&orbit.points, &orbit.start_offsets),
-            RenderAssetUsages::RENDER_WORLD,
-        ));
+        let bindings = OrbitBindings::new(
+            &orbit.points,
+            &orbit.start_offsets,
+            &mut buffers,
+            &mut images,
+        );
         if let Some(old) = orbits.current.take() {
-            buffers.remove(&old.buffer);
+            old.bindings.remove(&mut buffers, &mut images);
         }
         orbits.current = Some(ActiveOrbit {
             orbit: Arc::new(orbit),
-            buffer,
+            bindings,
             serial: orbits.serial,
             ready_at: Instant::now(),
             compute,
@@ -290,6 +330,35 @@ pub(super) fn pack_orbit(points: &[[f64; 2]], start_offsets: &[[f64; 2]]) -> Vec
     bytes
 }
 
+/// The orbit as the f32 pass reads it: texel `m` ([`ORBIT_TEXTURE_WIDTH`] per row) holds `Zₘ`
+/// and `Zₘ − Z₀` (`start_offsets`, or `Zₘ` itself when empty) as f32; the rest of the last row
+/// is zero.
+pub(super) fn orbit_texture(points: &[[f64; 2]], start_offsets: &[[f64; 2]]) -> Image {
+    let width = ORBIT_TEXTURE_WIDTH;
+    let rows = (points.len() as u32).div_ceil(width).max(1);
+    let mut data = vec![0u8; (width * rows) as usize * 16];
+    for (n, (&[x, y], texel)) in points.iter().zip(data.chunks_exact_mut(16)).enumerate() {
+        let [sx, sy] = start_offsets.get(n).copied().unwrap_or([x, y]);
+        for (word, v) in texel.chunks_exact_mut(4).zip([x, y, sx, sy]) {
+            word.copy_from_slice(&(v as f32).to_le_bytes());
+        }
+    }
+    let mut image = Image::new(
+        Extent3d {
+            width,
+            height: rows,
+            depth_or_array_layers: 1,
+        },
+        TextureDimension::D2,
+        data,
+        TextureFormat::Rgba32Float,
+        RenderAssetUsages::RENDER_WORLD,
+    );
+    // read as a storage texture: no mip levels to resolve per fetch
+    image.texture_descriptor.usage |= TextureUsages::STORAGE_BINDING;
+    image
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,5 +384,28 @@ mod tests {
             pack_orbit(&[[0.0, 0.0], [1.0, 1.0]], &[]).len(),
             2 * ORBIT_POINT_BYTES
         );
+    }
+
+    #[test]
+    fn orbit_texture_puts_point_m_at_its_texel() {
+        let width = ORBIT_TEXTURE_WIDTH as usize;
+        let points: Vec<[f64; 2]> = (0..width + 3).map(|n| [n as f64, -0.5]).collect();
+        let offsets: Vec<[f64; 2]> = points.iter().map(|&[x, y]| [x - 1.0, y + 1.0]).collect();
+        let image = orbit_texture(&points, &offsets);
+        assert_eq!(image.size(), UVec2::new(ORBIT_TEXTURE_WIDTH, 2));
+        let data = image.data.as_ref().unwrap();
+        let texel = |m: usize| -> [f32; 4] {
+            let b = &data[m * 16..m * 16 + 16];
+            std::array::from_fn(|i| f32::from_le_bytes(b[i * 4..i * 4 + 4].try_into().unwrap()))
+        };
+        assert_eq!(
+            texel(width + 2),
+            [(width + 2) as f32, -0.5, (width + 1) as f32, 0.5]
+        );
+        // past the orbit: zero
+        assert_eq!(texel(width + 3), [0.0; 4]);
+        // Mandelbrot (no offsets): Zₘ − Z₀ is Zₘ
+        let plain = orbit_texture(&points[..2], &[]);
+        assert_eq!(plain.size(), UVec2::new(ORBIT_TEXTURE_WIDTH, 1));
     }
 }

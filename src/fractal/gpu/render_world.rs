@@ -28,6 +28,8 @@ use crate::fractal::Precision;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(super) struct PassVariant {
     pub(super) precision: Precision,
+    /// `KIND`: the fractal kind's number (`kind_index`); the other kinds' code compiles away.
+    pub(super) kind: u32,
     /// `COST_COLOURING`: the heatmap instead of the palette.
     pub(super) cost_colouring: bool,
     /// `PIXEL_COUNTS`: write each pixel's count.
@@ -45,7 +47,7 @@ impl PassVariant {
     }
 
     fn shader_defs(self) -> Vec<ShaderDefVal> {
-        let mut defs = Vec::new();
+        let mut defs = vec![ShaderDefVal::UInt("KIND".into(), self.kind)];
         if self.cost_colouring {
             defs.push("COST_COLOURING".into());
         }
@@ -89,8 +91,9 @@ pub(super) struct UniformStore(UniformBuffer<FractalUniform>);
 #[derive(Resource)]
 pub(super) struct FractalBindGroup {
     bind_group: BindGroup,
-    /// What `bind_group` binds: the texture view, the results, uniform and orbit buffers.
-    key: (TextureViewId, BufferId, BufferId, BufferId),
+    /// What `bind_group` binds: the texture view, the results, uniform and orbit buffers, the
+    /// orbit texture's view.
+    key: (TextureViewId, BufferId, BufferId, BufferId, TextureViewId),
     results: Buffer,
     timings: Option<Buffer>,
     /// The pipeline of this frame's variant.
@@ -120,6 +123,10 @@ pub(super) fn init_pipelines(
                 (2, storage_buffer_sized(false, None)),
                 // the reference orbit (3 and 4 are the arithmetic self-tests' bindings)
                 (5, storage_buffer_read_only_sized(false, None)),
+                (
+                    6,
+                    texture_storage_2d(TextureFormat::Rgba32Float, StorageTextureAccess::ReadOnly),
+                ),
             ),
         ),
     );
@@ -146,11 +153,12 @@ pub(super) fn init_pipelines(
         variants: HashMap::new(),
         timer,
     };
-    // the palette variants compile ahead, the others when first used
+    // the Mandelbrot palette variants compile ahead, the others when first used
     for precision in [Precision::F32, Precision::Df64] {
         pipelines.id(
             PassVariant {
                 precision,
+                kind: 0,
                 cost_colouring: false,
                 pixel_counts: false,
             },
@@ -260,10 +268,11 @@ pub(super) fn prepare_bind_group(
             f,
             images.get(&f.image)?,
             buffers.get(&f.results)?,
-            buffers.get(&f.orbit)?,
+            buffers.get(&f.orbit.buffer)?,
+            images.get(&f.orbit.texture)?,
         ))
     });
-    let (Some((frame, image, results, orbit)), Some(mut pipelines), Some(uniforms)) =
+    let (Some((frame, image, results, orbit, orbit_texture)), Some(mut pipelines), Some(uniforms)) =
         (ready, pipelines, uniforms.as_mut())
     else {
         if current.is_some() {
@@ -281,6 +290,7 @@ pub(super) fn prepare_bind_group(
         results.buffer.id(),
         uniform_buffer.id(),
         orbit.buffer.id(),
+        orbit_texture.texture_view.id(),
     );
     let timings = buffers.get(&frame.timings).map(|b| b.buffer.clone());
     let workgroups = UVec2::new(
@@ -306,6 +316,7 @@ pub(super) fn prepare_bind_group(
             (1, &image.texture_view),
             (2, results.buffer.as_entire_buffer_binding()),
             (5, orbit.buffer.as_entire_buffer_binding()),
+            (6, &orbit_texture.texture_view),
         )),
     );
     commands.insert_resource(FractalBindGroup {
