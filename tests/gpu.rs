@@ -15,7 +15,7 @@ use rfm_perf::fractal::gpu::{
     Coloring, FractalFrameStats, FractalGpuPlugin, FractalSettings, PrecisionMode, ResultsLayout,
     df64_orbit_selftest, df64_selftest,
 };
-use rfm_perf::fractal::{FractalKind, FractalParams, View, cpu};
+use rfm_perf::fractal::{FractalKind, FractalParams, Precision, View, cpu};
 use rfm_perf::headless::{
     BenchmarkOptions, BenchmarkReport, HeadlessError, headless_app, headless_app_with, read_image,
     read_results, render_device, run_benchmark, save_png,
@@ -318,11 +318,12 @@ fn run_parent() -> ExitCode {
         );
     }
 
-    // 4. deep df64 views in a non-chaotic region
-    // df64 while it is sharp (to ~6.4e-12 at 256 px around 1.75), perturbation past it
-    for (width, expected) in [
-        (1e-10, rfm_perf::fractal::Precision::Df64),
-        (1e-12, rfm_perf::fractal::Precision::Perturbation),
+    // 4. deep views in a non-chaotic region: df64 (sharp to ~6.4e-12 at 256 px around 1.75)
+    // and perturbation, which `auto` takes for a mostly escaping view like this one
+    for (width, mode, expected) in [
+        (1e-10, PrecisionMode::Df64, Precision::Df64),
+        (1e-10, PrecisionMode::Auto, Precision::Perturbation),
+        (1e-12, PrecisionMode::Auto, Precision::Perturbation),
     ] {
         let s = settings(
             FractalKind::Mandelbrot,
@@ -331,18 +332,25 @@ fn run_parent() -> ExitCode {
                 width,
             },
             300,
-            PrecisionMode::Auto,
+            mode,
         );
         check.expect(
             s.precision() == expected,
-            format!("width {width:e} selects {} automatically", expected.name()),
+            format!("width {width:e}, {mode:?}: {}", expected.name()),
         );
         compare(
             &mut app,
             &mut check,
-            &format!("deep {width:e}"),
+            &format!("deep {width:e} {}", expected.name()),
             s,
             Some(0.98),
+        );
+        check.expect(
+            app.world().resource::<FractalSettings>().precision() == expected,
+            format!(
+                "width {width:e}, {mode:?}: still {} after its frames",
+                expected.name()
+            ),
         );
     }
     match read_image(&mut app, 120) {
@@ -543,7 +551,13 @@ fn interior_checks(app: &mut bevy::app::App, check: &mut Check) {
         ),
     ];
     for (name, kind, view, max_iter, interior_heavy) in views {
-        let mut s = settings(kind, view, max_iter, PrecisionMode::Auto);
+        // the df64 views name their arithmetic: `auto` may take perturbation there
+        let mode = if name.starts_with("deep df64") {
+            PrecisionMode::Df64
+        } else {
+            PrecisionMode::Auto
+        };
+        let mut s = settings(kind, view, max_iter, mode);
         let run = |app: &mut bevy::app::App, s: &FractalSettings| {
             *app.world_mut().resource_mut::<FractalSettings>() = s.clone();
             read_results(app, 600)
@@ -581,6 +595,30 @@ fn interior_checks(app: &mut bevy::app::App, check: &mut Check) {
             check.expect(
                 on.iterations_computed * 2 < on.iterations,
                 format!("interior checks, {name}: skip more than half the work"),
+            );
+        }
+        if mode == PrecisionMode::Df64 && interior_heavy {
+            // `auto` starts deep views in perturbation, whose interior check is the
+            // cardioid/bulb test alone; a frame that is mostly interior sends it to df64
+            s.precision = PrecisionMode::Auto;
+            let first = run(app, &s).map(|_| app.world().resource::<FractalSettings>().precision());
+            // the choice follows the frame totals read back, a frame or two later
+            let mut settled = read_results(app, 600);
+            for _ in 0..4 {
+                if app.world().resource::<FractalSettings>().precision() == Precision::Df64 {
+                    break;
+                }
+                settled = read_results(app, 600);
+            }
+            let now = app.world().resource::<FractalSettings>().precision();
+            check.expect(
+                first.is_ok()
+                    && now == Precision::Df64
+                    && settled.is_ok_and(|r| r.iterations_computed * 2 < r.iterations),
+                format!(
+                    "auto, {name}: after its first frame ({:?}) it uses {now:?} and skips more than half the work",
+                    first.ok()
+                ),
             );
         }
         if let Some(Ok(a)) = off_image {
@@ -842,7 +880,7 @@ fn child_benchmark() -> ExitCode {
                 && r.frames == 60
                 && r.path.len() == 60
                 && timed
-                && r.df64_frames > 0
+                && r.df64_frames + r.perturbation_frames > 0
                 && r.iterations_per_s > 0.0
                 // every measured frame's escaped pixels, at most 128² each
                 && r.escape_histogram.as_ref().is_some_and(|h| {
@@ -867,10 +905,11 @@ fn child_benchmark() -> ExitCode {
                             c.scored >= 25 && c.mape.is_some_and(|m| m < 0.5)
                         })));
             println!(
-                "{} benchmark report: {} frames, {} df64, frame p50 {:.2} ms, GPU {:?}, {paired} frames paired with their timing, cost model {:?}, hottest tiles {:?}, histogram {:?}, span coverage {:?} (spans ok: {spans_ok})",
+                "{} benchmark report: {} frames, {} df64, {} perturbation, frame p50 {:.2} ms, GPU {:?}, {paired} frames paired with their timing, cost model {:?}, hottest tiles {:?}, histogram {:?}, span coverage {:?} (spans ok: {spans_ok})",
                 if ok { "ok  " } else { "FAIL" },
                 r.frames,
                 r.df64_frames,
+                r.perturbation_frames,
                 r.frame_ms.p50,
                 r.gpu_pass_ms,
                 r.cost_model,

@@ -288,14 +288,14 @@ pub fn run_benchmark(
     let start = Instant::now();
     for frame in 0..options.frames {
         let view = options.path.view(frame, options.frames, options.deepest);
-        let precision = {
-            let mut s = app.world_mut().resource_mut::<FractalSettings>();
-            s.set_deep_view(view);
-            s.precision()
-        };
+        app.world_mut()
+            .resource_mut::<FractalSettings>()
+            .set_deep_view(view);
         let t = Instant::now();
         app.update();
         let ms = t.elapsed().as_secs_f64() * 1000.0;
+        // after the update: `auto` may have changed its deep arithmetic during it
+        let precision = app.world().resource::<FractalSettings>().precision();
         frame_ms.push(ms);
         path.push(FrameRecord {
             frame,

@@ -30,6 +30,7 @@
 //! ```
 
 mod cpu_probe;
+mod deep_arithmetic;
 mod main_world;
 mod plugin;
 mod reference;
@@ -41,6 +42,7 @@ use bevy::render::render_resource::ShaderType;
 use bevy::render::storage::ShaderBuffer;
 use serde::{Deserialize, Serialize};
 
+pub use deep_arithmetic::{DeepArithmetic, PERTURBATION_SPEEDUP};
 pub use plugin::FractalGpuPlugin;
 pub use reference::{ORBIT_POINT_BYTES, ReferenceOrbitStatus, split_exponent};
 pub use selftest::{df64_orbit_selftest, df64_selftest};
@@ -84,7 +86,8 @@ pub const GPU_TIME_DIAGNOSTIC: &str = "render/fractal/elapsed_gpu";
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PrecisionMode {
-    /// f32 while it is sharp, df64 below that ([`Precision::needed`]).
+    /// f32 while it is sharp ([`Precision::needed`]); below that perturbation, or df64 while
+    /// it is sharp and the view is interior-heavy ([`DeepArithmetic`]).
     #[default]
     Auto,
     /// Always f32.
@@ -138,6 +141,10 @@ pub struct FractalSettings {
     /// [`zoom_at`](Self::zoom_at), which keep both in step. Serialized as `"RE,IM"` decimals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exact_center: Option<ExactCenter>,
+    /// What [`PrecisionMode::Auto`] uses where f32 blurs and df64 is still sharp. The pass
+    /// sets it from each frame's interior share ([`DeepArithmetic`]); not serialized.
+    #[serde(skip)]
+    pub deep_arithmetic: DeepArithmetic,
 }
 
 /// What the pass's colours show.
@@ -184,6 +191,7 @@ impl Default for FractalSettings {
             coloring: Coloring::Palette,
             pixel_counts: false,
             exact_center: None,
+            deep_arithmetic: DeepArithmetic::Perturbation,
         }
     }
 }
@@ -210,6 +218,8 @@ impl FractalSettings {
     /// let mut s = FractalSettings::default();
     /// assert_eq!(s.precision(), Precision::F32);
     /// s.params.view = View { center: (-1.7499, 0.0), width: 1e-9 };
+    /// assert_eq!(s.precision(), Precision::Perturbation);
+    /// s.deep_arithmetic = rfm_perf::fractal::gpu::DeepArithmetic::Df64; // an interior-heavy view
     /// assert_eq!(s.precision(), Precision::Df64);
     /// ```
     pub fn precision(&self) -> Precision {
@@ -218,8 +228,10 @@ impl FractalSettings {
         match self.precision {
             PrecisionMode::Auto => match Precision::needed(view, px) {
                 Precision::F32 => Precision::F32,
-                // df64 while it stays sharp, perturbation past it
-                _ if view.width >= Precision::Df64.min_width(self.center_magnitude(), px) => {
+                // df64 where it is sharp and the interior is too large for perturbation
+                _ if self.deep_arithmetic == DeepArithmetic::Df64
+                    && view.width >= Precision::Df64.min_width(self.center_magnitude(), px) =>
+                {
                     Precision::Df64
                 }
                 _ => Precision::perturbation_for(view, px),

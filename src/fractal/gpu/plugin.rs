@@ -12,6 +12,7 @@ use bevy::render::{ExtractSchedule, Render, RenderApp, RenderStartup, RenderSyst
 use bevy::shader::Shader;
 
 use super::cpu_probe::probe_cpu_reference;
+use super::deep_arithmetic::choose_deep_arithmetic;
 use super::main_world::{
     ExtractedFractal, Generations, build_frame, publish_gpu_metrics, sync_status, sync_target,
 };
@@ -110,6 +111,7 @@ impl Plugin for FractalGpuPlugin {
                 PostUpdate,
                 (
                     sync_target,
+                    choose_deep_arithmetic.run_if(resource_exists::<FractalSettings>),
                     update_reference_orbit.run_if(resource_exists::<FractalSettings>),
                     build_frame.run_if(
                         resource_exists::<FractalSettings>
