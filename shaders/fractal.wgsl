@@ -116,6 +116,14 @@ fn orbit_texel(m: u32) -> vec4<f32> {
     return textureLoad(orbit_f32, vec2<u32>(m % ORBIT_TEXTURE_WIDTH, m / ORBIT_TEXTURE_WIDTH));
 }
 
+// The orbit's Zₘ as extended-exponent number, at the same texel: (mantissa x, y as f32 bits,
+// exponent, 0). The extended-exponent pass reads these (Julia's Zₘ − Z₀ comes from `orbit`).
+@group(0) @binding(7) var orbit_exp: texture_storage_2d<rgba32uint, read>;
+
+fn orbit_exp_texel(m: u32) -> vec4<u32> {
+    return textureLoad(orbit_exp, vec2<u32>(m % ORBIT_TEXTURE_WIDTH, m / ORBIT_TEXTURE_WIDTH));
+}
+
 // |z|² beyond which a point has escaped (radius 256, as on the CPU)
 const R2: f32 = 65536.0;
 
@@ -609,9 +617,8 @@ fn fx_smaller(a: Fx, b: Fx) -> bool {
     return dot(a.m, a.m) < dot(bm, bm);
 }
 
-fn orbit_fx(m: u32) -> Fx {
-    let o = orbit[m];
-    return Fx(o.m, o.e);
+fn texel_fx(t: vec4<u32>) -> Fx {
+    return Fx(bitcast<vec2<f32>>(t.xy), bitcast<i32>(t.z));
 }
 
 // a real number as an Fx (imaginary part 0)
@@ -678,8 +685,11 @@ fn fractal_perturbation_exp(
     var m = 0u;
     var computed = 0u;
     let limit = select(0u, P.max_iter, inside_image);
-    let first = orbit_fx(0u);
+    // as in the f32 pass: point m + 1 is read one iteration ahead, Z₁ once for the rebases
+    let first = texel_fx(orbit_exp_texel(0u));
+    let second = orbit_exp_texel(min(1u, last));
     var zm = first;
+    var ahead = second;
     var zf = fx_to_f32(fx_add(zm, d));
     var mag2 = dot(zf, zf);
     if inside_image && in_cardioid_or_bulb_near(k) {
@@ -693,20 +703,23 @@ fn fractal_perturbation_exp(
         m = m + 1u;
         n = n + 1u;
         computed = computed + 1u;
-        let o = orbit[m];
-        zm = Fx(o.m, o.e);
-        let z = fx_add(zm, d);
+        let next = texel_fx(ahead);
+        ahead = orbit_exp_texel(min(m + 1u, last));
+        let z = fx_add(next, d);
         zf = fx_to_f32(z);
         mag2 = dot(zf, zf);
         // zₙ − Z₀: zₙ itself where Z₀ = 0 (Mandelbrot, Burning Ship)
         var r = z;
         if KIND == 1u {
+            let o = orbit[m];
             r = fx_add(Fx(o.sm, o.se), d);
         }
+        zm = next;
         if mag2 <= R2 && (fx_smaller(r, d) || m >= last) {
             d = r;
             m = 0u;
             zm = first;
+            ahead = second;
         }
     }
     finish(gid, local_index, inside_image, n, computed, mag2);

@@ -35,13 +35,15 @@ pub const ORBIT_POINT_BYTES: usize = 40;
 /// BENCHMARKS.md).
 pub const ORBIT_TEXTURE_WIDTH: u32 = 4096;
 
-/// An orbit's two GPU copies: the storage buffer ([`ORBIT_POINT_BYTES`] per point, what the
-/// extended-exponent pass reads) and the `Rgba32Float` texture of `(Zₙ, Zₙ − Z₀)` as f32 (what
-/// the f32 pass reads).
+/// An orbit's GPU copies: the storage buffer ([`ORBIT_POINT_BYTES`] per point; Julia's
+/// extended-exponent `Zₙ − Z₀` is read from it), the `Rgba32Float` texture of `(Zₙ, Zₙ − Z₀)`
+/// as f32 (what the f32 pass reads) and the `Rgba32Uint` texture of `Zₙ` as extended-exponent
+/// number (what the extended-exponent pass reads).
 #[derive(Clone, Debug)]
 pub(super) struct OrbitBindings {
     pub(super) buffer: Handle<ShaderBuffer>,
     pub(super) texture: Handle<Image>,
+    pub(super) exp_texture: Handle<Image>,
 }
 
 impl OrbitBindings {
@@ -57,12 +59,14 @@ impl OrbitBindings {
                 RenderAssetUsages::RENDER_WORLD,
             )),
             texture: images.add(orbit_texture(points, start_offsets)),
+            exp_texture: images.add(orbit_exp_texture(points)),
         }
     }
 
     fn remove(&self, buffers: &mut Assets<ShaderBuffer>, images: &mut Assets<Image>) {
         buffers.remove(&self.buffer);
         images.remove(&self.texture);
+        images.remove(&self.exp_texture);
     }
 }
 
@@ -334,13 +338,33 @@ pub(super) fn pack_orbit(points: &[[f64; 2]], start_offsets: &[[f64; 2]]) -> Vec
 /// and `Zₘ − Z₀` (`start_offsets`, or `Zₘ` itself when empty) as f32; the rest of the last row
 /// is zero.
 pub(super) fn orbit_texture(points: &[[f64; 2]], start_offsets: &[[f64; 2]]) -> Image {
-    let width = ORBIT_TEXTURE_WIDTH;
-    let rows = (points.len() as u32).div_ceil(width).max(1);
-    let mut data = vec![0u8; (width * rows) as usize * 16];
-    for (n, (&[x, y], texel)) in points.iter().zip(data.chunks_exact_mut(16)).enumerate() {
+    orbit_image(points.len(), TextureFormat::Rgba32Float, |n| {
+        let [x, y] = points[n];
         let [sx, sy] = start_offsets.get(n).copied().unwrap_or([x, y]);
-        for (word, v) in texel.chunks_exact_mut(4).zip([x, y, sx, sy]) {
-            word.copy_from_slice(&(v as f32).to_le_bytes());
+        [x, y, sx, sy].map(|v| (v as f32).to_bits())
+    })
+}
+
+/// The orbit as the extended-exponent pass reads it: texel `m` (at `(m % W, m / W)`, `W` =
+/// [`ORBIT_TEXTURE_WIDTH`]) holds `Zₘ` = mantissa pair · 2^exponent as `(x bits, y bits,
+/// exponent, 0)`.
+pub(super) fn orbit_exp_texture(points: &[[f64; 2]]) -> Image {
+    orbit_image(points.len(), TextureFormat::Rgba32Uint, |n| {
+        let [x, y] = points[n];
+        let (m, e) = split_exponent(x, y);
+        [m[0].to_bits(), m[1].to_bits(), e as u32, 0]
+    })
+}
+
+/// A texture of `len` points, [`ORBIT_TEXTURE_WIDTH`] a row, point `n` = `texel(n)`'s four
+/// words; the texels past the orbit are zero.
+fn orbit_image(len: usize, format: TextureFormat, texel: impl Fn(usize) -> [u32; 4]) -> Image {
+    let width = ORBIT_TEXTURE_WIDTH;
+    let rows = (len as u32).div_ceil(width).max(1);
+    let mut data = vec![0u8; (width * rows) as usize * 16];
+    for (n, bytes) in data.chunks_exact_mut(16).take(len).enumerate() {
+        for (word, v) in bytes.chunks_exact_mut(4).zip(texel(n)) {
+            word.copy_from_slice(&v.to_le_bytes());
         }
     }
     let mut image = Image::new(
@@ -351,7 +375,7 @@ pub(super) fn orbit_texture(points: &[[f64; 2]], start_offsets: &[[f64; 2]]) -> 
         },
         TextureDimension::D2,
         data,
-        TextureFormat::Rgba32Float,
+        format,
         RenderAssetUsages::RENDER_WORLD,
     );
     // read as a storage texture: no mip levels to resolve per fetch
@@ -407,5 +431,30 @@ mod tests {
         // Mandelbrot (no offsets): Zₘ − Z₀ is Zₘ
         let plain = orbit_texture(&points[..2], &[]);
         assert_eq!(plain.size(), UVec2::new(ORBIT_TEXTURE_WIDTH, 1));
+    }
+
+    #[test]
+    fn orbit_exp_texture_holds_mantissa_and_exponent() {
+        let points = [[0.0, 0.0], [3e-200, -1e-201], [1.5, 0.25]];
+        let image = orbit_exp_texture(&points);
+        assert_eq!(image.texture_descriptor.format, TextureFormat::Rgba32Uint);
+        let data = image.data.as_ref().unwrap();
+        let word = |m: usize, i: usize| {
+            u32::from_le_bytes(data[m * 16 + i * 4..m * 16 + i * 4 + 4].try_into().unwrap())
+        };
+        for (n, &[x, y]) in points.iter().enumerate() {
+            let (m, e) = split_exponent(x, y);
+            assert_eq!(
+                [word(n, 0), word(n, 1), word(n, 2), word(n, 3)],
+                [m[0].to_bits(), m[1].to_bits(), e as u32, 0]
+            );
+            // the value comes back from the words
+            let back = f64::from(f32::from_bits(word(n, 0))) * 2f64.powi(word(n, 2) as i32);
+            assert!(
+                (back - x).abs() <= x.abs() * 1e-6,
+                "point {n}: {back} vs {x}"
+            );
+        }
+        assert_eq!(word(3, 0), 0);
     }
 }

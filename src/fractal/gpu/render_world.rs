@@ -92,8 +92,15 @@ pub(super) struct UniformStore(UniformBuffer<FractalUniform>);
 pub(super) struct FractalBindGroup {
     bind_group: BindGroup,
     /// What `bind_group` binds: the texture view, the results, uniform and orbit buffers, the
-    /// orbit texture's view.
-    key: (TextureViewId, BufferId, BufferId, BufferId, TextureViewId),
+    /// orbit textures' views.
+    key: (
+        TextureViewId,
+        BufferId,
+        BufferId,
+        BufferId,
+        TextureViewId,
+        TextureViewId,
+    ),
     results: Buffer,
     timings: Option<Buffer>,
     /// The pipeline of this frame's variant.
@@ -126,6 +133,10 @@ pub(super) fn init_pipelines(
                 (
                     6,
                     texture_storage_2d(TextureFormat::Rgba32Float, StorageTextureAccess::ReadOnly),
+                ),
+                (
+                    7,
+                    texture_storage_2d(TextureFormat::Rgba32Uint, StorageTextureAccess::ReadOnly),
                 ),
             ),
         ),
@@ -270,10 +281,14 @@ pub(super) fn prepare_bind_group(
             buffers.get(&f.results)?,
             buffers.get(&f.orbit.buffer)?,
             images.get(&f.orbit.texture)?,
+            images.get(&f.orbit.exp_texture)?,
         ))
     });
-    let (Some((frame, image, results, orbit, orbit_texture)), Some(mut pipelines), Some(uniforms)) =
-        (ready, pipelines, uniforms.as_mut())
+    let (
+        Some((frame, image, results, orbit, orbit_texture, orbit_exp_texture)),
+        Some(mut pipelines),
+        Some(uniforms),
+    ) = (ready, pipelines, uniforms.as_mut())
     else {
         if current.is_some() {
             commands.remove_resource::<FractalBindGroup>();
@@ -291,6 +306,7 @@ pub(super) fn prepare_bind_group(
         uniform_buffer.id(),
         orbit.buffer.id(),
         orbit_texture.texture_view.id(),
+        orbit_exp_texture.texture_view.id(),
     );
     let timings = buffers.get(&frame.timings).map(|b| b.buffer.clone());
     let workgroups = UVec2::new(
@@ -317,6 +333,7 @@ pub(super) fn prepare_bind_group(
             (2, results.buffer.as_entire_buffer_binding()),
             (5, orbit.buffer.as_entire_buffer_binding()),
             (6, &orbit_texture.texture_view),
+            (7, &orbit_exp_texture.texture_view),
         )),
     );
     commands.insert_resource(FractalBindGroup {
