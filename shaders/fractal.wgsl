@@ -93,8 +93,9 @@ const KIND: u32 = 0u;
 @group(0) @binding(2) var<storage, read_write> results: Results;
 
 // One point of the reference orbit (see src/fractal/gpu/reference.rs): Zₙ and Zₙ − Z₀ (exact
-// before rounding; Julia's Z₀ is not 0) as plain f32 in `z` and `s` (what f32 deltas read), and
-// as extended-exponent numbers Zₙ = m · 2^e, Zₙ − Z₀ = sm · 2^se.
+// before rounding; Julia's Z₀ is not 0) as plain f32 in `z` and `s`, and as extended-exponent
+// numbers Zₙ = m · 2^e, Zₙ − Z₀ = sm · 2^se. The passes read Zₙ from the textures below (one
+// gather on llvmpipe); from this buffer only Julia's extended-exponent Zₙ − Z₀.
 struct OrbitPoint {
     z: vec2<f32>,
     s: vec2<f32>,

@@ -21,9 +21,10 @@ use super::{FractalSettings, MAX_ITER_LIMIT};
 /// `FX_ZERO_EXP`): far below any number a view can hold, so every term it is added to wins.
 pub(crate) const FX_ZERO_EXP: i32 = -1_000_000;
 
-/// Bytes per orbit point in the storage buffer: `Zₙ` and `Zₙ − Z₀` as plain f32 pairs (what f32
-/// deltas read, in one load), then `Zₙ` as mantissa pair (f32) and exponent (i32), the exponent
-/// of `Zₙ − Z₀` (i32) and its mantissa pair (f32).
+/// Bytes per orbit point in the storage buffer: `Zₙ` and `Zₙ − Z₀` as plain f32 pairs, then `Zₙ`
+/// as mantissa pair (f32) and exponent (i32), the exponent of `Zₙ − Z₀` (i32) and its mantissa
+/// pair (f32). The passes read `Zₙ` from the orbit textures (one gather on llvmpipe); the
+/// buffer serves Julia's extended-exponent `Zₙ − Z₀`.
 pub const ORBIT_POINT_BYTES: usize = 40;
 
 /// Texels per row of the orbit texture: point `m` is texel `(m % W, m / W)`, so the longest
