@@ -201,6 +201,8 @@ fn dashboard(c: &mut Criterion) {
             started.elapsed().as_secs_f64() * 1000.0
         };
         let (mut whole, mut slide_only, mut plain) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut plain_busy, mut plain_evicted) = (Vec::new(), Vec::new());
+        let mut scratch = vec![0u8; 32 << 20];
         for _ in 0..n {
             std::thread::sleep(Duration::from_millis(500));
             draw(&mut state, &mut open);
@@ -215,11 +217,31 @@ fn dashboard(c: &mut Criterion) {
             slide_only.push(draw(&mut state, &mut open));
             std::thread::sleep(Duration::from_millis(16));
             plain.push(draw(&mut state, &mut open));
+            // the same 16 ms spent busy instead of asleep: on the CPU but touching little
+            // memory (what is left is the frame's own cache footprint, not the idle wake-up)
+            // (arithmetic, not `spin_loop`: a hypervisor may deschedule a vCPU that pauses)
+            let busy_until = std::time::Instant::now() + Duration::from_millis(16);
+            let mut x = 1u64;
+            while std::time::Instant::now() < busy_until {
+                for _ in 0..1000 {
+                    x = black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                }
+            }
+            black_box(x);
+            plain_busy.push(draw(&mut state, &mut open));
+            // and busy writing 32 MiB (an app's own frame evicting the caches)
+            for (i, b) in scratch.iter_mut().enumerate() {
+                *b = b.wrapping_add(i as u8);
+            }
+            black_box(&scratch);
+            plain_evicted.push(draw(&mut state, &mut open));
         }
         for (what, ms) in [
             ("whole", &whole),
             ("slide only", &slide_only),
             ("plain", &plain),
+            ("plain after 16 ms busy", &plain_busy),
+            ("plain after writing 32 MiB", &plain_evicted),
         ] {
             let p = rfm_perf_core::stats::Percentiles::of(ms).expect("frames");
             println!(
