@@ -92,17 +92,14 @@ const KIND: u32 = 0u;
 @group(0) @binding(1) var output: texture_storage_2d<rgba8unorm, write>;
 @group(0) @binding(2) var<storage, read_write> results: Results;
 
-// One point of the reference orbit (see src/fractal/gpu/reference.rs): Zₙ and Zₙ − Z₀ (exact
-// before rounding; Julia's Z₀ is not 0) as plain f32 in `z` and `s`, and as extended-exponent
-// numbers Zₙ = m · 2^e, Zₙ − Z₀ = sm · 2^se. The passes read Zₙ from the textures below (one
-// gather on llvmpipe); from this buffer only Julia's extended-exponent Zₙ − Z₀.
+// One point of the reference orbit's buffer (see src/fractal/gpu/reference.rs): Zₙ − Z₀ (exact
+// before rounding; Julia's Z₀ is not 0) as extended-exponent number sm · 2^se. The passes read
+// Zₙ from the textures below (one gather on llvmpipe); this buffer serves only Julia's
+// extended-exponent rebasing.
 struct OrbitPoint {
-    z: vec2<f32>,
-    s: vec2<f32>,
-    m: vec2<f32>,
-    e: i32,
-    se: i32,
     sm: vec2<f32>,
+    se: i32,
+    pad: u32,
 }
 
 @group(0) @binding(5) var<storage, read> orbit: array<OrbitPoint>;

@@ -21,11 +21,10 @@ use super::{FractalSettings, MAX_ITER_LIMIT};
 /// `FX_ZERO_EXP`): far below any number a view can hold, so every term it is added to wins.
 pub(crate) const FX_ZERO_EXP: i32 = -1_000_000;
 
-/// Bytes per orbit point in the storage buffer: `Zₙ` and `Zₙ − Z₀` as plain f32 pairs, then `Zₙ`
-/// as mantissa pair (f32) and exponent (i32), the exponent of `Zₙ − Z₀` (i32) and its mantissa
-/// pair (f32). The passes read `Zₙ` from the orbit textures (one gather on llvmpipe); the
-/// buffer serves Julia's extended-exponent `Zₙ − Z₀`.
-pub const ORBIT_POINT_BYTES: usize = 40;
+/// Bytes per orbit point in the storage buffer: `Zₙ − Z₀` as extended-exponent number (mantissa
+/// pair as f32, exponent as i32, a padding word). The passes read `Zₙ` from the orbit textures
+/// (one gather on llvmpipe); the buffer serves what Julia's extended-exponent pass needs besides.
+pub const ORBIT_POINT_BYTES: usize = 16;
 
 /// Texels per row of the orbit texture: point `m` is texel `(m % W, m / W)`, so the longest
 /// orbit ([`MAX_ITER_LIMIT`] + 1 points) needs 4 097 rows, inside every adapter's 8 192 limit.
@@ -36,8 +35,8 @@ pub const ORBIT_POINT_BYTES: usize = 40;
 /// BENCHMARKS.md).
 pub const ORBIT_TEXTURE_WIDTH: u32 = 4096;
 
-/// An orbit's GPU copies: the storage buffer ([`ORBIT_POINT_BYTES`] per point; Julia's
-/// extended-exponent `Zₙ − Z₀` is read from it), the `Rgba32Float` texture of `(Zₙ, Zₙ − Z₀)`
+/// An orbit's GPU copies: the storage buffer ([`ORBIT_POINT_BYTES`] per point: the
+/// extended-exponent `Zₙ − Z₀` Julia reads), the `Rgba32Float` texture of `(Zₙ, Zₙ − Z₀)`
 /// as f32 (what the f32 pass reads) and the `Rgba32Uint` texture of `Zₙ` as extended-exponent
 /// number (what the extended-exponent pass reads).
 #[derive(Clone, Debug)]
@@ -308,27 +307,14 @@ pub fn split_exponent(x: f64, y: f64) -> ([f32; 2], i32) {
     ([scaled(x, e) as f32, scaled(y, e) as f32], e)
 }
 
-/// The orbit as the shader reads it ([`ORBIT_POINT_BYTES`] per point): `Zₙ` and `Zₙ − Z₀`
-/// (`start_offsets`, or `Zₙ` itself when empty: Z₀ = 0) as f32 and as extended-exponent
-/// numbers.
+/// The orbit's storage buffer ([`ORBIT_POINT_BYTES`] per point): `Zₙ − Z₀` (`start_offsets`,
+/// or `Zₙ` itself when empty: Z₀ = 0) as extended-exponent number.
 pub(super) fn pack_orbit(points: &[[f64; 2]], start_offsets: &[[f64; 2]]) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(points.len() * ORBIT_POINT_BYTES);
-    for (n, &[x, y]) in points.iter().enumerate() {
-        let (m, e) = split_exponent(x, y);
-        let [sx, sy] = start_offsets.get(n).copied().unwrap_or([x, y]);
+    for (n, &z) in points.iter().enumerate() {
+        let [sx, sy] = start_offsets.get(n).copied().unwrap_or(z);
         let (sm, se) = split_exponent(sx, sy);
-        for word in [
-            (x as f32).to_bits(),
-            (y as f32).to_bits(),
-            (sx as f32).to_bits(),
-            (sy as f32).to_bits(),
-            m[0].to_bits(),
-            m[1].to_bits(),
-            e as u32,
-            se as u32,
-            sm[0].to_bits(),
-            sm[1].to_bits(),
-        ] {
+        for word in [sm[0].to_bits(), sm[1].to_bits(), se as u32, 0] {
             bytes.extend_from_slice(&word.to_le_bytes());
         }
     }
