@@ -367,15 +367,32 @@ fn dashboard(c: &mut Criterion) {
     });
 
     // the goals name p95s: each frame timed on its own (criterion's samples are means)
-    let mut full = Vec::new();
+    // (and where each goes: egui's pass with our UI code, then tessellation)
+    let (mut full, mut full_ui, mut full_tessellate) = (Vec::new(), Vec::new(), Vec::new());
+    let mut vertices = 0;
     for _ in 0..400 {
         let started = std::time::Instant::now();
-        black_box(frame(&ctx, |ctx| {
-            show_always_on(ctx, &state, &tracker, &thresholds);
-            show_dashboard(ctx, &mut state, &tracker, true, &[], &mut open);
-        }));
-        full.push(started.elapsed().as_secs_f64() * 1000.0);
+        let mut out = ctx.run_ui(input(), |ui| {
+            show_always_on(ui.ctx(), &state, &tracker, &thresholds);
+            show_dashboard(ui.ctx(), &mut state, &tracker, true, &[], &mut open);
+        });
+        out.textures_delta.clear();
+        let laid_out = started.elapsed();
+        let primitives = ctx.tessellate(out.shapes, out.pixels_per_point);
+        let total = started.elapsed();
+        vertices = primitives
+            .iter()
+            .map(|p| match &p.primitive {
+                egui::epaint::Primitive::Mesh(m) => m.vertices.len(),
+                egui::epaint::Primitive::Callback(_) => 0,
+            })
+            .sum::<usize>();
+        black_box(primitives);
+        full.push(total.as_secs_f64() * 1000.0);
+        full_ui.push(laid_out.as_secs_f64() * 1000.0);
+        full_tessellate.push((total - laid_out).as_secs_f64() * 1000.0);
     }
+    println!("dashboard_1280x800 full frame: {vertices} vertices tessellated");
     // once a second, as the plugin's update interval: a second of plain frames at ~60 fps (not
     // timed), then a second of new samples, a snapshot, the panels' data gathered and the frame
     // (30 s)
@@ -401,6 +418,8 @@ fn dashboard(c: &mut Criterion) {
     }
     for (what, ms) in [
         ("full frame, every window (400 frames)", &full),
+        ("of which egui's pass with our UI code", &full_ui),
+        ("of which tessellation", &full_tessellate),
         (
             "frame after a new snapshot, one a second (30 frames)",
             &after_snapshot,

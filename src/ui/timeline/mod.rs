@@ -16,10 +16,14 @@ use egui_plot::{
 use rfm_perf_core::{BaselineStat, PerformanceTracker, names};
 
 mod mesh_line;
+mod metric_list;
 mod series;
+mod tick_labels;
 
 use mesh_line::MeshLine;
+use metric_list::{MetricList, metric_list};
 use series::{Series, SeriesCache};
+use tick_labels::{X_LABEL_MIN_SPACING, Y_LABEL_MIN_SPACING, tick_label};
 
 /// How much history the timeline shows by default and after **Reset**.
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
@@ -62,6 +66,7 @@ pub struct TimelineState {
     /// The moment x = 0 stands for.
     anchor: Option<SystemTime>,
     cache: SeriesCache,
+    list: MetricList,
 }
 
 impl Default for TimelineState {
@@ -74,6 +79,7 @@ impl Default for TimelineState {
             view: live_view(DEFAULT_WINDOW),
             anchor: None,
             cache: SeriesCache::default(),
+            list: MetricList::default(),
         }
     }
 }
@@ -120,7 +126,11 @@ impl TimelineState {
             .is_none_or(|s| !Arc::ptr_eq(s, &snapshot));
         if fresh {
             self.cache.snapshot = Some(snapshot);
-            self.cache.names = tracker.recorded_metric_names();
+            let names = tracker.recorded_metric_names();
+            if names != self.cache.names {
+                self.cache.names = names;
+                self.cache.names_version += 1;
+            }
             self.cache.baselines = tracker.baselines().metrics;
             if self.follow_live {
                 // the live range moves to now: `update_series` slides the lines there,
@@ -208,54 +218,18 @@ fn controls(ui: &mut Ui, state: &mut TimelineState) {
     });
 }
 
-fn metric_list(ui: &mut Ui, state: &mut TimelineState) {
-    let mut listed = listed_names(&state.cache.names, &state.selected, &state.search);
-    // selected first, so they stay in view; the list is virtual (only visible rows are laid
-    // out), so thousands of scopes cost nothing
-    listed.sort_by_key(|n| !state.selected.contains(n));
-    if state.cache.names.is_empty() {
-        ui.label(RichText::new("No metrics recorded yet").weak());
-    } else if listed.is_empty() {
-        ui.label(RichText::new("No metric matches the search").weak());
-    }
-    let row_height = ui.spacing().interact_size.y;
-    egui::ScrollArea::vertical()
-        .id_salt("rfm_perf_timeline_metrics")
-        .max_height(LIST_HEIGHT)
-        .auto_shrink([false, true])
-        .show_rows(ui, row_height, listed.len(), |ui, rows| {
-            for name in &listed[rows] {
-                let mut on = state.selected.contains(name);
-                if ui.checkbox(&mut on, name.as_str()).changed() {
-                    state.set_selected(name, on);
-                }
-            }
-        });
-}
-
-/// Recorded names plus selected ones not recorded (so they can be unticked), filtered by
-/// `search` (case-insensitive substring), sorted.
-fn listed_names(recorded: &[String], selected: &[String], search: &str) -> Vec<String> {
-    let needle = search.trim().to_lowercase();
-    let mut out: Vec<String> = recorded
-        .iter()
-        .chain(selected.iter().filter(|s| !recorded.contains(s)))
-        .filter(|n| needle.is_empty() || n.to_lowercase().contains(&needle))
-        .cloned()
-        .collect();
-    out.sort();
-    out.dedup();
-    out
-}
-
 fn plot(ui: &mut Ui, state: &mut TimelineState, x: [f64; 2]) {
     let follow = state.follow_live;
     let cache = &state.cache;
     let selected = &state.selected;
+    // the plot area's size last frame: ticks too dense to label get no text
+    let size = cache.plot_frame.map_or(egui::Vec2::ZERO, |r| r.size());
     let response = Plot::new("rfm_perf_timeline")
         .height(PLOT_HEIGHT)
         .legend(Legend::default())
         .x_axis_label("seconds (0 = now)")
+        .x_axis_formatter(move |mark, range| tick_label(mark, range, size.x, X_LABEL_MIN_SPACING))
+        .y_axis_formatter(move |mark, range| tick_label(mark, range, size.y, Y_LABEL_MIN_SPACING))
         .show(ui, |plot_ui| {
             plot_ui.set_plot_bounds_x(x[0]..=x[1]);
             if follow {
@@ -263,10 +237,13 @@ fn plot(ui: &mut Ui, state: &mut TimelineState, x: [f64; 2]) {
             }
             for (i, name) in selected.iter().enumerate() {
                 let color = series_color(i);
+                let series = cache.series.get(name);
                 if let Some(b) = cache.baselines.get(name) {
-                    draw_baseline(plot_ui, name, b, color);
+                    // under the line's own name: one legend entry shows and hides both
+                    let label = series.map_or(name.as_str(), |s| s.label.as_str());
+                    draw_baseline(plot_ui, label, b, color);
                 }
-                if let Some(s) = cache.series.get(name) {
+                if let Some(s) = series {
                     draw_series(plot_ui, s, color);
                 }
             }
@@ -315,19 +292,18 @@ fn draw_series<'a>(plot_ui: &mut PlotUi<'a>, series: &'a Series, color: Color32)
     }
 }
 
-fn draw_baseline(plot_ui: &mut PlotUi<'_>, name: &str, b: &BaselineStat, color: Color32) {
+fn draw_baseline(plot_ui: &mut PlotUi<'_>, label: &str, b: &BaselineStat, color: Color32) {
     if !(b.median.is_finite() && b.p95.is_finite()) {
         return;
     }
-    let label = format!("{name} baseline");
     let (lo, hi) = (b.median.min(b.p95), b.median.max(b.p95));
     plot_ui.add(
-        Span::new(label.as_str(), lo..=hi)
+        Span::new(label, lo..=hi)
             .axis(Axis::Y)
             .fill(color.gamma_multiply(0.12)),
     );
     plot_ui.hline(
-        HLine::new(label.as_str(), b.median)
+        HLine::new(label, b.median)
             .color(color)
             .style(LineStyle::dashed_loose()),
     );
@@ -363,24 +339,6 @@ mod tests {
             timeline_panel(ui, state, tracker);
         });
         out.textures_delta.clear();
-    }
-
-    #[test]
-    fn search_filters_case_insensitively_and_keeps_selected() {
-        let recorded = ["frame.time_ms", "system.cpu.core0_pct", "process.memory_mb"]
-            .map(String::from)
-            .to_vec();
-        let selected = vec!["io.pressure_pct".to_string()];
-        assert_eq!(
-            listed_names(&recorded, &selected, "CPU"),
-            vec!["system.cpu.core0_pct"]
-        );
-        assert_eq!(listed_names(&recorded, &selected, "").len(), 4);
-        assert_eq!(
-            listed_names(&recorded, &selected, "  Pressure "),
-            vec!["io.pressure_pct"]
-        );
-        assert!(listed_names(&recorded, &selected, "nothing").is_empty());
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub(super) struct SeriesCache {
     pub(super) snapshot: Option<Arc<Snapshot>>,
     /// Recorded metric names as of `snapshot`.
     pub(super) names: Vec<String>,
+    /// Bumped whenever `names` change.
+    pub(super) names_version: u64,
     /// Baselines as of `snapshot`.
     pub(super) baselines: BTreeMap<String, BaselineStat>,
     /// Range and bucket count of `series`.
